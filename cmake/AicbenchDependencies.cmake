@@ -1,0 +1,58 @@
+# Every third-party dependency in one place, each with a message that says how to get it.
+# On a development machine they come from Debian's packages (scripts/install-deps.sh); on a GPU
+# machine without apt they come from the kit that scripts/make-gpu-kit.sh prepares (pass it as
+# -DCMAKE_PREFIX_PATH=<repo>/.kit).
+
+option(AICBENCH_BUILD_TESTS "Build the GoogleTest suite" ON)
+option(AICBENCH_WITH_NCCL "Link NCCL (its version goes into every result file's provenance)" ON)
+
+set(_aicbench_install_hint
+  "Run scripts/install-deps.sh (Debian/Ubuntu), or on a machine without apt pass the kit made by "
+  "scripts/make-gpu-kit.sh as -DCMAKE_PREFIX_PATH=<repo>/.kit.")
+
+macro(aicbench_require_package name debian_package)
+  find_package(${name} ${ARGN} QUIET)
+  if(NOT ${name}_FOUND)
+    message(FATAL_ERROR
+      "aicbench needs ${name} (Debian package '${debian_package}'), which was not found. "
+      ${_aicbench_install_hint})
+  endif()
+endmacro()
+
+find_package(CUDAToolkit 12.4 QUIET)
+if(NOT CUDAToolkit_FOUND)
+  message(FATAL_ERROR
+    "aicbench needs the CUDA toolkit (12.4 or newer; 13.x expected), with cudart, cuBLAS and "
+    "cuBLASLt. Install it from NVIDIA and put nvcc on PATH, or set CUDAToolkit_ROOT.")
+endif()
+foreach(_lib cudart cublas cublasLt)
+  if(NOT TARGET CUDA::${_lib})
+    message(FATAL_ERROR "The CUDA toolkit at ${CUDAToolkit_LIBRARY_DIR} has no ${_lib} library.")
+  endif()
+endforeach()
+
+aicbench_require_package(benchmark libbenchmark-dev CONFIG)
+aicbench_require_package(cxxopts libcxxopts-dev CONFIG)
+aicbench_require_package(nlohmann_json nlohmann-json3-dev CONFIG)
+find_package(Threads REQUIRED)
+if(AICBENCH_BUILD_TESTS)
+  aicbench_require_package(GTest libgtest-dev CONFIG)
+  include(GoogleTest)
+endif()
+
+if(AICBENCH_WITH_NCCL)
+  find_package(NCCL)
+  if(NOT NCCL_FOUND)
+    message(FATAL_ERROR
+      "aicbench needs NCCL (headers and libnccl), which was not found next to the CUDA toolkit. "
+      "Set NCCL_ROOT to its install prefix, or configure with -DAICBENCH_WITH_NCCL=OFF to build "
+      "without it (result files then say that NCCL is absent).")
+  endif()
+endif()
+
+# The report's charts are drawn by gnuplot at run time; it is looked up here only to warn early.
+find_program(AICBENCH_GNUPLOT gnuplot)
+if(NOT AICBENCH_GNUPLOT)
+  message(WARNING "gnuplot not found: 'aicbench report --html' will fail until it is installed "
+                  "(Debian package 'gnuplot-nox'). Markdown reports do not need it.")
+endif()

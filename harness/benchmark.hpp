@@ -1,0 +1,82 @@
+#pragma once
+// The benchmark model: what a benchmark is (BenchmarkSpec), how it runs (BenchmarkCase), and
+// which implementations exist (Implementation). Families (harness/families/) fill the table;
+// the runner times whatever the table holds, through Google Benchmark.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/provenance.hpp"
+
+namespace aicbench {
+
+enum class Backend { cpu, cuda };
+std::string to_string(Backend backend);
+
+struct Param {
+  std::string name;
+  int64_t value;
+};
+
+struct BenchmarkSpec {
+  std::string family;  // "gemm"
+  std::string impl;    // "simt", "cublas", "cpu_blocked"
+  std::string dtype;   // "fp32"
+  Backend backend = Backend::cpu;
+  bool vendor = false;  // the vendor library's implementation: the baseline for pct_of_vendor
+  std::vector<Param> params;
+
+  // "family/impl/dtype/name:value/...", e.g. "gemm/simt/fp32/M:1024/N:1024/K:1024".
+  std::string name() const;
+  int64_t param(std::string_view name) const;  // throws std::out_of_range if absent
+  nlohmann::json params_json() const;
+};
+
+struct Validation {
+  bool passed = false;
+  double max_rel_err = 0;
+  std::string message;   // set when it failed: the measured error and the tolerance
+  nlohmann::json details;  // written to the result file as benchmarks[i].aicbench.validation
+};
+
+// One benchmark with its inputs allocated: validated once, then timed many times.
+class BenchmarkCase {
+ public:
+  virtual ~BenchmarkCase() = default;
+  // Runs the implementation once and checks its output against an independent reference.
+  virtual Validation validate() = 0;
+  // Runs it once more and returns the seconds it took, measured on the device (CUDA events)
+  // for the cuda backend and by a steady clock for the cpu backend.
+  virtual double time_once() = 0;
+  // Work per run, for the throughput counters. Zero where the counter does not apply.
+  virtual double flops() const { return 0; }
+  virtual double bytes() const { return 0; }
+};
+
+struct Implementation {
+  std::string family, impl;
+  Backend backend;
+  bool vendor;
+  std::vector<std::string> dtypes;
+  // Why `spec` cannot run here (no device, too large for memory, ...), or nullopt.
+  std::function<std::optional<std::string>(const BenchmarkSpec&, const DeviceProbe&)>
+      unsupported_reason;
+  std::function<std::unique_ptr<BenchmarkCase>(const BenchmarkSpec&)> make;
+};
+
+// Every implementation of every family, vendor baselines first within a family.
+const std::vector<Implementation>& implementations();
+// Adds an implementation to that table; tests use it to plant a kernel that computes wrong.
+void register_implementation(Implementation impl);
+const Implementation* find_implementation(std::string_view family, std::string_view impl);
+
+// Families register themselves through these (one per file in harness/families/).
+std::vector<Implementation> gemm_implementations();
+
+}  // namespace aicbench

@@ -1,0 +1,197 @@
+// The aicbench command line (DESIGN.md, "Command line"):
+//   aicbench info [--json]
+//   aicbench list [--suite S]
+//   aicbench run [--suite S] [--backend auto|cuda|cpu] [--filter RE] [--out DIR] [--min-time S]
+//   aicbench report RESULTS... [--md F] [--html F]
+// Exit codes: 0 success, 1 a check failed, 2 bad usage or input, 3 environment.
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <cxxopts.hpp>
+
+#include "harness/benchmark.hpp"
+#include "harness/provenance.hpp"
+#include "harness/runner.hpp"
+#include "harness/specs.hpp"
+#include "reports/report.hpp"
+#include "reports/result_file.hpp"
+
+namespace aicbench {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: aicbench <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  info     devices, driver and library versions: the provenance a result file carries\n"
+    "  list     every benchmark of every suite, and whether it can run here\n"
+    "  run      validate and time a suite's benchmarks, write a result file\n"
+    "  report   turn result files into a Markdown summary and an HTML page with charts\n"
+    "\n"
+    "'aicbench <command> --help' shows a command's options.\n";
+
+// The whole command line as typed, for the result file's provenance.
+std::string g_command_line;
+
+// Parses a subcommand's options; prints help and returns nullopt when --help was given.
+std::optional<cxxopts::ParseResult> parse(cxxopts::Options& options, int argc, char** argv) {
+  options.add_options()("h,help", "show this help");
+  auto result = options.parse(argc, argv);
+  if (result.count("help")) {
+    std::cout << options.help() << "\n";
+    return std::nullopt;
+  }
+  if (!result.unmatched().empty()) {
+    throw cxxopts::exceptions::exception("unexpected argument '" + result.unmatched().front() + "'");
+  }
+  return result;
+}
+
+int cmd_info(int argc, char** argv) {
+  cxxopts::Options options("aicbench info", "Devices, driver and library versions: what result files record.");
+  options.add_options()("json", "print JSON for machines");
+  auto parsed = parse(options, argc, argv);
+  if (!parsed) return 0;
+  const DeviceProbe probe = probe_devices();
+  const nlohmann::json prov = collect_provenance(probe);
+  if ((*parsed)["json"].as<bool>()) {
+    std::cout << prov.dump(2) << "\n";
+  } else {
+    std::cout << format_provenance(prov);
+  }
+  return 0;
+}
+
+int cmd_list(int argc, char** argv) {
+  cxxopts::Options options("aicbench list", "Every benchmark, and whether it is supported here (and why not).");
+  options.add_options()("suite", "only this suite", cxxopts::value<std::string>());
+  auto parsed = parse(options, argc, argv);
+  if (!parsed) return 0;
+  std::vector<std::string> suites = available_suites();
+  if (parsed->count("suite")) suites = {(*parsed)["suite"].as<std::string>()};
+  const DeviceProbe probe = probe_devices();
+  for (const std::string& name : suites) {
+    const Suite suite = load_suite(name);
+    std::cout << "suite " << suite.name << " (version " << suite.version << "): " << suite.description << "\n";
+    for (Backend backend : {Backend::cuda, Backend::cpu}) {
+      const std::vector<BenchmarkSpec> specs = suite.benchmarks(backend);
+      if (specs.empty()) continue;
+      std::vector<std::optional<std::string>> reasons;
+      for (const BenchmarkSpec& spec : specs) {
+        reasons.push_back(find_implementation(spec.family, spec.impl)->unsupported_reason(spec, probe));
+      }
+      // One reason for the whole backend (typically: no GPU) is said once, not on every line.
+      const bool shared = std::all_of(reasons.begin(), reasons.end(),
+                                      [&](const auto& r) { return r && r == reasons.front(); });
+      std::cout << "  " << to_string(backend) << " backend"
+                << (shared ? ": not supported here: " + *reasons.front() : std::string(":")) << "\n";
+      for (size_t i = 0; i < specs.size(); ++i) {
+        std::cout << "    " << (reasons[i] ? "no   " : "yes  ") << specs[i].name();
+        if (reasons[i] && !shared) std::cout << "  (" << *reasons[i] << ")";
+        std::cout << "\n";
+      }
+    }
+  }
+  return 0;
+}
+
+int cmd_run(int argc, char** argv) {
+  cxxopts::Options options("aicbench run", "Validate and time a suite's benchmarks; write a result file.");
+  options.add_options()
+      ("suite", "suite to run (see 'aicbench list')", cxxopts::value<std::string>()->default_value("quick"))
+      ("backend", "auto | cuda | cpu; auto picks cuda when a GPU is usable", cxxopts::value<std::string>()->default_value("auto"))
+      ("filter", "only benchmarks whose name matches this regular expression", cxxopts::value<std::string>())
+      ("out", "directory for the result file", cxxopts::value<std::string>()->default_value("results"))
+      ("min-time", "seconds of measurement per benchmark (overrides the suite's)", cxxopts::value<double>());
+  auto parsed = parse(options, argc, argv);
+  if (!parsed) return 0;
+  RunOptions run;
+  run.suite = (*parsed)["suite"].as<std::string>();
+  run.backend = (*parsed)["backend"].as<std::string>();
+  if (parsed->count("filter")) run.filter = (*parsed)["filter"].as<std::string>();
+  run.out_dir = (*parsed)["out"].as<std::string>();
+  if (parsed->count("min-time")) {
+    run.min_time_s = (*parsed)["min-time"].as<double>();
+    if (*run.min_time_s <= 0) throw InputError("--min-time must be positive");
+  }
+  run.command_line = g_command_line;
+  return run_benchmarks(run, std::cout, std::cerr);
+}
+
+int cmd_report(int argc, char** argv) {
+  cxxopts::Options options("aicbench report", "Markdown summary and a self-contained HTML page from result files.");
+  options.positional_help("RESULTS...");
+  options.add_options()
+      ("md", "write the Markdown summary here", cxxopts::value<std::string>())
+      ("html", "write the HTML page (tables and charts) here", cxxopts::value<std::string>())
+      ("results", "result files", cxxopts::value<std::vector<std::string>>());
+  options.parse_positional({"results"});
+  auto parsed = parse(options, argc, argv);
+  if (!parsed) return 0;
+  if (!parsed->count("results")) throw InputError("report needs at least one result file\n" + options.help());
+  std::vector<ResultFile> files;
+  for (const std::string& path : (*parsed)["results"].as<std::vector<std::string>>()) {
+    files.push_back(load_result_file(path));
+  }
+  const std::string markdown = reports::render_markdown(files);
+  bool wrote = false;
+  if (parsed->count("md")) {
+    write_file_atomically((*parsed)["md"].as<std::string>(), markdown);
+    std::cout << "aicbench: wrote " << (*parsed)["md"].as<std::string>() << "\n";
+    wrote = true;
+  }
+  if (parsed->count("html")) {
+    write_file_atomically((*parsed)["html"].as<std::string>(), reports::render_html(files));
+    std::cout << "aicbench: wrote " << (*parsed)["html"].as<std::string>() << "\n";
+    wrote = true;
+  }
+  if (!wrote) std::cout << markdown;
+  return 0;
+}
+
+}  // namespace
+}  // namespace aicbench
+
+int main(int argc, char** argv) {
+  using namespace aicbench;
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string command = argv[1];
+  for (int i = 0; i < argc; ++i) {
+    if (i) g_command_line += ' ';
+    g_command_line += argv[i];
+  }
+  if (command == "-h" || command == "--help" || command == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  // Google Benchmark reads its own flags; we give it none, only the program name.
+  int gb_argc = 1;
+  benchmark::Initialize(&gb_argc, argv);
+  // Subcommands see argv from the command name on, so "--help" and errors name the command.
+  int sub_argc = argc - 1;
+  char** sub_argv = argv + 1;
+  try {
+    if (command == "info") return cmd_info(sub_argc, sub_argv);
+    if (command == "list") return cmd_list(sub_argc, sub_argv);
+    if (command == "run") return cmd_run(sub_argc, sub_argv);
+    if (command == "report") return cmd_report(sub_argc, sub_argv);
+    std::cerr << "aicbench: unknown command '" << command << "'\n\n" << kUsage;
+    return 2;
+  } catch (const InputError& e) {
+    std::cerr << "aicbench " << command << ": " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const cxxopts::exceptions::exception& e) {
+    std::cerr << "aicbench " << command << ": " << e.what() << "\n(see 'aicbench " << command << " --help')\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "aicbench " << command << ": " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,195 @@
+#include "harness/provenance.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cuda_runtime.h>
+#if AICBENCH_WITH_NCCL
+#include <nccl.h>
+#endif
+
+#include "harness/build_info.hpp"
+#include "kernels/gemm/gemm_cublas.hpp"
+
+namespace aicbench {
+
+namespace {
+
+std::string version_string(int packed) {  // CUDA packs versions as 1000 * major + 10 * minor
+  return std::to_string(packed / 1000) + "." + std::to_string((packed % 1000) / 10);
+}
+
+std::string read_cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(colon + 2);
+    }
+  }
+  return "unknown";
+}
+
+long long read_memory_bytes() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), page_size = ::sysconf(_SC_PAGE_SIZE);
+  return (pages > 0 && page_size > 0) ? static_cast<long long>(pages) * page_size : 0;
+}
+
+std::string format_uuid(const cudaUUID_t& uuid) {
+  // The same "GPU-xxxxxxxx-xxxx-..." form that nvidia-smi prints, so results can be joined.
+  static const char* hex = "0123456789abcdef";
+  std::string out = "GPU-";
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    unsigned char byte = static_cast<unsigned char>(uuid.bytes[i]);
+    out += hex[byte >> 4];
+    out += hex[byte & 15];
+  }
+  return out;
+}
+
+nlohmann::json host_json() {
+  utsname uts{};
+  ::uname(&uts);
+  char hostname[256] = {};
+  ::gethostname(hostname, sizeof hostname - 1);
+  return {{"hostname", hostname},
+          {"os", std::string(uts.sysname) + " " + uts.release + " " + uts.machine},
+          {"cpu_model", read_cpu_model()},
+          {"cpu_cores", std::thread::hardware_concurrency()},
+          {"memory_bytes", read_memory_bytes()}};
+}
+
+}  // namespace
+
+DeviceProbe probe_devices() {
+  DeviceProbe probe;
+  int count = 0;
+  cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    (void)cudaGetLastError();
+    probe.unavailable_reason = std::string("cudaGetDeviceCount failed: ") +
+                               cudaGetErrorString(err) + " (" + cudaGetErrorName(err) + ")";
+    return probe;
+  }
+  if (count == 0) {
+    probe.unavailable_reason = "the CUDA driver reports no devices";
+    return probe;
+  }
+  for (int d = 0; d < count; ++d) {
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, d) != cudaSuccess) continue;
+    GpuInfo gpu;
+    gpu.index = d;
+    gpu.name = prop.name;
+    gpu.uuid = format_uuid(prop.uuid);
+    char bus[32] = {};
+    cudaDeviceGetPCIBusId(bus, sizeof bus, d);
+    gpu.pci_bus_id = bus;
+    gpu.compute_capability = std::to_string(prop.major) + "." + std::to_string(prop.minor);
+    gpu.sm_count = prop.multiProcessorCount;
+    gpu.memory_bytes = static_cast<long long>(prop.totalGlobalMem);
+    gpu.l2_bytes = prop.l2CacheSize;
+    gpu.ecc_enabled = prop.ECCEnabled != 0;
+    int khz = 0;
+    if (cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, d) == cudaSuccess) {
+      gpu.max_sm_clock_mhz = khz / 1000;
+    }
+    if (cudaDeviceGetAttribute(&khz, cudaDevAttrMemoryClockRate, d) == cudaSuccess) {
+      gpu.max_mem_clock_mhz = khz / 1000;
+    }
+    probe.gpus.push_back(gpu);
+  }
+  if (probe.gpus.empty()) probe.unavailable_reason = "no device answered cudaGetDeviceProperties";
+  return probe;
+}
+
+nlohmann::json collect_provenance(const DeviceProbe& probe) {
+  nlohmann::json prov;
+  const BuildInfo& build = build_info();
+  prov["aicbench_version"] = build.version;
+  prov["git_commit"] = build.git_commit;
+  prov["git_dirty"] = build.git_dirty;
+  prov["host"] = host_json();
+
+  nlohmann::json gpus = nlohmann::json::array();
+  for (const GpuInfo& g : probe.gpus) {
+    gpus.push_back({{"index", g.index},
+                    {"name", g.name},
+                    {"uuid", g.uuid},
+                    {"pci_bus_id", g.pci_bus_id},
+                    {"compute_capability", g.compute_capability},
+                    {"sm_count", g.sm_count},
+                    {"memory_bytes", g.memory_bytes},
+                    {"l2_bytes", g.l2_bytes},
+                    {"max_sm_clock_mhz", g.max_sm_clock_mhz},
+                    {"max_mem_clock_mhz", g.max_mem_clock_mhz},
+                    {"ecc_enabled", g.ecc_enabled},
+                    // Needs NVML, which the measurement issue brings; null until then.
+                    {"power_limit_w", nullptr}});
+  }
+  prov["gpus"] = gpus;
+  if (probe.unavailable_reason) prov["gpu_unavailable_reason"] = *probe.unavailable_reason;
+
+  nlohmann::json versions;
+  int v = 0;
+  versions["driver"] =
+      cudaDriverGetVersion(&v) == cudaSuccess && v > 0 ? nlohmann::json(version_string(v))
+                                                       : nlohmann::json("none");
+  versions["cuda_runtime"] =
+      cudaRuntimeGetVersion(&v) == cudaSuccess ? nlohmann::json(version_string(v)) : nullptr;
+  versions["cublas"] = kernels::cublas_version_string();
+#if AICBENCH_WITH_NCCL
+  int nccl = 0;
+  if (ncclGetVersion(&nccl) == ncclSuccess) {
+    // NCCL >= 2.9 packs as major * 10000 + minor * 100 + patch.
+    versions["nccl"] = std::to_string(nccl / 10000) + "." + std::to_string((nccl % 10000) / 100) +
+                       "." + std::to_string(nccl % 100);
+  }
+#else
+  versions["nccl"] = "not built with NCCL";
+#endif
+  prov["versions"] = versions;
+  (void)cudaGetLastError();
+  return prov;
+}
+
+std::string format_provenance(const nlohmann::json& prov) {
+  std::ostringstream out;
+  const auto& host = prov["host"];
+  out << "aicbench " << prov["aicbench_version"].get<std::string>() << " (commit "
+      << prov["git_commit"].get<std::string>().substr(0, 12)
+      << (prov["git_dirty"].get<bool>() ? ", dirty tree" : "") << ")\n";
+  out << "Host:    " << host["hostname"].get<std::string>() << ", "
+      << host["os"].get<std::string>() << "\n";
+  out << "CPU:     " << host["cpu_model"].get<std::string>() << ", "
+      << host["cpu_cores"].get<unsigned>() << " hardware threads, "
+      << host["memory_bytes"].get<long long>() / (1LL << 30) << " GiB\n";
+  const auto& versions = prov["versions"];
+  out << "Driver:  " << versions["driver"].get<std::string>() << "   CUDA runtime: "
+      << (versions["cuda_runtime"].is_string() ? versions["cuda_runtime"].get<std::string>() : "?")
+      << "   cuBLAS: " << versions["cublas"].get<std::string>()
+      << "   NCCL: " << versions.value("nccl", std::string("unknown")) << "\n";
+  if (prov["gpus"].empty()) {
+    out << "GPUs:    none usable: " << prov.value("gpu_unavailable_reason", std::string("unknown"))
+        << "\n         (the cpu backend still runs; `aicbench run` picks it automatically)\n";
+  }
+  for (const auto& g : prov["gpus"]) {
+    out << "GPU " << g["index"].get<int>() << ":   " << g["name"].get<std::string>() << ", compute capability "
+        << g["compute_capability"].get<std::string>() << ", " << g["sm_count"].get<int>()
+        << " SMs, " << g["memory_bytes"].get<long long>() / (1LL << 30) << " GiB, L2 "
+        << g["l2_bytes"].get<long long>() / (1 << 20) << " MiB, max SM clock "
+        << g["max_sm_clock_mhz"].get<int>() << " MHz, ECC "
+        << (g["ecc_enabled"].get<bool>() ? "on" : "off") << "\n"
+        << "         " << g["uuid"].get<std::string>() << "  PCI " << g["pci_bus_id"].get<std::string>()
+        << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace aicbench

@@ -1,0 +1,99 @@
+#include "harness/result_writer.hpp"
+
+#include <chrono>
+#include <ctime>
+
+#include "reports/result_file.hpp"
+
+namespace aicbench {
+
+namespace {
+
+std::string utc_now_iso8601() {
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return buf;
+}
+
+bool same_problem(const BenchmarkSpec& a, const BenchmarkSpec& b) {
+  if (a.family != b.family || a.dtype != b.dtype || a.params.size() != b.params.size()) return false;
+  for (size_t i = 0; i < a.params.size(); ++i) {
+    if (a.params[i].name != b.params[i].name || a.params[i].value != b.params[i].value) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ResultWriter::ResultWriter(std::filesystem::path path, nlohmann::json provenance,
+                           std::map<std::string, double> peak_tflops)
+    : path_(std::move(path)), provenance_(std::move(provenance)), peak_tflops_(std::move(peak_tflops)) {
+  provenance_["format_version"] = kResultFormatVersion;
+  provenance_["start_time"] = utc_now_iso8601();
+}
+
+void ResultWriter::set_benchmark_context(nlohmann::json context) { gbench_context_ = std::move(context); }
+
+void ResultWriter::add(const BenchmarkSpec& spec, nlohmann::json entry, const std::string& status,
+                       const std::optional<std::string>& reason, const nlohmann::json& validation) {
+  nlohmann::json info = {{"family", spec.family},   {"impl", spec.impl},
+                         {"dtype", spec.dtype},     {"backend", to_string(spec.backend)},
+                         {"vendor", spec.vendor},   {"params", spec.params_json()},
+                         {"status", status}};
+  if (reason) info["reason"] = *reason;
+  if (!validation.is_null()) info["validation"] = validation;
+  entry["name"] = spec.name();
+  if (!entry.contains("run_name")) entry["run_name"] = spec.name();
+  if (status != kStatusOk) {
+    // Google Benchmark's own convention for a result that must not be read as a number.
+    entry["error_occurred"] = true;
+    entry["error_message"] = reason.value_or(status);
+  }
+  entry["aicbench"] = info;
+  entries_.emplace_back(spec, std::move(entry));
+}
+
+size_t ResultWriter::count(const std::string& status) const {
+  size_t n = 0;
+  for (const auto& [spec, entry] : entries_) n += entry["aicbench"]["status"] == status;
+  return n;
+}
+
+nlohmann::json ResultWriter::document(bool complete) const {
+  nlohmann::json context = gbench_context_;
+  nlohmann::json prov = provenance_;
+  prov["complete"] = complete;
+  if (complete) prov["end_time"] = utc_now_iso8601();
+  context[ResultFile::kProvenanceKey] = prov;
+
+  nlohmann::json benchmarks = nlohmann::json::array();
+  for (const auto& [spec, stored] : entries_) {
+    nlohmann::json entry = stored;
+    const bool ok = entry["aicbench"]["status"] == kStatusOk && entry.contains("tflops");
+    if (ok) {
+      // Context for the number (DESIGN.md rule 3): fraction of the datasheet peak, and of the
+      // vendor library on the same problem in the same run.
+      const double tflops = entry["tflops"].get<double>();
+      if (auto peak = peak_tflops_.find(spec.dtype); peak != peak_tflops_.end() && peak->second > 0) {
+        entry["pct_of_peak"] = 100.0 * tflops / peak->second;
+      }
+      for (const auto& [other, other_entry] : entries_) {
+        if (other.vendor && other.backend == spec.backend && same_problem(other, spec) &&
+            other_entry["aicbench"]["status"] == kStatusOk && other_entry.contains("tflops") &&
+            other_entry["tflops"].get<double>() > 0) {
+          entry["pct_of_vendor"] = 100.0 * tflops / other_entry["tflops"].get<double>();
+          break;
+        }
+      }
+    }
+    benchmarks.push_back(std::move(entry));
+  }
+  return {{"context", context}, {"benchmarks", benchmarks}};
+}
+
+void ResultWriter::write(bool complete) {
+  write_file_atomically(path_, document(complete).dump(2) + "\n");
+}
+
+}  // namespace aicbench

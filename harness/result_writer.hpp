@@ -1,0 +1,47 @@
+#pragma once
+// Builds the result file as benchmarks finish and rewrites it atomically after each one, so an
+// interrupted run keeps every result it had (DESIGN.md, "Result files").
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/benchmark.hpp"
+
+namespace aicbench {
+
+class ResultWriter {
+ public:
+  // `provenance` becomes context.aicbench; `peak_tflops` (per dtype, from the GPU's datasheet)
+  // gives pct_of_peak, and is empty where the device is unknown or is a CPU.
+  ResultWriter(std::filesystem::path path, nlohmann::json provenance,
+               std::map<std::string, double> peak_tflops);
+
+  // Google Benchmark's own context (date, host_name, num_cpus, caches, ...).
+  void set_benchmark_context(nlohmann::json context);
+
+  // One finished benchmark: `entry` holds Google Benchmark's fields and counters; aicbench's
+  // block (family, impl, status, validation ...) is added here from the spec.
+  void add(const BenchmarkSpec& spec, nlohmann::json entry, const std::string& status,
+           const std::optional<std::string>& reason, const nlohmann::json& validation);
+
+  // Rewrites the file. `complete` marks a run that reached its end.
+  void write(bool complete);
+
+  const std::filesystem::path& path() const { return path_; }
+  size_t count(const std::string& status) const;
+
+ private:
+  nlohmann::json document(bool complete) const;
+
+  std::filesystem::path path_;
+  nlohmann::json provenance_;
+  nlohmann::json gbench_context_ = nlohmann::json::object();
+  std::map<std::string, double> peak_tflops_;
+  std::vector<std::pair<BenchmarkSpec, nlohmann::json>> entries_;
+};
+
+}  // namespace aicbench

@@ -1,0 +1,223 @@
+#include "harness/specs.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "reports/result_file.hpp"
+
+#ifndef AICBENCH_SOURCE_SPECS_DIR
+#define AICBENCH_SOURCE_SPECS_DIR "specs"
+#endif
+
+namespace aicbench {
+
+namespace fs = std::filesystem;
+
+fs::path specs_dir() {
+  if (const char* env = std::getenv("AICBENCH_SPECS")) return env;
+  char exe[4096] = {};
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    fs::path installed = fs::path(exe).parent_path().parent_path() / "share" / "aicbench" / "specs";
+    if (fs::is_directory(installed)) return installed;
+  }
+  return AICBENCH_SOURCE_SPECS_DIR;
+}
+
+namespace {
+
+nlohmann::json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path.string() + ": cannot open");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+// Reads json[key] as T, or throws an InputError naming the file, the field and the expected type.
+template <typename T>
+T field(const nlohmann::json& json, const std::string& key, const fs::path& path,
+        const std::string& where, const char* expected) {
+  const std::string full = where.empty() ? key : where + "." + key;
+  if (!json.is_object() || !json.contains(key)) {
+    throw InputError(path.string() + ": missing field '" + full + "' (expected " + expected + ")");
+  }
+  try {
+    return json.at(key).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw InputError(path.string() + ": field '" + full + "' is " + json.at(key).type_name() +
+                     ", expected " + expected);
+  }
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> available_suites() {
+  std::vector<std::string> names;
+  fs::path dir = specs_dir() / "suites";
+  if (fs::is_directory(dir)) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Suite load_suite(const std::string& name) {
+  fs::path path = specs_dir() / "suites" / (name + ".json");
+  if (!fs::exists(path)) {
+    std::string valid;
+    for (const auto& s : available_suites()) valid += (valid.empty() ? "" : ", ") + s;
+    throw InputError("unknown suite '" + name + "'; valid suites: " +
+                     (valid.empty() ? "(none found in " + specs_dir().string() + "/suites)" : valid));
+  }
+  return load_suite_file(path);
+}
+
+Suite load_suite_file(const fs::path& path) {
+  const nlohmann::json json = read_json(path);
+  Suite suite;
+  suite.path = path;
+  suite.name = field<std::string>(json, "name", path, "", "a string");
+  suite.version = field<int>(json, "version", path, "", "an integer");
+  suite.description = json.value("description", "");
+  const auto min_time = field<std::map<std::string, double>>(json, "min_time_s", path, "",
+                                                             "an object {\"cpu\": s, \"cuda\": s}");
+  for (const auto& [backend, seconds] : min_time) {
+    if (backend != "cpu" && backend != "cuda") {
+      throw InputError(path.string() + ": field 'min_time_s." + backend +
+                       "' names an unknown backend; expected cpu or cuda");
+    }
+    suite.min_time_s[backend == "cuda" ? Backend::cuda : Backend::cpu] = seconds;
+  }
+
+  const auto groups = field<nlohmann::json>(json, "groups", path, "", "an array");
+  if (!groups.is_array()) throw InputError(path.string() + ": field 'groups' must be an array");
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const std::string where = "groups[" + std::to_string(g) + "]";
+    const nlohmann::json& jg = groups[g];
+    Suite::Group group;
+    group.family = field<std::string>(jg, "family", path, where, "a string");
+    group.dtypes = field<std::vector<std::string>>(jg, "dtypes", path, where, "an array of strings");
+    group.impls = field<std::vector<std::string>>(jg, "impls", path, where, "an array of strings");
+    for (const std::string& impl : group.impls) {
+      const Implementation* found = find_implementation(group.family, impl);
+      if (!found) {
+        std::string valid;
+        for (const auto& i : implementations()) {
+          if (i.family == group.family) valid += (valid.empty() ? "" : ", ") + i.impl;
+        }
+        throw InputError(path.string() + ": field '" + where + ".impls' names '" + impl +
+                         "', which is not an implementation of family '" + group.family +
+                         "' (valid: " + (valid.empty() ? "none: unknown family" : valid) + ")");
+      }
+      for (const std::string& dtype : group.dtypes) {
+        if (std::find(found->dtypes.begin(), found->dtypes.end(), dtype) == found->dtypes.end()) {
+          throw InputError(path.string() + ": field '" + where + ".dtypes' names '" + dtype +
+                           "', which implementation '" + impl + "' does not provide");
+        }
+      }
+    }
+    const auto shapes = field<nlohmann::json>(jg, "shapes", path, where,
+                                              "an object {\"cpu\": [...], \"cuda\": [...]}");
+    for (const auto& [backend_name, list] : shapes.items()) {
+      if (backend_name != "cpu" && backend_name != "cuda") {
+        throw InputError(path.string() + ": field '" + where + ".shapes." + backend_name +
+                         "' names an unknown backend; expected cpu or cuda");
+      }
+      Backend backend = backend_name == "cuda" ? Backend::cuda : Backend::cpu;
+      for (size_t s = 0; s < list.size(); ++s) {
+        const std::string swhere = where + ".shapes." + backend_name + "[" + std::to_string(s) + "]";
+        if (!list[s].is_object() || list[s].empty()) {
+          throw InputError(path.string() + ": field '" + swhere +
+                           "' must be an object of sizes, e.g. {\"M\": 1024, \"N\": 1024, \"K\": 1024}");
+        }
+        std::vector<Param> params;
+        for (const auto& [key, value] : list[s].items()) {
+          if (!value.is_number_integer() || value.get<int64_t>() <= 0) {
+            throw InputError(path.string() + ": field '" + swhere + "." + key +
+                             "' must be a positive integer, got " + value.dump());
+          }
+          params.push_back({key, value.get<int64_t>()});
+        }
+        // JSON objects are unordered; keep the family's conventional order (M, N, K for GEMM).
+        const std::vector<std::string> order = {"M", "N", "K"};
+        std::stable_sort(params.begin(), params.end(), [&](const Param& a, const Param& b) {
+          auto rank = [&](const std::string& n) {
+            return std::find(order.begin(), order.end(), n) - order.begin();
+          };
+          return rank(a.name) < rank(b.name);
+        });
+        group.shapes[backend].push_back(params);
+      }
+    }
+    suite.groups.push_back(group);
+  }
+  return suite;
+}
+
+std::vector<BenchmarkSpec> Suite::benchmarks(Backend backend) const {
+  std::vector<BenchmarkSpec> out;
+  for (const Group& group : groups) {
+    auto shapes = group.shapes.find(backend);
+    if (shapes == group.shapes.end()) continue;
+    // Vendor baselines first, whatever order the file lists implementations in.
+    std::vector<const Implementation*> impls;
+    for (const std::string& name : group.impls) {
+      const Implementation* impl = find_implementation(group.family, name);
+      if (impl && impl->backend == backend) impls.push_back(impl);
+    }
+    std::stable_partition(impls.begin(), impls.end(), [](auto* i) { return i->vendor; });
+    for (const std::string& dtype : group.dtypes) {
+      for (const auto& params : shapes->second) {
+        for (const Implementation* impl : impls) {
+          out.push_back({group.family, impl->impl, dtype, backend, impl->vendor, params});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::optional<Datasheet> find_datasheet(const std::string& gpu_name) {
+  fs::path dir = specs_dir() / "gpus";
+  if (!fs::is_directory(dir)) return std::nullopt;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() == ".json") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  const std::string name = lower(gpu_name);
+  for (const fs::path& path : files) {
+    const nlohmann::json json = read_json(path);
+    const auto patterns = field<std::vector<std::string>>(json, "match", path, "",
+                                                          "an array of device-name substrings");
+    for (const std::string& pattern : patterns) {
+      if (name.find(lower(pattern)) != std::string::npos) {
+        Datasheet sheet;
+        sheet.sku = field<std::string>(json, "sku", path, "", "a string");
+        sheet.source = field<std::string>(json, "source", path, "", "a string");
+        sheet.peak_tflops = field<std::map<std::string, double>>(
+            json, "peak_tflops", path, "", "an object of dtype -> dense TFLOP/s");
+        return sheet;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace aicbench

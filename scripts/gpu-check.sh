@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The GPU check, for a machine with an NVIDIA GPU (H100/H200 class; CUDA 13, CMake and ninja, but
+# maybe no apt packages and no network). Builds for the GPU it finds, runs the GPU tests and
+# compute-sanitizer on small GEMMs, runs the GPU suites against the vendor baselines, and writes
+# the result file, a report and a log to OUT_DIR. Made to finish inside 10 minutes.
+#
+#   scripts/gpu-check.sh OUT_DIR
+#
+# Dependencies come from the system when installed, else from .kit/ (scripts/make-gpu-kit.sh,
+# prepared on a development machine and carried along). Commit the result file under
+# results/gpu/ (README, "Running on a GPU machine").
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${1:?usage: scripts/gpu-check.sh OUT_DIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+log="$out/gpu-check.log"
+exec > >(tee "$log") 2>&1
+start=$(date +%s)
+step() { echo; echo "== $* ($(($(date +%s) - start)) s)"; }
+failures=()
+
+step "device"
+if ! nvidia-smi --query-gpu=name,driver_version,compute_cap,memory.total --format=csv,noheader; then
+  echo "gpu-check: nvidia-smi found no GPU; this script is for a GPU machine" >&2
+  exit 3
+fi
+cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d ' .')
+# Hopper and Blackwell kernels need the arch-specific targets (wgmma, TMA).
+case "$cc" in 90|100) arch="${cc}a" ;; *) arch="$cc" ;; esac
+export PATH=/usr/local/cuda/bin:$PATH
+
+step "configure and build for sm_$arch"
+prefix=()
+[ -d .kit ] && prefix=(-DCMAKE_PREFIX_PATH="$PWD/.kit")
+nccl=()
+if ! ls /usr/local/cuda/include/nccl.h /usr/include/nccl.h >/dev/null 2>&1; then
+  nccl_root=$(python3 -c 'import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + "/nccl")' 2>/dev/null \
+    || python3 -c 'import nvidia.nccl, os; print(list(nvidia.nccl.__path__)[0])' 2>/dev/null || true)
+  if [ -n "$nccl_root" ] && [ -f "$nccl_root/include/nccl.h" ]; then
+    nccl=(-DNCCL_ROOT="$nccl_root")
+  else
+    echo "gpu-check: NCCL headers not found; building without NCCL"
+    nccl=(-DAICBENCH_WITH_NCCL=OFF)
+  fi
+fi
+build=build/gpu
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$arch" \
+  -DAICBENCH_BUILD_TESTS=ON "${prefix[@]}" "${nccl[@]}" || exit 1
+cmake --build "$build" -j "$(nproc)" || exit 1
+export LD_LIBRARY_PATH="$PWD/.kit/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+aicbench="$build/harness/aicbench"
+"$aicbench" info
+
+step "GPU tests (ctest -L gpu)"
+(cd "$build" && ctest -L gpu --output-on-failure) || failures+=("gpu tests")
+
+step "all other tests"
+(cd "$build" && ctest -LE gpu --output-on-failure -j 8) || failures+=("cpu tests")
+
+step "compute-sanitizer memcheck on the smoke suite (small, odd GEMMs)"
+if command -v compute-sanitizer >/dev/null; then
+  compute-sanitizer --tool memcheck --error-exitcode 99 --print-limit 20 \
+    "$aicbench" run --suite smoke --backend cuda --min-time 0.001 --out "$out/sanitizer" \
+    || failures+=("compute-sanitizer")
+  rm -rf "$out/sanitizer"
+else
+  echo "compute-sanitizer not found"; failures+=("compute-sanitizer missing")
+fi
+
+step "quick suite against the vendor baselines"
+"$aicbench" run --suite quick --backend cuda --out "$out" || failures+=("quick suite")
+result=$(ls -t "$out"/aicbench-quick-*.json 2>/dev/null | head -1)
+if [ -n "$result" ]; then
+  "$aicbench" report "$result" --md "$out/summary.md"
+  if command -v gnuplot >/dev/null; then "$aicbench" report "$result" --html "$out/report.html"; fi
+  echo; cat "$out/summary.md"
+fi
+
+step "done"
+if ((${#failures[@]})); then
+  echo "gpu-check: FAILED: ${failures[*]}"
+  exit 1
+fi
+echo "gpu-check: all passed; result file: $result"

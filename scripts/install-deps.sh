@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages that aicbench's build, tests and reports need. Idempotent:
+# packages already present are left alone, and nothing is fetched when all are there.
+# The CUDA toolkit (13.x, with cuBLAS and NCCL) is not a Debian package we can rely on; it is
+# checked here and installed from NVIDIA (or comes with the nvidia/cuda container image).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build git pkg-config
+  libbenchmark-dev libgtest-dev libgmock-dev libcxxopts-dev nlohmann-json3-dev
+  gnuplot-nox
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all Debian packages present"
+fi
+
+nvcc_path=$(command -v nvcc || true)
+[ -n "$nvcc_path" ] || [ ! -x /usr/local/cuda/bin/nvcc ] || nvcc_path=/usr/local/cuda/bin/nvcc
+if [ -z "$nvcc_path" ]; then
+  echo "install-deps: the CUDA toolkit (nvcc, cuBLAS, NCCL) was not found on PATH or in /usr/local/cuda." >&2
+  echo "install-deps: install CUDA 13 from NVIDIA (https://developer.nvidia.com/cuda-downloads), or use docker/." >&2
+  exit 3
+fi
+echo "install-deps: CUDA compiler: $nvcc_path ($("$nvcc_path" --version | tail -1))"

@@ -1,0 +1,165 @@
+// The aicbench binary end to end: exit codes and messages for bad input, and the quick suite on
+// the cpu backend followed by a report of its result file.
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include "reports/result_file.hpp"
+
+namespace aicbench {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+Outcome aicbench(const std::string& args) {
+  const std::string command = std::string(AICBENCH_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  std::string output;
+  std::array<char, 4096> buffer;
+  while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("aicbench_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(Cli, HelpForEveryCommand) {
+  for (const char* cmd : {"info", "list", "run", "report"}) {
+    Outcome o = aicbench(std::string(cmd) + " --help");
+    EXPECT_EQ(o.exit_code, 0) << cmd << "\n" << o.output;
+    EXPECT_NE(o.output.find(std::string("aicbench ") + cmd), std::string::npos) << o.output;
+  }
+  EXPECT_EQ(aicbench("").exit_code, 2);
+  Outcome unknown = aicbench("frobnicate");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.output.find("unknown command 'frobnicate'"), std::string::npos);
+}
+
+TEST_F(Cli, InfoShowsHostAndSaysWhetherThereIsAGpu) {
+  Outcome o = aicbench("info");
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("Host:"), std::string::npos);
+  EXPECT_TRUE(o.output.find("GPU 0:") != std::string::npos ||
+              o.output.find("none usable") != std::string::npos) << o.output;
+
+  Outcome json = aicbench("info --json");
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  auto prov = nlohmann::json::parse(json.output);
+  EXPECT_TRUE(prov["host"].contains("hostname"));
+  EXPECT_TRUE(prov["versions"].contains("cublas"));
+  EXPECT_TRUE(!prov["gpus"].empty() || prov.contains("gpu_unavailable_reason"));
+}
+
+TEST_F(Cli, ListShowsSupportAndReasons) {
+  Outcome o = aicbench("list --suite quick");
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("gemm/cpu_blocked/fp32/M:128/N:128/K:128"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("gemm/simt/fp32/M:1024/N:1024/K:1024"), std::string::npos) << o.output;
+  EXPECT_EQ(aicbench("list --suite nope").exit_code, 2);
+}
+
+TEST_F(Cli, RunRejectsBadChoicesWithTheValidOnes) {
+  Outcome suite = aicbench("run --suite nope --out " + dir_.string());
+  EXPECT_EQ(suite.exit_code, 2);
+  EXPECT_NE(suite.output.find("valid suites: "), std::string::npos) << suite.output;
+  EXPECT_NE(suite.output.find("quick"), std::string::npos) << suite.output;
+
+  Outcome backend = aicbench("run --backend tpu --out " + dir_.string());
+  EXPECT_EQ(backend.exit_code, 2);
+  EXPECT_NE(backend.output.find("valid backends: auto, cuda, cpu"), std::string::npos) << backend.output;
+
+  Outcome filter = aicbench("run --backend cpu --filter nothing-matches-this --out " + dir_.string());
+  EXPECT_EQ(filter.exit_code, 2);
+  EXPECT_NE(filter.output.find("matches none"), std::string::npos) << filter.output;
+  EXPECT_NE(filter.output.find("gemm/cpu_blocked/fp32"), std::string::npos) << filter.output;
+
+  EXPECT_EQ(aicbench("run --backend cpu --filter '(' --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(aicbench("run --no-such-flag").exit_code, 2);
+  EXPECT_TRUE(fs::is_empty(dir_)) << "no result file may be written for bad input";
+}
+
+TEST_F(Cli, CudaBackendWithoutDeviceIsAnEnvironmentError) {
+  if (aicbench("info").output.find("none usable") == std::string::npos) {
+    GTEST_SKIP() << "a GPU is present; this test is about its absence";
+  }
+  Outcome o = aicbench("run --backend cuda --out " + dir_.string());
+  EXPECT_EQ(o.exit_code, 3) << o.output;
+  EXPECT_NE(o.output.find("no usable CUDA device"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("cudaGetDeviceCount"), std::string::npos) << "the driver's reason";
+}
+
+TEST_F(Cli, ReportRejectsFilesThatAreNotResults) {
+  Outcome missing = aicbench("report " + (dir_ / "absent.json").string());
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.output.find("absent.json"), std::string::npos) << missing.output;
+
+  std::ofstream(dir_ / "garbage.json") << "this is not json";
+  Outcome garbage = aicbench("report " + (dir_ / "garbage.json").string());
+  EXPECT_EQ(garbage.exit_code, 2);
+  EXPECT_NE(garbage.output.find("garbage.json: not JSON"), std::string::npos) << garbage.output;
+
+  std::ofstream(dir_ / "plain.json") << R"({"context": {}, "benchmarks": []})";
+  Outcome plain = aicbench("report " + (dir_ / "plain.json").string());
+  EXPECT_EQ(plain.exit_code, 2);
+  EXPECT_NE(plain.output.find("context.aicbench"), std::string::npos) << plain.output;
+}
+
+TEST_F(Cli, QuickSuiteOnCpuThenReport) {
+  Outcome run = aicbench("run --suite quick --backend cpu --out " + dir_.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("backend cpu"), std::string::npos) << run.output;
+
+  fs::path result;
+  for (auto& e : fs::directory_iterator(dir_)) result = e.path();
+  ASSERT_FALSE(result.empty());
+  EXPECT_NE(run.output.find(result.string()), std::string::npos) << "run must say where it wrote";
+
+  ResultFile file = load_result_file(result);
+  EXPECT_TRUE(file.provenance()["complete"].get<bool>());
+  EXPECT_EQ(file.provenance()["backend"], "cpu");
+  EXPECT_EQ(file.provenance()["suite"], "quick");
+  ASSERT_EQ(file.benchmarks().size(), 6u);
+  for (const auto& b : file.benchmarks()) {
+    EXPECT_EQ(b["aicbench"]["status"], "ok") << b.dump();
+    EXPECT_GT(b["tflops"].get<double>(), 0.0) << b["name"];
+    EXPECT_LE(b["max_rel_err"].get<double>(), b["aicbench"]["validation"]["tolerance"].get<double>());
+    EXPECT_FALSE(b.contains("pct_of_peak")) << "no datasheet peak for a CPU";
+  }
+
+  fs::path md = dir_ / "report.md", html = dir_ / "report.html";
+  Outcome report = aicbench("report " + result.string() + " --md " + md.string() + " --html " + html.string());
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  std::ifstream html_in(html);
+  std::string page((std::istreambuf_iterator<char>(html_in)), {});
+  EXPECT_NE(page.find("<svg"), std::string::npos);
+  // Long names carry <wbr> line-break hints in the table; compare the text without them.
+  for (size_t at; (at = page.find("<wbr>")) != std::string::npos;) page.erase(at, 5);
+  EXPECT_NE(page.find("gemm/cpu_blocked/fp32/M:1024/N:1024/K:1024"), std::string::npos);
+  EXPECT_TRUE(fs::file_size(md) > 0);
+}
+
+}  // namespace
+}  // namespace aicbench

@@ -1,0 +1,110 @@
+// Writing result files (atomically, incrementally, with derived counters) and reading them back.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "harness/result_writer.hpp"
+#include "reports/result_file.hpp"
+
+namespace aicbench {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ResultFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("aicbench_result_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static BenchmarkSpec gemm(const std::string& impl, bool vendor) {
+    return {"gemm", impl, "fp32", Backend::cuda, vendor, {{"M", 64}, {"N", 32}, {"K", 16}}};
+  }
+  static nlohmann::json timing(double tflops) {
+    return {{"iterations", 10}, {"real_time", 1.5}, {"cpu_time", 1.4}, {"time_unit", "ms"},
+            {"tflops", tflops}, {"max_rel_err", 1e-7}};
+  }
+  fs::path dir_;
+};
+
+TEST_F(ResultFileTest, IncrementalWritesAreReadableAndMarkedIncomplete) {
+  ResultWriter writer(dir_ / "run.json", {{"host", {{"hostname", "h"}}}}, {{"fp32", 50.0}});
+  writer.write(false);
+  ResultFile early = load_result_file(dir_ / "run.json");
+  EXPECT_FALSE(early.provenance()["complete"].get<bool>());
+  EXPECT_TRUE(early.benchmarks().empty());
+
+  writer.add(gemm("cublas", true), timing(40.0), kStatusOk, std::nullopt, {{"tolerance", 1e-5}});
+  writer.write(false);
+  EXPECT_EQ(load_result_file(dir_ / "run.json").benchmarks().size(), 1u);
+
+  writer.add(gemm("simt", false), timing(20.0), kStatusOk, std::nullopt, {{"tolerance", 1e-5}});
+  writer.write(true);
+  ResultFile done = load_result_file(dir_ / "run.json");
+  EXPECT_TRUE(done.provenance()["complete"].get<bool>());
+  EXPECT_EQ(done.provenance()["format_version"], kResultFormatVersion);
+  EXPECT_TRUE(done.provenance().contains("end_time"));
+
+  // No temporary files are left beside the result.
+  int files = 0;
+  for (auto& e : fs::directory_iterator(dir_)) files += e.is_regular_file();
+  EXPECT_EQ(files, 1);
+}
+
+TEST_F(ResultFileTest, DerivedCountersComeFromPeakAndVendor) {
+  ResultWriter writer(dir_ / "run.json", nlohmann::json::object(), {{"fp32", 50.0}});
+  writer.add(gemm("cublas", true), timing(40.0), kStatusOk, std::nullopt, nullptr);
+  writer.add(gemm("simt", false), timing(20.0), kStatusOk, std::nullopt, nullptr);
+  writer.write(true);
+  const ResultFile file = load_result_file(dir_ / "run.json");
+  const auto& b = file.benchmarks();
+  EXPECT_EQ(b[0]["name"], "gemm/cublas/fp32/M:64/N:32/K:16");
+  EXPECT_DOUBLE_EQ(b[0]["pct_of_peak"].get<double>(), 80.0);
+  EXPECT_DOUBLE_EQ(b[0]["pct_of_vendor"].get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(b[1]["pct_of_peak"].get<double>(), 40.0);
+  EXPECT_DOUBLE_EQ(b[1]["pct_of_vendor"].get<double>(), 50.0);
+  EXPECT_EQ(b[1]["aicbench"]["params"]["M"], 64);
+}
+
+TEST_F(ResultFileTest, FailedValidationIsAnErrorEntryWithoutNumbers) {
+  ResultWriter writer(dir_ / "run.json", nlohmann::json::object(), {{"fp32", 50.0}});
+  writer.add(gemm("simt", false), {{"iterations", 0}}, kStatusFailed,
+             "validation failed: max_rel_err 0.5 > tolerance 1e-05",
+             {{"max_rel_err", 0.5}, {"tolerance", 1e-5}});
+  writer.write(true);
+  const ResultFile file = load_result_file(dir_ / "run.json");
+  const auto& b = file.benchmarks()[0];
+  EXPECT_TRUE(b["error_occurred"].get<bool>());
+  EXPECT_NE(b["error_message"].get<std::string>().find("tolerance"), std::string::npos);
+  EXPECT_EQ(b["aicbench"]["status"], kStatusFailed);
+  EXPECT_FALSE(b.contains("tflops"));
+  EXPECT_FALSE(b.contains("pct_of_peak"));
+  EXPECT_EQ(writer.count(kStatusFailed), 1u);
+}
+
+TEST_F(ResultFileTest, AtomicWriteReplacesWholeFile) {
+  write_file_atomically(dir_ / "x.txt", std::string(100000, 'a'));
+  write_file_atomically(dir_ / "x.txt", "short");
+  std::ifstream in(dir_ / "x.txt");
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(content, "short");
+}
+
+TEST_F(ResultFileTest, AtomicWriteToUnwritablePlaceNamesThePath) {
+  fs::create_directories(dir_);
+  write_file_atomically(dir_ / "file", "x");
+  try {
+    write_file_atomically(dir_ / "file" / "below-a-file.json", "x");
+    FAIL() << "expected an exception";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("below-a-file"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace aicbench

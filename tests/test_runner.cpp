@@ -1,0 +1,110 @@
+// The run path with planted faults: a kernel that computes a wrong answer is reported as failed
+// with its error and the tolerance, never as a number; one that throws is an error entry; the
+// good benchmarks around them still run, and the exit code says a check failed.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "harness/benchmark.hpp"
+#include "harness/runner.hpp"
+#include "harness/validation.hpp"
+#include "kernels/gemm/gemm_cpu.hpp"
+#include "reports/result_file.hpp"
+
+namespace aicbench {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Computes the right product, then damages one element by 5 % of its scale (or does nothing).
+class WrongGemm final : public BenchmarkCase {
+ public:
+  explicit WrongGemm(const BenchmarkSpec& s)
+      : M_(s.param("M")), N_(s.param("N")), K_(s.param("K")), A_(M_ * K_), B_(K_ * N_), C_(M_ * N_) {
+    fill_uniform(A_, 1);
+    fill_uniform(B_, 2);
+  }
+  Validation validate() override {
+    time_once();
+    GemmCheck c = check_gemm(A_, B_, C_, M_, N_, K_, gemm_tolerance(K_, 0x1.0p-24, 0x1.0p-24));
+    return {c.passed, c.max_rel_err, c.message, {{"max_rel_err", c.max_rel_err}, {"tolerance", c.tolerance}}};
+  }
+  double time_once() override {
+    kernels::gemm_cpu_blocked_fp32(A_.data(), B_.data(), C_.data(), M_, N_, K_, 1);
+    C_[(M_ / 2) * N_ + N_ / 3] += 0.05f * std::sqrt(float(K_) / 3);
+    return 1e-3;
+  }
+  double flops() const override { return 2.0 * M_ * N_ * K_; }
+
+ private:
+  int64_t M_, N_, K_;
+  std::vector<float> A_, B_, C_;
+};
+
+class Runner : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto supported = [](const BenchmarkSpec&, const DeviceProbe&) { return std::optional<std::string>(); };
+    register_implementation({"gemm", "planted_wrong", Backend::cpu, false, {"fp32"}, supported,
+                             [](const BenchmarkSpec& s) { return std::make_unique<WrongGemm>(s); }});
+    register_implementation({"gemm", "planted_throw", Backend::cpu, false, {"fp32"}, supported,
+                             [](const BenchmarkSpec&) -> std::unique_ptr<BenchmarkCase> {
+                               throw std::runtime_error("out of planted memory");
+                             }});
+  }
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("aicbench_runner_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "specs" / "suites");
+    std::ofstream(dir_ / "specs" / "suites" / "planted.json") << R"({
+      "name": "planted", "version": 3, "min_time_s": {"cpu": 0.01},
+      "groups": [{"family": "gemm", "dtypes": ["fp32"],
+                  "impls": ["cpu_blocked", "planted_wrong", "planted_throw"],
+                  "shapes": {"cpu": [{"M": 64, "N": 48, "K": 96}]}}]})";
+    ::setenv("AICBENCH_SPECS", (dir_ / "specs").c_str(), 1);
+  }
+  void TearDown() override {
+    ::unsetenv("AICBENCH_SPECS");
+    fs::remove_all(dir_);
+  }
+  fs::path dir_;
+};
+
+TEST_F(Runner, WrongKernelIsReportedAsFailedNeverAsFast) {
+  RunOptions options;
+  options.suite = "planted";
+  options.backend = "cpu";
+  options.out_dir = dir_ / "out";
+  std::ostringstream out, err;
+  EXPECT_EQ(run_benchmarks(options, out, err), 1) << out.str() << err.str();
+
+  fs::path file = fs::directory_iterator(dir_ / "out")->path();
+  ResultFile result = load_result_file(file);
+  EXPECT_TRUE(result.provenance()["complete"].get<bool>());
+  EXPECT_EQ(result.provenance()["suite_version"], 3);
+  const auto& b = result.benchmarks();
+  ASSERT_EQ(b.size(), 3u);
+
+  EXPECT_EQ(b[0]["name"], "gemm/cpu_blocked/fp32/M:64/N:48/K:96");
+  EXPECT_EQ(b[0]["aicbench"]["status"], "ok");
+  EXPECT_GT(b[0]["tflops"].get<double>(), 0);
+
+  EXPECT_EQ(b[1]["aicbench"]["status"], "failed");
+  EXPECT_TRUE(b[1]["error_occurred"].get<bool>());
+  const std::string message = b[1]["error_message"];
+  EXPECT_NE(message.find("tolerance"), std::string::npos) << message;
+  EXPECT_GT(b[1]["aicbench"]["validation"]["max_rel_err"].get<double>(),
+            b[1]["aicbench"]["validation"]["tolerance"].get<double>());
+  EXPECT_FALSE(b[1].contains("tflops"));
+  EXPECT_FALSE(b[1].contains("pct_of_vendor"));
+
+  EXPECT_EQ(b[2]["aicbench"]["status"], "error");
+  EXPECT_NE(b[2]["error_message"].get<std::string>().find("out of planted memory"), std::string::npos);
+  EXPECT_NE(out.str().find("1 valid, 1 failed validation, 1 errors"), std::string::npos) << out.str();
+}
+
+}  // namespace
+}  // namespace aicbench
