@@ -9,6 +9,7 @@ std::string to_string(Backend backend) { return backend == Backend::cuda ? "cuda
 std::string BenchmarkSpec::name() const {
   std::string out = family + "/" + impl + "/" + dtype;
   for (const Param& p : params) out += "/" + p.name + ":" + std::to_string(p.value);
+  if (mode == MeasureMode::hot) out += "/mode:hot";
   return out;
 }
 

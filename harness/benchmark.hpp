@@ -10,8 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include <cuda_runtime.h>
 #include <nlohmann/json.hpp>
 
+#include "harness/measurement.hpp"
 #include "harness/provenance.hpp"
 
 namespace aicbench {
@@ -31,8 +33,10 @@ struct BenchmarkSpec {
   Backend backend = Backend::cpu;
   bool vendor = false;  // the vendor library's implementation: the baseline for pct_of_vendor
   std::vector<Param> params;
+  MeasureMode mode = MeasureMode::cold;
 
-  // "family/impl/dtype/name:value/...", e.g. "gemm/simt/fp32/M:1024/N:1024/K:1024".
+  // "family/impl/dtype/name:value/...", e.g. "gemm/simt/fp32/M:1024/N:1024/K:1024"; hot-mode
+  // measurements end in "/mode:hot" (cold, the default, is not spelled out).
   std::string name() const;
   int64_t param(std::string_view name) const;  // throws std::out_of_range if absent
   nlohmann::json params_json() const;
@@ -51,9 +55,11 @@ class BenchmarkCase {
   virtual ~BenchmarkCase() = default;
   // Runs the implementation once and checks its output against an independent reference.
   virtual Validation validate() = 0;
-  // Runs it once more and returns the seconds it took, measured on the device (CUDA events)
-  // for the cuda backend and by a steady clock for the cpu backend.
-  virtual double time_once() = 0;
+  // Runs it once more. A cuda case queues the work on stream() and returns at once; a cpu case
+  // does the work and returns when it is done. Timing is the harness's (harness/samplers.hpp).
+  virtual void run() = 0;
+  // The stream a cuda case queues its work on; null for a cpu case.
+  virtual cudaStream_t stream() const { return nullptr; }
   // Work per run, for the throughput counters. Zero where the counter does not apply.
   virtual double flops() const { return 0; }
   virtual double bytes() const { return 0; }

@@ -1,7 +1,8 @@
 // The aicbench command line (DESIGN.md, "Command line"):
 //   aicbench info [--json]
 //   aicbench list [--suite S]
-//   aicbench run [--suite S] [--backend auto|cuda|cpu] [--filter RE] [--out DIR] [--min-time S]
+//   aicbench run [--suite S] [--backend auto|cuda|cpu] [--filter RE] [--out DIR] [--mode M]
+//                [--min-samples N] [--min-time S] [--max-noise PCT] [--timeout S] [--repetitions N]
 //   aicbench report RESULTS... [--md F] [--html F]
 // Exit codes: 0 success, 1 a check failed, 2 bad usage or input, 3 environment.
 #include <algorithm>
@@ -106,7 +107,17 @@ int cmd_run(int argc, char** argv) {
       ("backend", "auto | cuda | cpu; auto picks cuda when a GPU is usable", cxxopts::value<std::string>()->default_value("auto"))
       ("filter", "only benchmarks whose name matches this regular expression", cxxopts::value<std::string>())
       ("out", "directory for the result file", cxxopts::value<std::string>()->default_value("results"))
-      ("min-time", "seconds of measurement per benchmark (overrides the suite's)", cxxopts::value<double>());
+      ("mode", "cold (caches flushed before every sample), hot (back-to-back runs) or both; default: the suite's",
+       cxxopts::value<std::string>())
+      ("min-samples", "stopping rule: at least this many samples (default 10)", cxxopts::value<int>())
+      ("min-time", "stopping rule: at least this many seconds of measured time (default 0.5)", cxxopts::value<double>())
+      ("max-noise", "stopping rule: stop once the relative standard deviation is under this, in percent (default 0.5)",
+       cxxopts::value<double>())
+      ("timeout", "stopping rule: wall-clock seconds per benchmark at most (default 15)", cxxopts::value<double>())
+      ("throttle-threshold", "discard samples taken while the SM clock is below this fraction of its maximum",
+       cxxopts::value<double>()->default_value("0.75"))
+      ("repetitions", "repeat every benchmark N times, in random interleaved order, for statistical comparison",
+       cxxopts::value<int>()->default_value("1"));
   auto parsed = parse(options, argc, argv);
   if (!parsed) return 0;
   RunOptions run;
@@ -114,11 +125,41 @@ int cmd_run(int argc, char** argv) {
   run.backend = (*parsed)["backend"].as<std::string>();
   if (parsed->count("filter")) run.filter = (*parsed)["filter"].as<std::string>();
   run.out_dir = (*parsed)["out"].as<std::string>();
-  if (parsed->count("min-time")) {
-    run.min_time_s = (*parsed)["min-time"].as<double>();
-    if (*run.min_time_s <= 0) throw InputError("--min-time must be positive");
+  auto positive = [&](const char* name) {
+    const double value = (*parsed)[name].as<double>();
+    if (!(value > 0)) throw InputError(std::string("--") + name + " must be positive, got " + std::to_string(value));
+    return value;
+  };
+  if (parsed->count("mode")) {
+    const std::string mode = (*parsed)["mode"].as<std::string>();
+    if (mode == "both") {
+      run.modes = std::vector<MeasureMode>{MeasureMode::cold, MeasureMode::hot};
+    } else if (auto parsed_mode = parse_measure_mode(mode)) {
+      run.modes = std::vector<MeasureMode>{*parsed_mode};
+    } else {
+      throw InputError("unknown --mode '" + mode + "'; valid modes: cold, hot, both");
+    }
   }
+  if (parsed->count("min-samples")) {
+    run.min_samples = (*parsed)["min-samples"].as<int>();
+    if (*run.min_samples < 1) throw InputError("--min-samples must be at least 1");
+  }
+  if (parsed->count("min-time")) run.min_time_s = positive("min-time");
+  if (parsed->count("max-noise")) run.max_noise = positive("max-noise") / 100.0;
+  if (parsed->count("timeout")) run.timeout_s = positive("timeout");
+  run.throttle_threshold = (*parsed)["throttle-threshold"].as<double>();
+  if (run.throttle_threshold < 0 || run.throttle_threshold > 1) {
+    throw InputError("--throttle-threshold must be a fraction between 0 and 1");
+  }
+  run.repetitions = (*parsed)["repetitions"].as<int>();
+  if (run.repetitions < 1) throw InputError("--repetitions must be at least 1");
   run.command_line = g_command_line;
+  // Google Benchmark takes no flags from our command line; repetitions are interleaved at random
+  // (its --benchmark_enable_random_interleaving) so that drift does not favour one benchmark.
+  std::string gb_program = "aicbench", gb_interleave = "--benchmark_enable_random_interleaving=true";
+  char* gb_argv[] = {gb_program.data(), gb_interleave.data(), nullptr};
+  int gb_argc = run.repetitions > 1 ? 2 : 1;
+  benchmark::Initialize(&gb_argc, gb_argv);
   return run_benchmarks(run, std::cout, std::cerr);
 }
 
@@ -171,9 +212,6 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
-  // Google Benchmark reads its own flags; we give it none, only the program name.
-  int gb_argc = 1;
-  benchmark::Initialize(&gb_argc, argv);
   // Subcommands see argv from the command name on, so "--help" and errors name the command.
   int sub_argc = argc - 1;
   char** sub_argv = argv + 1;

@@ -1,5 +1,5 @@
 #pragma once
-// RAII for device memory, streams and events, so that an exception (a failed validation, a CUDA
+// RAII for device memory and streams, so that an exception (a failed validation, a CUDA
 // error) never leaks GPU memory into the next benchmark.
 #include <cstddef>
 #include <utility>
@@ -40,34 +40,6 @@ class CudaStream {
 
  private:
   cudaStream_t stream_ = nullptr;
-};
-
-// Times work queued on a stream between start() and stop_seconds() with a pair of CUDA events:
-// device time, with no host-side launch latency in it.
-class EventTimer {
- public:
-  EventTimer() {
-    CUDA_CHECK(cudaEventCreate(&start_));
-    CUDA_CHECK(cudaEventCreate(&stop_));
-  }
-  ~EventTimer() {
-    cudaEventDestroy(start_);
-    cudaEventDestroy(stop_);
-  }
-  EventTimer(const EventTimer&) = delete;
-  EventTimer& operator=(const EventTimer&) = delete;
-
-  void start(cudaStream_t stream) { CUDA_CHECK(cudaEventRecord(start_, stream)); }
-  double stop_seconds(cudaStream_t stream) {
-    CUDA_CHECK(cudaEventRecord(stop_, stream));
-    CUDA_CHECK(cudaEventSynchronize(stop_));
-    float ms = 0;
-    CUDA_CHECK(cudaEventElapsedTime(&ms, start_, stop_));
-    return ms * 1e-3;
-  }
-
- private:
-  cudaEvent_t start_ = nullptr, stop_ = nullptr;
 };
 
 }  // namespace aicbench

@@ -17,7 +17,10 @@ std::string utc_now_iso8601() {
 }
 
 bool same_problem(const BenchmarkSpec& a, const BenchmarkSpec& b) {
-  if (a.family != b.family || a.dtype != b.dtype || a.params.size() != b.params.size()) return false;
+  if (a.family != b.family || a.dtype != b.dtype || a.mode != b.mode || a.backend != b.backend ||
+      a.params.size() != b.params.size()) {
+    return false;
+  }
   for (size_t i = 0; i < a.params.size(); ++i) {
     if (a.params[i].name != b.params[i].name || a.params[i].value != b.params[i].value) return false;
   }
@@ -35,14 +38,26 @@ ResultWriter::ResultWriter(std::filesystem::path path, nlohmann::json provenance
 
 void ResultWriter::set_benchmark_context(nlohmann::json context) { gbench_context_ = std::move(context); }
 
+// The same row of the same run: a repetition matches its repetition, an aggregate its aggregate.
+bool same_row(const nlohmann::json& a, const nlohmann::json& b) {
+  return a.value("run_type", "") == b.value("run_type", "") &&
+         a.value("aggregate_name", "") == b.value("aggregate_name", "") &&
+         a.value("repetition_index", -1) == b.value("repetition_index", -1);
+}
+
 void ResultWriter::add(const BenchmarkSpec& spec, nlohmann::json entry, const std::string& status,
-                       const std::optional<std::string>& reason, const nlohmann::json& validation) {
+                       const std::optional<std::string>& reason, const nlohmann::json& validation,
+                       const nlohmann::json& details) {
   nlohmann::json info = {{"family", spec.family},   {"impl", spec.impl},
                          {"dtype", spec.dtype},     {"backend", to_string(spec.backend)},
                          {"vendor", spec.vendor},   {"params", spec.params_json()},
-                         {"status", status}};
+                         {"mode", to_string(spec.mode)}, {"status", status}};
   if (reason) info["reason"] = *reason;
   if (!validation.is_null()) info["validation"] = validation;
+  if (details.is_object()) {
+    for (const auto& [key, value] : details.items()) info[key] = value;
+    if (details.contains("measurement")) info["unstable"] = details["measurement"]["unstable"];
+  }
   entry["name"] = spec.name();
   if (!entry.contains("run_name")) entry["run_name"] = spec.name();
   if (status != kStatusOk) {
@@ -52,6 +67,12 @@ void ResultWriter::add(const BenchmarkSpec& spec, nlohmann::json entry, const st
   }
   entry["aicbench"] = info;
   entries_.emplace_back(spec, std::move(entry));
+}
+
+size_t ResultWriter::count_unstable() const {
+  size_t n = 0;
+  for (const auto& [spec, entry] : entries_) n += entry["aicbench"].value("unstable", false);
+  return n;
 }
 
 size_t ResultWriter::count(const std::string& status) const {
@@ -78,8 +99,13 @@ nlohmann::json ResultWriter::document(bool complete) const {
       if (auto peak = peak_tflops_.find(spec.dtype); peak != peak_tflops_.end() && peak->second > 0) {
         entry["pct_of_peak"] = 100.0 * tflops / peak->second;
       }
+      // Efficiency: throughput per watt of mean board power while measuring.
+      if (entry.contains("power_w") && entry["power_w"].get<double>() > 0) {
+        entry["tflops_per_w"] = tflops / entry["power_w"].get<double>();
+        if (entry.contains("gbps")) entry["gbps_per_w"] = entry["gbps"].get<double>() / entry["power_w"].get<double>();
+      }
       for (const auto& [other, other_entry] : entries_) {
-        if (other.vendor && other.backend == spec.backend && same_problem(other, spec) &&
+        if (other.vendor && same_problem(other, spec) && same_row(other_entry, entry) &&
             other_entry["aicbench"]["status"] == kStatusOk && other_entry.contains("tflops") &&
             other_entry["tflops"].get<double>() > 0) {
           entry["pct_of_vendor"] = 100.0 * tflops / other_entry["tflops"].get<double>();

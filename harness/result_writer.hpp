@@ -24,15 +24,18 @@ class ResultWriter {
   void set_benchmark_context(nlohmann::json context);
 
   // One finished benchmark: `entry` holds Google Benchmark's fields and counters; aicbench's
-  // block (family, impl, status, validation ...) is added here from the spec.
+  // block (family, impl, status, validation, and `details`: measurement statistics and
+  // telemetry) is added here from the spec.
   void add(const BenchmarkSpec& spec, nlohmann::json entry, const std::string& status,
-           const std::optional<std::string>& reason, const nlohmann::json& validation);
+           const std::optional<std::string>& reason, const nlohmann::json& validation,
+           const nlohmann::json& details);
 
   // Rewrites the file. `complete` marks a run that reached its end.
   void write(bool complete);
 
   const std::filesystem::path& path() const { return path_; }
   size_t count(const std::string& status) const;
+  size_t count_unstable() const;
 
  private:
   nlohmann::json document(bool complete) const;

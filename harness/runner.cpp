@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <regex>
 
@@ -11,7 +12,9 @@
 #include "harness/benchmark.hpp"
 #include "harness/provenance.hpp"
 #include "harness/result_writer.hpp"
+#include "harness/samplers.hpp"
 #include "harness/specs.hpp"
+#include "harness/telemetry.hpp"
 #include "reports/result_file.hpp"
 
 namespace aicbench {
@@ -34,9 +37,7 @@ BackendChoice choose_backend(const std::string& requested, const DeviceProbe& pr
     return {Backend::cuda, "requested with --backend cuda"};
   }
   if (requested == "auto") {
-    if (probe.available()) {
-      return {Backend::cuda, "auto: found " + probe.gpus.front().name};
-    }
+    if (probe.available()) return {Backend::cuda, "auto: found " + probe.gpus.front().name};
     return {Backend::cpu, "auto: no CUDA device (" +
                               probe.unavailable_reason.value_or("unknown reason") +
                               "), so the CPU backend runs and its numbers are CPU numbers"};
@@ -60,10 +61,10 @@ nlohmann::json gbench_context_json(const benchmark::BenchmarkReporter::Context& 
   std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   char date[64];
   std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S%z", std::localtime(&now));
+  const char* exe = benchmark::BenchmarkReporter::Context::executable_name;
   return {{"date", date},
           {"host_name", ctx.sys_info.name},
-          {"executable", benchmark::BenchmarkReporter::Context::executable_name
-                             ? benchmark::BenchmarkReporter::Context::executable_name : ""},
+          {"executable", exe ? exe : ""},
           {"num_cpus", ctx.cpu_info.num_cpus},
           {"mhz_per_cpu", static_cast<int>(ctx.cpu_info.cycles_per_second / 1e6)},
           {"cpu_scaling_enabled", ctx.cpu_info.scaling == benchmark::CPUInfo::ENABLED},
@@ -81,21 +82,33 @@ const char* time_unit_name(benchmark::TimeUnit unit) {
   return "ms";
 }
 
-// What happened to one benchmark before timing: set up, validated, or failed doing so.
+// What happened to one benchmark: set up and validated (or not), then each repetition's
+// measurement and telemetry.
 struct Outcome {
   std::string status = kStatusOk;
   std::optional<std::string> reason;
   nlohmann::json validation;
   double max_rel_err = 0;
+  std::vector<nlohmann::json> repetitions;  // {"measurement": ..., "telemetry": ...} per call
 };
 
-// Runs the registered benchmarks. Google Benchmark calls a benchmark's function several times
-// while it settles the iteration count, so the case (inputs, device buffers) is built and
-// validated on the first call and kept until the next benchmark starts.
+// Everything measuring needs beyond the benchmark itself.
+struct MeasureEnvironment {
+  Backend backend = Backend::cpu;
+  MeasureConfig config;
+  TelemetrySource* telemetry = nullptr;  // null: no GPU telemetry (reason below)
+  std::string telemetry_unavailable;
+  std::optional<double> max_sm_clock_mhz;
+  CudaMeasureResources* cuda = nullptr;
+};
+
+// Google Benchmark calls a benchmark's function once per repetition (Iterations(1)); the
+// measurement inside it follows aicbench's own methodology. The case (inputs, device buffers) is
+// built and validated on the first call and kept until another benchmark starts.
 class Session {
  public:
-  Session(std::vector<BenchmarkSpec> specs, ResultWriter& writer)
-      : specs_(std::move(specs)), outcomes_(specs_.size()), writer_(writer) {}
+  Session(std::vector<BenchmarkSpec> specs, ResultWriter& writer, MeasureEnvironment env)
+      : specs_(std::move(specs)), outcomes_(specs_.size()), writer_(writer), env_(std::move(env)) {}
 
   void run_one(size_t index, benchmark::State& state) {
     if (active_index_ != index) prepare(index);
@@ -104,11 +117,18 @@ class Session {
       state.SkipWithError(outcome.reason->c_str());
       return;
     }
+    Measurement m;
+    TelemetrySummary telemetry;
     try {
-      for (auto _ : state) state.SetIterationTime(active_->time_once());
+      for (auto _ : state) {
+        std::tie(m, telemetry) = measure_active(specs_[index].mode);
+        state.SetIterationTime(m.stats.median);
+      }
     } catch (const std::exception& e) {
       outcome.status = kStatusError;
-      outcome.reason = std::string("failed while timing: ") + e.what();
+      outcome.reason = std::string("failed while measuring: ") + e.what();
+      active_.reset();
+      active_index_ = SIZE_MAX;
       state.SkipWithError(outcome.reason->c_str());
       return;
     }
@@ -120,16 +140,30 @@ class Session {
       state.counters["gbps"] = Counter(active_->bytes() / 1e9, Counter::kIsIterationInvariantRate);
     }
     state.counters["max_rel_err"] = outcome.max_rel_err;
+    if (telemetry.sm_clock_mhz) state.counters["sm_clock_mhz"] = *telemetry.sm_clock_mhz;
+    if (telemetry.power_w) state.counters["power_w"] = *telemetry.power_w;
+    if (telemetry.energy_j) state.counters["energy_j"] = *telemetry.energy_j;
+    if (telemetry.temp_c) state.counters["temp_c"] = *telemetry.temp_c;
+
+    nlohmann::json rep = {{"measurement", m.to_json()}};
+    if (env_.telemetry) {
+      rep["telemetry"] = telemetry.to_json();
+    } else {
+      rep["telemetry"] = {{"unavailable", env_.telemetry_unavailable}};
+    }
+    outcome.repetitions.push_back(std::move(rep));
   }
 
   void record(const benchmark::BenchmarkReporter::Run& run) {
     const size_t index = static_cast<size_t>(run.family_index);
     const BenchmarkSpec& spec = specs_.at(index);
     const Outcome& outcome = outcomes_[index];
+    const bool aggregate = run.run_type == benchmark::BenchmarkReporter::Run::RT_Aggregate;
     nlohmann::json entry = {
         {"family_index", run.family_index},
         {"per_family_instance_index", run.per_family_instance_index},
-        {"run_type", run.run_type == benchmark::BenchmarkReporter::Run::RT_Aggregate ? "aggregate" : "iteration"},
+        {"run_name", spec.name()},
+        {"run_type", aggregate ? "aggregate" : "iteration"},
         {"repetitions", run.repetitions},
         {"repetition_index", run.repetition_index},
         {"threads", run.threads},
@@ -137,9 +171,7 @@ class Session {
         {"real_time", run.GetAdjustedRealTime()},
         {"cpu_time", run.GetAdjustedCPUTime()},
         {"time_unit", time_unit_name(run.time_unit)}};
-    if (run.run_type == benchmark::BenchmarkReporter::Run::RT_Aggregate) {
-      entry["aggregate_name"] = run.aggregate_name;
-    }
+    if (aggregate) entry["aggregate_name"] = run.aggregate_name;
     std::string status = outcome.status;
     std::optional<std::string> reason = outcome.reason;
     if (run.error_occurred && status == kStatusOk) {
@@ -149,7 +181,12 @@ class Session {
     if (status == kStatusOk) {
       for (const auto& [name, counter] : run.counters) entry[name] = counter.value;
     }
-    writer_.add(spec, std::move(entry), status, reason, outcome.validation);
+    nlohmann::json extra;
+    if (!aggregate && run.repetition_index >= 0 &&
+        static_cast<size_t>(run.repetition_index) < outcome.repetitions.size()) {
+      extra = outcome.repetitions[static_cast<size_t>(run.repetition_index)];
+    }
+    writer_.add(spec, std::move(entry), status, reason, outcome.validation, extra);
     writer_.write(/*complete=*/false);
   }
 
@@ -180,9 +217,46 @@ class Session {
     if (outcome.status != kStatusOk) active_.reset();
   }
 
+  std::pair<Measurement, TelemetrySummary> measure_active(MeasureMode mode) {
+    MeasureConfig config = env_.config;
+    config.mode = mode;
+    std::unique_ptr<TelemetrySampler> telemetry;
+    if (env_.telemetry) {
+      telemetry = std::make_unique<TelemetrySampler>(*env_.telemetry, std::chrono::milliseconds(10));
+      telemetry->start();
+    }
+    // Telemetry runs through warm-up (the throttle guard needs the clock) but is summarised
+    // over the measured samples only.
+    double measured_from = 0;
+    MeasureHooks hooks = MeasureHooks::real();
+    hooks.warmed_up = [&] { measured_from = steady_seconds(); };
+    ClockWatch clock(telemetry.get(), env_.max_sm_clock_mhz);
+    Measurement m;
+    if (env_.backend == Backend::cuda) {
+      CudaSampler sampler(*active_, *env_.cuda, mode, clock);
+      m = measure(sampler, config, hooks);
+    } else {
+      CpuSampler sampler(*active_, mode);
+      m = measure(sampler, config, hooks);
+    }
+    TelemetrySummary summary;
+    if (telemetry) {
+      std::vector<TelemetryReading> readings = telemetry->stop();
+      std::vector<TelemetryReading> measured;
+      for (size_t i = 0; i < readings.size(); ++i) {
+        // Keep the last reading before the measurement began, so the interval is closed.
+        const bool next_is_measured = i + 1 < readings.size() && readings[i + 1].time_s >= measured_from;
+        if (readings[i].time_s >= measured_from || next_is_measured) measured.push_back(readings[i]);
+      }
+      summary = summarize(measured);
+    }
+    return {m, summary};
+  }
+
   std::vector<BenchmarkSpec> specs_;
   std::vector<Outcome> outcomes_;
   ResultWriter& writer_;
+  MeasureEnvironment env_;
   std::unique_ptr<BenchmarkCase> active_;
   size_t active_index_ = SIZE_MAX;
 };
@@ -207,6 +281,63 @@ class TeeReporter : public benchmark::BenchmarkReporter {
   ResultWriter& writer_;
 };
 
+std::vector<BenchmarkSpec> select(const std::vector<BenchmarkSpec>& all, const RunOptions& options,
+                                  const Suite& suite, Backend backend) {
+  std::vector<BenchmarkSpec> selected;
+  for (const auto& spec : all) {
+    if (options.modes && std::find(options.modes->begin(), options.modes->end(), spec.mode) ==
+                             options.modes->end()) {
+      continue;
+    }
+    selected.push_back(spec);
+  }
+  if (options.modes) {  // modes the suite does not list: add them, shape by shape
+    for (MeasureMode mode : *options.modes) {
+      if (std::find(suite.modes.begin(), suite.modes.end(), mode) != suite.modes.end()) continue;
+      for (const auto& spec : all) {
+        if (spec.mode != suite.modes.front()) continue;
+        BenchmarkSpec copy = spec;
+        copy.mode = mode;
+        selected.push_back(copy);
+      }
+    }
+  }
+  if (options.filter) {
+    std::regex re;
+    try {
+      re = std::regex(*options.filter, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      throw InputError("--filter '" + *options.filter + "' is not a valid regular expression: " + e.what());
+    }
+    std::vector<BenchmarkSpec> matched;
+    for (const auto& spec : selected) {
+      if (std::regex_search(spec.name(), re)) matched.push_back(spec);
+    }
+    if (matched.empty()) {
+      std::string names;
+      for (const auto& spec : selected) names += "\n  " + spec.name();
+      throw InputError("--filter '" + *options.filter + "' matches none of suite '" + suite.name +
+                       "' on backend " + to_string(backend) + "; its benchmarks are:" + names);
+    }
+    selected = matched;
+  }
+  if (selected.empty()) {
+    throw InputError("suite '" + suite.name + "' has no benchmarks for backend " + to_string(backend));
+  }
+  return selected;
+}
+
+MeasureConfig measure_config(const RunOptions& options, const Suite& suite, Backend backend) {
+  MeasureConfig config;
+  config.rule = suite.rule(backend);
+  if (options.min_samples) config.rule.min_samples = *options.min_samples;
+  if (options.min_time_s) config.rule.min_time_s = *options.min_time_s;
+  if (options.max_noise) config.rule.max_noise = *options.max_noise;
+  if (options.timeout_s) config.rule.timeout_s = *options.timeout_s;
+  config.throttle_threshold = options.throttle_threshold;
+  return config;
+}
+
 }  // namespace
 
 int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& err) {
@@ -215,32 +346,12 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     const DeviceProbe probe = probe_devices();
     const BackendChoice choice = choose_backend(options.backend, probe);
     out << "aicbench: backend " << to_string(choice.backend) << " (" << choice.reason << ")\n";
+    const std::vector<BenchmarkSpec> selected =
+        select(suite.benchmarks(choice.backend), options, suite, choice.backend);
 
-    std::vector<BenchmarkSpec> all = suite.benchmarks(choice.backend);
-    std::vector<BenchmarkSpec> selected;
-    if (options.filter) {
-      std::regex re;
-      try {
-        re = std::regex(*options.filter, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        throw InputError("--filter '" + *options.filter + "' is not a valid regular expression: " + e.what());
-      }
-      for (const auto& spec : all) {
-        if (std::regex_search(spec.name(), re)) selected.push_back(spec);
-      }
-      if (selected.empty()) {
-        std::string names;
-        for (const auto& spec : all) names += "\n  " + spec.name();
-        throw InputError("--filter '" + *options.filter + "' matches none of suite '" + suite.name +
-                         "' on backend " + to_string(choice.backend) + "; its benchmarks are:" + names);
-      }
-    } else {
-      selected = all;
-    }
-    if (selected.empty()) {
-      throw InputError("suite '" + suite.name + "' has no benchmarks for backend " + to_string(choice.backend));
-    }
-
+    MeasureEnvironment env;
+    env.backend = choice.backend;
+    env.config = measure_config(options, suite, choice.backend);
     nlohmann::json prov = collect_provenance(probe);
     prov["command_line"] = options.command_line;
     prov["suite"] = suite.name;
@@ -249,16 +360,54 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     prov["backend_reason"] = choice.reason;
     prov["rank"] = options.rank;
     prov["ranks"] = options.ranks;
+    const StoppingRule& rule = env.config.rule;
+    prov["methodology"] = {{"min_samples", rule.min_samples},
+                           {"min_time_s", rule.min_time_s},
+                           {"max_noise", rule.max_noise},
+                           {"timeout_s", rule.timeout_s},
+                           {"throttle_threshold", env.config.throttle_threshold},
+                           {"repetitions", options.repetitions},
+                           {"random_interleaving", options.repetitions > 1},
+                           {"timer", choice.backend == Backend::cuda
+                                         ? "CUDA events around work held behind a blocking kernel"
+                                         : "steady clock (wall time)"}};
 
     std::map<std::string, double> peaks;
+    std::unique_ptr<TelemetrySource> telemetry;
+    std::unique_ptr<CudaMeasureResources> cuda_resources;
+    nlohmann::json telemetry_json;
     if (choice.backend == Backend::cuda) {
-      if (auto sheet = find_datasheet(probe.gpus.front().name)) {
+      const GpuInfo& gpu = probe.gpus.front();
+      if (auto sheet = find_datasheet(gpu.name)) {
         peaks = sheet->peak_tflops;
         prov["datasheet"] = {{"sku", sheet->sku}, {"source", sheet->source}};
       } else {
         prov["datasheet"] = nullptr;  // unknown GPU: pct_of_peak is omitted
       }
+      telemetry = open_nvml(gpu.pci_bus_id, &env.telemetry_unavailable);
+      if (telemetry) {
+        env.telemetry = telemetry.get();
+        env.max_sm_clock_mhz = telemetry->max_sm_clock_mhz();
+        telemetry_json = {{"available", true},
+                          {"source", "NVML"},
+                          {"clock_policy", telemetry->clock_policy()},
+                          {"max_sm_clock_mhz", env.max_sm_clock_mhz ? nlohmann::json(*env.max_sm_clock_mhz) : nullptr}};
+        if (auto limit = telemetry->power_limit_w()) prov["gpus"][0]["power_limit_w"] = *limit;
+      } else {
+        telemetry_json = {{"available", false}, {"reason", env.telemetry_unavailable},
+                          {"clock_policy", "unknown (no NVML)"}};
+      }
+      cuda_resources = std::make_unique<CudaMeasureResources>(static_cast<size_t>(gpu.l2_bytes));
+      env.cuda = cuda_resources.get();
+    } else {
+      env.telemetry_unavailable = "cpu backend: GPU telemetry does not apply";
+      telemetry_json = {{"available", false}, {"reason", env.telemetry_unavailable}};
     }
+    prov["telemetry"] = telemetry_json;
+    out << "aicbench: telemetry: "
+        << (env.telemetry ? "NVML, clock policy: " + telemetry_json["clock_policy"].get<std::string>()
+                          : "unavailable (" + env.telemetry_unavailable + ")")
+        << "\n";
 
     std::string file = "aicbench-" + suite.name + "-" + to_string(choice.backend) + "-" +
                        prov["host"]["hostname"].get<std::string>() + "-" + timestamp_for_filename();
@@ -268,30 +417,27 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     // Benchmarks that cannot run here are recorded as skipped, with the reason; the rest go to
     // Google Benchmark.
     std::vector<BenchmarkSpec> runnable;
-    std::vector<std::pair<BenchmarkSpec, std::string>> skipped;
     for (const auto& spec : selected) {
       auto reason = find_implementation(spec.family, spec.impl)->unsupported_reason(spec, probe);
-      if (reason) skipped.emplace_back(spec, *reason);
-      else runnable.push_back(spec);
-    }
-    for (const auto& [spec, reason] : skipped) {
-      writer.add(spec, nlohmann::json::object(), kStatusSkipped, reason, nullptr);
-      err << "aicbench: skipped " << spec.name() << ": " << reason << "\n";
+      if (reason) {
+        writer.add(spec, nlohmann::json::object(), kStatusSkipped, reason, nullptr, nullptr);
+        err << "aicbench: skipped " << spec.name() << ": " << *reason << "\n";
+      } else {
+        runnable.push_back(spec);
+      }
     }
     writer.write(false);
     out << "aicbench: writing " << writer.path().string() << " (updated after every benchmark)\n";
 
-    Session session(runnable, writer);
-    const double min_time = options.min_time_s.value_or(suite.min_time_s.count(choice.backend)
-                                                            ? suite.min_time_s.at(choice.backend)
-                                                            : 0.5);
+    Session session(runnable, writer, std::move(env));
     benchmark::ClearRegisteredBenchmarks();
     for (size_t i = 0; i < runnable.size(); ++i) {
       benchmark::RegisterBenchmark(runnable[i].name().c_str(),
                                    [&session, i](benchmark::State& state) { session.run_one(i, state); })
           ->UseManualTime()
-          ->Unit(benchmark::kMillisecond)
-          ->MinTime(min_time);
+          ->Iterations(1)  // one call = one full measurement under aicbench's stopping rule
+          ->Repetitions(options.repetitions)
+          ->Unit(benchmark::kMillisecond);
     }
     TeeReporter reporter(session, writer);
     if (!runnable.empty()) benchmark::RunSpecifiedBenchmarks(&reporter);
@@ -302,7 +448,9 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     const size_t failed = writer.count(kStatusFailed), errors = writer.count(kStatusError);
     out << "aicbench: wrote " << writer.path().string() << ": " << writer.count(kStatusOk)
         << " valid, " << failed << " failed validation, " << errors << " errors, "
-        << writer.count(kStatusSkipped) << " skipped\n";
+        << writer.count(kStatusSkipped) << " skipped";
+    if (size_t unstable = writer.count_unstable()) out << "; " << unstable << " flagged unstable";
+    out << "\n";
     return (failed + errors) > 0 ? 1 : 0;
   } catch (const InputError& e) {
     err << "aicbench run: " << e.what() << "\n";

@@ -1,6 +1,6 @@
 #pragma once
-// `aicbench run`: pick the backend, expand the suite, validate and time every benchmark through
-// Google Benchmark, and write the result file as it goes.
+// `aicbench run`: pick the backend, expand the suite, validate and measure every benchmark
+// (harness/measurement.hpp) through Google Benchmark, and write the result file as it goes.
 //
 // One Runner is one process. A multi-GPU run is N of them under mpirun/srun: each is given its
 // rank and the number of ranks, writes its own file (named with the rank), and rank 0 gathers
@@ -9,6 +9,9 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "harness/measurement.hpp"
 
 namespace aicbench {
 
@@ -17,8 +20,13 @@ struct RunOptions {
   std::string backend = "auto";  // auto | cuda | cpu
   std::optional<std::string> filter;  // ECMAScript regex over benchmark names
   std::filesystem::path out_dir = "results";
-  std::optional<double> min_time_s;  // overrides the suite's
   std::string command_line;
+  // Overrides of the suite's measurement settings (unset: the suite's, else the defaults).
+  std::optional<std::vector<MeasureMode>> modes;
+  std::optional<int> min_samples;
+  std::optional<double> min_time_s, max_noise, timeout_s;
+  double throttle_threshold = 0.75;
+  int repetitions = 1;  // > 1: Google Benchmark repeats each, in random interleaved order
   int rank = 0;
   int ranks = 1;
 };

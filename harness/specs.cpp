@@ -63,7 +63,56 @@ std::string lower(std::string s) {
   return s;
 }
 
+// "measurement": {"modes": ["cold", "hot"], "cpu": {<stopping rule>}, "cuda": {<stopping rule>}},
+// every part optional; a stopping rule names only the fields it changes.
+void parse_measurement(const nlohmann::json& m, const fs::path& path, Suite& suite) {
+  if (!m.is_object()) throw InputError(path.string() + ": field 'measurement' must be an object");
+  for (const auto& [key, value] : m.items()) {
+    if (key == "modes") {
+      suite.modes.clear();
+      for (const auto& mode : field<std::vector<std::string>>(m, "modes", path, "measurement",
+                                                               "an array of \"cold\"/\"hot\"")) {
+        auto parsed = parse_measure_mode(mode);
+        if (!parsed) {
+          throw InputError(path.string() + ": field 'measurement.modes' names '" + mode +
+                           "'; expected cold or hot");
+        }
+        suite.modes.push_back(*parsed);
+      }
+      if (suite.modes.empty()) throw InputError(path.string() + ": field 'measurement.modes' is empty");
+    } else if (key == "cpu" || key == "cuda") {
+      const std::string where = "measurement." + key;
+      StoppingRule& rule = suite.rules[key == "cuda" ? Backend::cuda : Backend::cpu];
+      if (!value.is_object()) throw InputError(path.string() + ": field '" + where + "' must be an object");
+      for (const auto& [name, v] : value.items()) {
+        auto positive = [&](double x) {
+          if (!(x > 0)) {
+            throw InputError(path.string() + ": field '" + where + "." + name + "' must be positive, got " + v.dump());
+          }
+          return x;
+        };
+        if (name == "min_samples") rule.min_samples = static_cast<int>(positive(field<int>(value, name, path, where, "an integer")));
+        else if (name == "min_time_s") rule.min_time_s = positive(field<double>(value, name, path, where, "a number of seconds"));
+        else if (name == "max_noise") rule.max_noise = positive(field<double>(value, name, path, where, "a fraction, e.g. 0.005"));
+        else if (name == "timeout_s") rule.timeout_s = positive(field<double>(value, name, path, where, "a number of seconds"));
+        else {
+          throw InputError(path.string() + ": field '" + where + "." + name +
+                           "' is unknown; expected min_samples, min_time_s, max_noise or timeout_s");
+        }
+      }
+    } else {
+      throw InputError(path.string() + ": field 'measurement." + key +
+                       "' is unknown; expected modes, cpu or cuda");
+    }
+  }
+}
+
 }  // namespace
+
+StoppingRule Suite::rule(Backend backend) const {
+  auto it = rules.find(backend);
+  return it == rules.end() ? StoppingRule{} : it->second;
+}
 
 std::vector<std::string> available_suites() {
   std::vector<std::string> names;
@@ -95,16 +144,7 @@ Suite load_suite_file(const fs::path& path) {
   suite.name = field<std::string>(json, "name", path, "", "a string");
   suite.version = field<int>(json, "version", path, "", "an integer");
   suite.description = json.value("description", "");
-  const auto min_time = field<std::map<std::string, double>>(json, "min_time_s", path, "",
-                                                             "an object {\"cpu\": s, \"cuda\": s}");
-  for (const auto& [backend, seconds] : min_time) {
-    if (backend != "cpu" && backend != "cuda") {
-      throw InputError(path.string() + ": field 'min_time_s." + backend +
-                       "' names an unknown backend; expected cpu or cuda");
-    }
-    suite.min_time_s[backend == "cuda" ? Backend::cuda : Backend::cpu] = seconds;
-  }
-
+  if (json.contains("measurement")) parse_measurement(json["measurement"], path, suite);
   const auto groups = field<nlohmann::json>(json, "groups", path, "", "an array");
   if (!groups.is_array()) throw InputError(path.string() + ": field 'groups' must be an array");
   for (size_t g = 0; g < groups.size(); ++g) {
@@ -184,8 +224,10 @@ std::vector<BenchmarkSpec> Suite::benchmarks(Backend backend) const {
     std::stable_partition(impls.begin(), impls.end(), [](auto* i) { return i->vendor; });
     for (const std::string& dtype : group.dtypes) {
       for (const auto& params : shapes->second) {
-        for (const Implementation* impl : impls) {
-          out.push_back({group.family, impl->impl, dtype, backend, impl->vendor, params});
+        for (MeasureMode mode : modes) {
+          for (const Implementation* impl : impls) {
+            out.push_back({group.family, impl->impl, dtype, backend, impl->vendor, params, mode});
+          }
         }
       }
     }

@@ -20,9 +20,12 @@ struct Suite {
   int version = 0;
   std::string description;
   std::filesystem::path path;
-  std::map<Backend, double> min_time_s;  // Google Benchmark's minimum measuring time per benchmark
+  std::vector<MeasureMode> modes = {MeasureMode::cold};
+  std::map<Backend, StoppingRule> rules;  // the defaults, with the suite's overrides applied
+  StoppingRule rule(Backend backend) const;
   // Every benchmark of the suite on `backend`, in run order: per shape the vendor baseline first,
-  // so that pct_of_vendor is known as soon as a hand-written kernel's row is written.
+  // so that pct_of_vendor is known as soon as a hand-written kernel's row is written; each shape
+  // once per measurement mode.
   std::vector<BenchmarkSpec> benchmarks(Backend backend) const;
 
   struct Group {

@@ -39,11 +39,11 @@ TEST_F(ResultFileTest, IncrementalWritesAreReadableAndMarkedIncomplete) {
   EXPECT_FALSE(early.provenance()["complete"].get<bool>());
   EXPECT_TRUE(early.benchmarks().empty());
 
-  writer.add(gemm("cublas", true), timing(40.0), kStatusOk, std::nullopt, {{"tolerance", 1e-5}});
+  writer.add(gemm("cublas", true), timing(40.0), kStatusOk, std::nullopt, {{"tolerance", 1e-5}}, nullptr);
   writer.write(false);
   EXPECT_EQ(load_result_file(dir_ / "run.json").benchmarks().size(), 1u);
 
-  writer.add(gemm("simt", false), timing(20.0), kStatusOk, std::nullopt, {{"tolerance", 1e-5}});
+  writer.add(gemm("simt", false), timing(20.0), kStatusOk, std::nullopt, {{"tolerance", 1e-5}}, nullptr);
   writer.write(true);
   ResultFile done = load_result_file(dir_ / "run.json");
   EXPECT_TRUE(done.provenance()["complete"].get<bool>());
@@ -58,8 +58,11 @@ TEST_F(ResultFileTest, IncrementalWritesAreReadableAndMarkedIncomplete) {
 
 TEST_F(ResultFileTest, DerivedCountersComeFromPeakAndVendor) {
   ResultWriter writer(dir_ / "run.json", nlohmann::json::object(), {{"fp32", 50.0}});
-  writer.add(gemm("cublas", true), timing(40.0), kStatusOk, std::nullopt, nullptr);
-  writer.add(gemm("simt", false), timing(20.0), kStatusOk, std::nullopt, nullptr);
+  writer.add(gemm("cublas", true), timing(40.0), kStatusOk, std::nullopt, nullptr, nullptr);
+  nlohmann::json simt = timing(20.0);
+  simt["power_w"] = 400.0;
+  writer.add(gemm("simt", false), simt, kStatusOk, std::nullopt, nullptr,
+             {{"measurement", {{"unstable", true}, {"rel_stddev", 0.03}}}});
   writer.write(true);
   const ResultFile file = load_result_file(dir_ / "run.json");
   const auto& b = file.benchmarks();
@@ -69,13 +72,18 @@ TEST_F(ResultFileTest, DerivedCountersComeFromPeakAndVendor) {
   EXPECT_DOUBLE_EQ(b[1]["pct_of_peak"].get<double>(), 40.0);
   EXPECT_DOUBLE_EQ(b[1]["pct_of_vendor"].get<double>(), 50.0);
   EXPECT_EQ(b[1]["aicbench"]["params"]["M"], 64);
+  EXPECT_DOUBLE_EQ(b[1]["tflops_per_w"].get<double>(), 0.05);
+  EXPECT_FALSE(b[0].contains("tflops_per_w")) << "no power reading, no efficiency";
+  EXPECT_TRUE(b[1]["aicbench"]["unstable"].get<bool>());
+  EXPECT_EQ(b[1]["aicbench"]["measurement"]["rel_stddev"], 0.03);
+  EXPECT_EQ(writer.count_unstable(), 1u);
 }
 
 TEST_F(ResultFileTest, FailedValidationIsAnErrorEntryWithoutNumbers) {
   ResultWriter writer(dir_ / "run.json", nlohmann::json::object(), {{"fp32", 50.0}});
   writer.add(gemm("simt", false), {{"iterations", 0}}, kStatusFailed,
              "validation failed: max_rel_err 0.5 > tolerance 1e-05",
-             {{"max_rel_err", 0.5}, {"tolerance", 1e-5}});
+             {{"max_rel_err", 0.5}, {"tolerance", 1e-5}}, nullptr);
   writer.write(true);
   const ResultFile file = load_result_file(dir_ / "run.json");
   const auto& b = file.benchmarks()[0];

@@ -28,14 +28,13 @@ class WrongGemm final : public BenchmarkCase {
     fill_uniform(B_, 2);
   }
   Validation validate() override {
-    time_once();
+    run();
     GemmCheck c = check_gemm(A_, B_, C_, M_, N_, K_, gemm_tolerance(K_, 0x1.0p-24, 0x1.0p-24));
     return {c.passed, c.max_rel_err, c.message, {{"max_rel_err", c.max_rel_err}, {"tolerance", c.tolerance}}};
   }
-  double time_once() override {
+  void run() override {
     kernels::gemm_cpu_blocked_fp32(A_.data(), B_.data(), C_.data(), M_, N_, K_, 1);
     C_[(M_ / 2) * N_ + N_ / 3] += 0.05f * std::sqrt(float(K_) / 3);
-    return 1e-3;
   }
   double flops() const override { return 2.0 * M_ * N_ * K_; }
 
@@ -60,7 +59,7 @@ class Runner : public ::testing::Test {
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "specs" / "suites");
     std::ofstream(dir_ / "specs" / "suites" / "planted.json") << R"({
-      "name": "planted", "version": 3, "min_time_s": {"cpu": 0.01},
+      "name": "planted", "version": 3, "measurement": {"cpu": {"min_samples": 3, "min_time_s": 0.001, "timeout_s": 1}},
       "groups": [{"family": "gemm", "dtypes": ["fp32"],
                   "impls": ["cpu_blocked", "planted_wrong", "planted_throw"],
                   "shapes": {"cpu": [{"M": 64, "N": 48, "K": 96}]}}]})";

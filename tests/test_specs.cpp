@@ -53,7 +53,7 @@ TEST(Specs, UnknownSuiteListsTheValidOnes) {
 }
 
 TEST(Specs, MalformedSuitesNameFileAndField) {
-  const std::string head = R"({"name": "t", "version": 1, "min_time_s": {"cpu": 0.1}, )";
+  const std::string head = R"({"name": "t", "version": 1, "measurement": {"cpu": {"timeout_s": 2}}, )";
   EXPECT_NE(load_error("{not json").find("not valid JSON"), std::string::npos);
   EXPECT_NE(load_error(R"({"version": 1})").find("missing field 'name'"), std::string::npos);
   EXPECT_NE(load_error(R"({"name": 3, "version": 1})").find("field 'name' is number"), std::string::npos);

@@ -4,7 +4,6 @@
 //   cublas       the vendor baseline, cublasSgemm
 // Every implementation is validated by check_gemm() (Freivalds + sampled float64 elements)
 // before it is timed.
-#include <chrono>
 #include <climits>
 #include <vector>
 
@@ -63,19 +62,14 @@ class CpuGemmCase final : public BenchmarkCase {
     return to_validation(check_gemm(in_.A, in_.B, C_, shape_.M, shape_.N, shape_.K,
                                     fp32_tolerance(shape_.K)));
   }
-  double time_once() override {
-    auto t0 = std::chrono::steady_clock::now();
-    run();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  void run() override {
+    kernels::gemm_cpu_blocked_fp32(in_.A.data(), in_.B.data(), C_.data(), shape_.M, shape_.N,
+                                   shape_.K);
   }
   double flops() const override { return shape_.flops(); }
   double bytes() const override { return shape_.bytes_fp32(); }
 
  private:
-  void run() {
-    kernels::gemm_cpu_blocked_fp32(in_.A.data(), in_.B.data(), C_.data(), shape_.M, shape_.N,
-                                   shape_.K);
-  }
   GemmShape shape_;
   HostInputs in_;
   std::vector<float> C_;
@@ -101,23 +95,14 @@ class CudaGemmCase final : public BenchmarkCase {
   Validation validate() override {
     // Poison C first, so a kernel that writes nothing cannot pass on stale data.
     CUDA_CHECK(cudaMemsetAsync(C_.get(), 0xFF, C_.size() * 4, stream_.get()));
-    launch();
+    run();
     CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
     std::vector<float> C(C_.size());
     CUDA_CHECK(cudaMemcpy(C.data(), C_.get(), C.size() * 4, cudaMemcpyDeviceToHost));
     return to_validation(check_gemm(in_.A, in_.B, C, shape_.M, shape_.N, shape_.K,
                                     fp32_tolerance(shape_.K)));
   }
-  double time_once() override {
-    timer_.start(stream_.get());
-    launch();
-    return timer_.stop_seconds(stream_.get());
-  }
-  double flops() const override { return shape_.flops(); }
-  double bytes() const override { return shape_.bytes_fp32(); }
-
- private:
-  void launch() {
+  void run() override {
     const int M = static_cast<int>(shape_.M), N = static_cast<int>(shape_.N),
               K = static_cast<int>(shape_.K);
     if (impl_ == CudaGemmImpl::simt) {
@@ -126,12 +111,16 @@ class CudaGemmCase final : public BenchmarkCase {
       CUBLAS_CHECK(cublas_->sgemm(A_.get(), B_.get(), C_.get(), M, N, K));
     }
   }
+  cudaStream_t stream() const override { return stream_.get(); }
+  double flops() const override { return shape_.flops(); }
+  double bytes() const override { return shape_.bytes_fp32(); }
+
+ private:
 
   CudaGemmImpl impl_;
   GemmShape shape_;
   HostInputs in_;
   CudaStream stream_;
-  EventTimer timer_;
   DeviceBuffer<float> A_, B_, C_;
   std::unique_ptr<kernels::CublasGemm> cublas_;
 };

@@ -1,0 +1,88 @@
+#pragma once
+// The two backends' Samplers (harness/measurement.hpp): CUDA events around device work on the
+// GPU, a steady clock on the CPU; each flushes caches before a cold sample.
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include <cuda_runtime.h>
+
+#include "harness/benchmark.hpp"
+#include "harness/measurement.hpp"
+#include "harness/telemetry.hpp"
+
+namespace aicbench {
+
+// Device resources shared by every benchmark of a run: the flush buffer (allocated once, twice
+// the L2) and the host-mapped release flag of the blocking kernel.
+class CudaMeasureResources {
+ public:
+  explicit CudaMeasureResources(size_t l2_bytes);
+  ~CudaMeasureResources();
+  CudaMeasureResources(const CudaMeasureResources&) = delete;
+  CudaMeasureResources& operator=(const CudaMeasureResources&) = delete;
+
+  void* flush_buffer() const { return flush_; }
+  size_t flush_bytes() const { return flush_bytes_; }
+  volatile int* release_host() const { return release_host_; }
+  const volatile int* release_device() const { return release_device_; }
+  int* timed_out_host() const { return timed_out_host_; }
+  int* timed_out_device() const { return timed_out_device_; }
+
+ private:
+  void* flush_ = nullptr;
+  size_t flush_bytes_ = 0;
+  int* release_host_ = nullptr;
+  int* release_device_ = nullptr;
+  int* timed_out_host_ = nullptr;
+  int* timed_out_device_ = nullptr;
+};
+
+// Reads the throttle guard's clock from a telemetry sampler; nullopt without telemetry.
+class ClockWatch {
+ public:
+  ClockWatch(const TelemetrySampler* sampler, std::optional<double> max_sm_clock_mhz)
+      : sampler_(sampler), max_(max_sm_clock_mhz) {}
+  std::optional<double> fraction() const;
+
+ private:
+  const TelemetrySampler* sampler_;
+  std::optional<double> max_;
+};
+
+class CudaSampler final : public Sampler {
+ public:
+  CudaSampler(BenchmarkCase& bench, CudaMeasureResources& resources, MeasureMode mode,
+              ClockWatch clock);
+  ~CudaSampler() override;
+  double sample() override;
+  void set_batch(int runs) override { batch_ = runs; }
+  std::optional<double> clock_fraction() override { return clock_.fraction(); }
+  int blocker_timeouts() const { return blocker_timeouts_; }
+
+ private:
+  BenchmarkCase& bench_;
+  CudaMeasureResources& resources_;
+  MeasureMode mode_;
+  ClockWatch clock_;
+  cudaEvent_t start_ = nullptr, stop_ = nullptr;
+  int batch_ = 1;
+  int blocker_timeouts_ = 0;
+  unsigned char flush_value_ = 0;
+};
+
+class CpuSampler final : public Sampler {
+ public:
+  CpuSampler(BenchmarkCase& bench, MeasureMode mode);
+  double sample() override;
+  void set_batch(int runs) override { batch_ = runs; }
+  std::optional<double> clock_fraction() override { return std::nullopt; }
+
+ private:
+  BenchmarkCase& bench_;
+  MeasureMode mode_;
+  int batch_ = 1;
+  std::vector<unsigned char> flush_;  // twice the last-level cache
+};
+
+}  // namespace aicbench
