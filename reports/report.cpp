@@ -131,6 +131,19 @@ Items provenance_items(const ResultFile& file) {
   std::string dirty = field(p, "git_dirty") == true ? " (dirty tree)" : "";
   items.emplace_back("aicbench", join({text(p, "aicbench_version"), "commit " + text(p, "git_commit") + dirty}, ", "));
   items.emplace_back("Command", text(p, "command_line"));
+  if (const json& m = field(p, "methodology"); m.is_object()) {
+    std::string rule = "at least " + text(m, "min_samples") + " samples and " + text(m, "min_time_s") +
+                       " s measured, until the noise is under " + printf_double("%.2g", 100 * number(m, "max_noise").value_or(0)) +
+                       " % or it stops changing, at most " + text(m, "timeout_s") + " s; samples below " +
+                       printf_double("%.0f", 100 * number(m, "throttle_threshold").value_or(0)) +
+                       " % of max SM clock discarded; " + text(m, "repetitions") + " repetition(s); " + text(m, "timer");
+    items.emplace_back("Methodology", rule);
+  }
+  if (const json& t = field(p, "telemetry"); t.is_object()) {
+    items.emplace_back("Telemetry", t.value("available", false)
+                                        ? text(t, "source") + ", clock policy: " + text(t, "clock_policy")
+                                        : "unavailable: " + text(t, "reason"));
+  }
   if (auto ranks = number(p, "ranks"); ranks && *ranks > 1) items.emplace_back("Rank", text(p, "rank") + " of " + text(p, "ranks"));
   items.emplace_back("Started", text(p, "start_time"));
   items.emplace_back("Ended", text(p, "end_time").empty() ? "not recorded" : text(p, "end_time"));
@@ -207,22 +220,41 @@ std::string status_text(const Row& row) {
 
 struct Column { const char* header; const char* css_class; };  // "num": right-aligned in both pages
 const std::vector<Column> kColumns = {
-    {"Benchmark", "name"}, {"Impl", ""}, {"Dtype", ""}, {"Shape", ""}, {"Time", "num"}, {"TFLOP/s", "num"},
-    {"% of peak", "num"}, {"% of vendor", "num"}, {"Max rel err", "num"}, {"Status", "status"}};
+    {"Benchmark", "name"}, {"Impl", ""}, {"Dtype", ""}, {"Shape", ""}, {"Mode", ""},
+    {"Median", "num"}, {"Noise", "num"}, {"Samples", "num"}, {"TFLOP/s", "num"},
+    {"% of peak", "num"}, {"% of vendor", "num"}, {"SM MHz", "num"}, {"Power W", "num"},
+    {"Energy J", "num"}, {"TFLOP/s/W", "num"}, {"Max rel err", "num"}, {"Status", "status"}};
 
-// The table cells of a row, as plain text. Throughput cells stay empty unless the status is ok.
+// The table cells of a row, as plain text. Measured cells stay empty unless the status is ok.
 std::vector<std::string> cells_of(const Row& row) {
   const json& b = *row.entry;
+  const json& info = b.at("aicbench");
+  const json& measurement = field(info, "measurement");
   const bool ok = row.status == kStatusOk;
   auto metric = [&](const char* key, auto format) { auto v = number(b, key); return ok && v ? format(*v) : std::string(); };
   auto percent = [](double v) { return printf_double("%.1f", v); };
-  auto err = number(field(b.at("aicbench"), "validation"), "max_rel_err");
+  auto whole = [](double v) { return printf_double("%.0f", v); };
+  auto err = number(field(info, "validation"), "max_rel_err");
   if (!err) err = number(b, "max_rel_err");
   std::string time = ok ? metric("real_time", sig3) : "";
   if (!time.empty()) time += " " + text(b, "time_unit");
-  return {row.name, row.impl, row.dtype, shape_of(field(b.at("aicbench"), "params")), time,
+  std::string noise, samples;
+  if (ok) {
+    if (auto rsd = number(measurement, "rel_stddev")) noise = printf_double("%.2f", 100 * *rsd) + " %";
+    if (auto n = number(measurement, "samples")) samples = whole(*n);
+  }
+  std::string status = status_text(row);
+  if (ok && field(info, "unstable") == true) {
+    status = "ok, UNSTABLE: noise above target";
+    if (text(measurement, "timed_out") == "yes") status += ", timed out";
+  }
+  if (auto discarded = number(measurement, "discarded_throttled"); ok && discarded && *discarded > 0) {
+    status += "; " + whole(*discarded) + " throttled samples discarded";
+  }
+  return {row.name, row.impl, row.dtype, shape_of(field(info, "params")), text(info, "mode"), time, noise, samples,
           metric("tflops", sig3), metric("pct_of_peak", percent), metric("pct_of_vendor", percent),
-          err ? printf_double("%.1e", *err) : "", status_text(row)};
+          metric("sm_clock_mhz", whole), metric("power_w", whole), metric("energy_j", sig3),
+          metric("tflops_per_w", sig3), err ? printf_double("%.1e", *err) : "", status};
 }
 
 std::string run_title(size_t index, const ResultFile& file) {

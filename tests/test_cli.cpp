@@ -127,6 +127,36 @@ TEST_F(Cli, ReportRejectsFilesThatAreNotResults) {
   EXPECT_NE(plain.output.find("context.aicbench"), std::string::npos) << plain.output;
 }
 
+TEST_F(Cli, ModesAndRepetitions) {
+  Outcome run = aicbench("run --suite smoke --backend cpu --mode both --repetitions 2 --min-samples 4 --out " +
+                         dir_.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  fs::path result = fs::directory_iterator(dir_)->path();
+  ResultFile file = load_result_file(result);
+  EXPECT_EQ(file.provenance()["methodology"]["repetitions"], 2);
+  EXPECT_TRUE(file.provenance()["methodology"]["random_interleaving"].get<bool>());
+  EXPECT_EQ(file.provenance()["methodology"]["min_samples"], 4);
+  int hot = 0, cold = 0, aggregates = 0;
+  for (const auto& b : file.benchmarks()) {
+    if (b["run_type"] == "aggregate") {
+      ++aggregates;
+      continue;
+    }
+    EXPECT_GE(b["aicbench"]["measurement"]["samples"].get<int>(), 4) << b.dump();
+    (b["aicbench"]["mode"] == "hot" ? hot : cold)++;
+    if (b["aicbench"]["mode"] == "hot") {
+      EXPECT_NE(b["name"].get<std::string>().find("/mode:hot"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(hot, 6) << "3 shapes x 2 repetitions";
+  EXPECT_EQ(cold, 6);
+  EXPECT_GT(aggregates, 0) << "Google Benchmark's mean/median/stddev over the repetitions";
+
+  EXPECT_EQ(aicbench("run --suite smoke --backend cpu --mode warm --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(aicbench("run --suite smoke --backend cpu --max-noise 0 --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(aicbench("run --suite smoke --backend cpu --repetitions 0 --out " + dir_.string()).exit_code, 2);
+}
+
 TEST_F(Cli, QuickSuiteOnCpuThenReport) {
   Outcome run = aicbench("run --suite quick --backend cpu --out " + dir_.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -147,7 +177,18 @@ TEST_F(Cli, QuickSuiteOnCpuThenReport) {
     EXPECT_GT(b["tflops"].get<double>(), 0.0) << b["name"];
     EXPECT_LE(b["max_rel_err"].get<double>(), b["aicbench"]["validation"]["tolerance"].get<double>());
     EXPECT_FALSE(b.contains("pct_of_peak")) << "no datasheet peak for a CPU";
+    const auto& m = b["aicbench"]["measurement"];
+    EXPECT_EQ(m["mode"], "cold");
+    EXPECT_GE(m["samples"].get<int>(), 1);
+    for (const char* key : {"median_s", "mean_s", "min_s", "max_s", "q1_s", "q3_s", "rel_stddev", "timed_out"}) {
+      EXPECT_TRUE(m.contains(key)) << key;
+    }
+    EXPECT_TRUE(b["aicbench"].contains("unstable"));
+    EXPECT_NE(b["aicbench"]["telemetry"]["unavailable"].get<std::string>().find("cpu backend"), std::string::npos);
+    EXPECT_FALSE(b.contains("power_w")) << "no invented telemetry on the CPU";
   }
+  EXPECT_FALSE(file.provenance()["telemetry"]["available"].get<bool>());
+  EXPECT_EQ(file.provenance()["methodology"]["min_samples"], 10);
 
   fs::path md = dir_ / "report.md", html = dir_ / "report.html";
   Outcome report = aicbench("report " + result.string() + " --md " + md.string() + " --html " + html.string());

@@ -136,6 +136,40 @@ std::optional<InputError> input_error(F&& f) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Methodology and telemetry columns
+// ---------------------------------------------------------------------------------------------
+
+TEST_F(ReportTest, ShowsNoiseTelemetryAndFlagsUnstableResults) {
+  json p = provenance(true);
+  p["methodology"] = {{"min_samples", 10}, {"min_time_s", 0.5}, {"max_noise", 0.005}, {"timeout_s", 15},
+                      {"throttle_threshold", 0.75}, {"repetitions", 1}, {"timer", "CUDA events"}};
+  p["telemetry"] = {{"available", true}, {"source", "NVML"}, {"clock_policy", "default boost"}};
+  json steady = gemm("cublas", "fp32", 1024, 5.2);
+  steady["aicbench"]["mode"] = "cold";
+  steady["aicbench"]["unstable"] = false;
+  steady["aicbench"]["measurement"] = {{"rel_stddev", 0.0012}, {"samples", 57}, {"discarded_throttled", 3}};
+  steady["sm_clock_mhz"] = 1980.0;
+  steady["power_w"] = 612.4;
+  steady["energy_j"] = 340.0;
+  steady["tflops_per_w"] = 0.0085;
+  json noisy = gemm("simt", "fp32", 1024, 1.5);
+  noisy["aicbench"]["mode"] = "cold";
+  noisy["aicbench"]["unstable"] = true;
+  noisy["aicbench"]["measurement"] = {{"rel_stddev", 0.031}, {"samples", 1500}, {"timed_out", true}};
+  std::vector<ResultFile> files = {load("m.json", result(p, {steady, noisy}))};
+  const std::string md = aicbench::reports::render_markdown(files);
+  EXPECT_NE(md.find("0.12 %"), std::string::npos) << md;
+  EXPECT_NE(md.find("| 57 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| 1980 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| 612 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("0.00850"), std::string::npos) << md;
+  EXPECT_NE(md.find("3 throttled samples discarded"), std::string::npos) << md;
+  EXPECT_NE(md.find("UNSTABLE: noise above target, timed out"), std::string::npos) << md;
+  EXPECT_NE(md.find("clock policy: default boost"), std::string::npos) << md;
+  EXPECT_NE(md.find("until the noise is under 0.5 %"), std::string::npos) << md;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Markdown
 // ---------------------------------------------------------------------------------------------
 
