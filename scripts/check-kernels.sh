@@ -16,6 +16,16 @@ archs=(80 90a 100a)
 expectations=(
   "kernels/gemm/gemm_simt.cu:80:fma\.rn\.f32"
   "kernels/gemm/gemm_simt.cu:80:ld\.shared\.v4\.f32"
+  "kernels/gemm/gemm_simt.cu:80:ld\.global(\.nc)?\.v4\.f32"
+  "kernels/gemm/gemm_mma_sm80.cu:80:mma\.sync\.aligned\.m16n8k16"
+  "kernels/gemm/gemm_mma_sm80.cu:80:ldmatrix"
+  "kernels/gemm/gemm_mma_sm80.cu:80:cp\.async"
+  "kernels/gemm/gemm_mma_sm80.cu:80:mma\.sync\.aligned\.m16n8k8.*tf32"
+  "kernels/gemm/gemm_wgmma_sm90.cu:90a:wgmma\.mma_async"
+  "kernels/gemm/gemm_wgmma_sm90.cu:90a:cp\.async\.bulk\.tensor"
+  "kernels/gemm/gemm_wgmma_sm90.cu:90a:mbarrier"
+  "kernels/gemm/gemm_wgmma_sm90.cu:90a:setmaxnreg"
+  "kernels/gemm/gemm_wgmma_sm90.cu:90a:wgmma\.mma_async.*\.e4m3\.e4m3"
 )
 
 allowed_spills=kernels/spills-allowed.txt

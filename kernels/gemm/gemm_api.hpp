@@ -21,6 +21,8 @@
 namespace aicbench::kernels {
 
 // ---- Ampere-class tensor cores: ldmatrix + mma.sync + cp.async pipeline (sm_80 and newer) -----
+// (gemm_mma_sm80.cu) Any M, N >= 1; K a multiple of 8 (bf16, fp16) or 4 (tf32); A, B, C 16-byte
+// aligned. tf32 rounds the fp32 inputs to tf32 (round to nearest) before multiplying.
 cudaError_t gemm_mma_sm80_tf32(const float* A, const float* B, float* C, int M, int N, int K,
                                cudaStream_t stream);
 cudaError_t gemm_mma_sm80_bf16(const __nv_bfloat16* A, const __nv_bfloat16* B, __nv_bfloat16* C,
@@ -29,6 +31,10 @@ cudaError_t gemm_mma_sm80_fp16(const __half* A, const __half* B, __half* C, int 
                                cudaStream_t stream);
 
 // ---- Hopper: TMA + mbarrier + wgmma, warp-specialised, persistent (sm_90a only) --------------
+// (gemm_wgmma_sm90.cu) Compute capability 9.0 with sm_90a code in the binary, else
+// cudaErrorNotSupported. Any M, N >= 0; K a multiple of 8 (bf16, fp16) or 16 (fp8), and A, B
+// 16-byte aligned (TMA's row-stride and address rules), else cudaErrorInvalidValue; K == 0 writes
+// zeros. Uses the whole GPU (one persistent block per SM).
 cudaError_t gemm_wgmma_sm90_bf16(const __nv_bfloat16* A, const __nv_bfloat16* B, __nv_bfloat16* C,
                                  int M, int N, int K, cudaStream_t stream);
 cudaError_t gemm_wgmma_sm90_fp16(const __half* A, const __half* B, __half* C, int M, int N, int K,

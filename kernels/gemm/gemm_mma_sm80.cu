@@ -1,0 +1,455 @@
+// Ampere-class tensor-core GEMM: C = A * B^T in the TN layout of gemm_api.hpp (A M x K and B N x K
+// both K-contiguous, C M x N row-major), fp32 accumulation, for tf32, bf16 and fp16 inputs.
+//
+// Versions (each kept; later ones say what they add):
+//   gemm_mma_sm80_kernel1  one template for the three types. 128x128 block tile, 64 bytes of K per
+//                          stage (32 bf16/fp16 or 16 fp32 elements), 4 warps in 2x2, each warp a
+//                          64x64 tile of C (4 x 8 mma tiles, 128 fp32 accumulators per thread);
+//                          a 4-stage cp.async pipeline (cp.async.cg 16 bytes, zero-filled through
+//                          the src-size operand outside the matrices); XOR-swizzled shared memory
+//                          so that cp.async writes and ldmatrix reads are free of bank conflicts;
+//                          operands read with ldmatrix.x4 and multiplied with mma.sync m16n8k16
+//                          (bf16, fp16) or m16n8k8 (tf32); grouped block order (8 block rows at a
+//                          time) for L2 reuse; predicated stores of the converted accumulators.
+//
+// Constraints (the launchers return cudaErrorInvalidValue otherwise):
+//   M, N, K >= 1; M and N any size (predicated loads and stores);
+//   K a multiple of 8 for bf16/fp16 and of 4 for tf32: one 16-byte cp.async chunk is then entirely
+//   inside or outside a row, so zero-fill per chunk is exact;
+//   A, B, C 16-byte aligned (cp.async of 16 bytes; with K as above every row stays aligned).
+// The launchers return cudaErrorNotSupported on a GPU of compute capability < 8.0 or when this
+// binary holds no sm_80+ code for the running GPU.
+//
+// tf32: ldmatrix is a b16 instruction, but it moves 32-bit words: an "8x8 b16 matrix" is 8 rows of
+// 16 bytes, and thread l receives word l % 4 of row l / 4. For fp32 data that is exactly the tf32
+// fragment element (row groupID, column threadID_in_group) of an 8x4 block, so the same swizzled
+// tile, the same ldmatrix addresses and the same register positions serve all three types: one
+// k-step always consumes 32 bytes of K per row (16 bf16/fp16 or 8 tf32 elements). The fp32 words
+// are rounded to tf32 (cvt.rna.tf32.f32) before the mma, as cuBLAS's TF32 mode does.
+//
+// Measured: not yet on a GPU (no results/gpu/ file records it). Aim (unmeasured): >= 80% of
+// cuBLASLt bf16 on H100 at 4096^3. Caveat: cuBLASLt uses wgmma on Hopper, and mma.sync cannot
+// reach wgmma's rate there (see gemm_wgmma_sm90.cu), so the aim may be out of reach for this
+// design on H100; on A100 (where cuBLAS itself uses mma.sync) it is the fair comparison.
+#include <climits>
+#include <cstdint>
+
+#include "kernels/gemm/gemm_api.hpp"
+
+namespace aicbench::kernels {
+
+namespace {
+
+// ------------------------------------------------------------------------------------------------
+// tile configuration
+// ------------------------------------------------------------------------------------------------
+constexpr int kBM = 128;                         // rows of C per block
+constexpr int kBN = 128;                         // columns of C per block
+constexpr int kRowBytes = 64;                    // K-depth of one stage, in bytes per row
+constexpr int kChunkBytes = 16;                  // one cp.async, one ldmatrix row
+constexpr int kChunks = kRowBytes / kChunkBytes;  // 4 chunks per tile row
+constexpr int kStepBytes = 32;                   // K-depth of one mma k-step, in bytes
+constexpr int kKSteps = kRowBytes / kStepBytes;  // 2 k-steps per stage
+constexpr int kStages = 4;
+constexpr int kWarpsM = 2, kWarpsN = 2;
+constexpr int kThreads = 32 * kWarpsM * kWarpsN;  // 128
+constexpr int kWM = kBM / kWarpsM;                // 64 rows of C per warp
+constexpr int kWN = kBN / kWarpsN;                // 64 columns of C per warp
+constexpr int kMTiles = kWM / 16;                 // 4 mma tiles of 16 rows per warp
+constexpr int kNTiles = kWN / 8;                  // 8 mma tiles of 8 columns per warp
+constexpr int kTileABytes = kBM * kRowBytes;      // 8 KiB
+constexpr int kTileBBytes = kBN * kRowBytes;      // 8 KiB
+constexpr int kStageBytes = kTileABytes + kTileBBytes;
+constexpr int kSmemBytes = kStages * kStageBytes;  // 64 KiB: dynamic, opted in at launch
+constexpr int kGroupM = 8;                         // block rows per raster group
+constexpr int kLoadsA = kBM * kChunks / kThreads;  // 4 cp.async per thread per stage for A
+constexpr int kLoadsB = kBN * kChunks / kThreads;  // and 4 for B
+constexpr int kLoadRowStep = kThreads / kChunks;   // 32 rows between a thread's cp.asyncs
+
+static_assert(kChunks == 4, "the swizzle below is written for 64-byte rows");
+static_assert(kKSteps * kStepBytes == kRowBytes, "a stage is a whole number of k-steps");
+static_assert(kBM * kChunks % kThreads == 0 && kBN * kChunks % kThreads == 0,
+              "every thread issues the same number of cp.asyncs");
+static_assert(kWM % 16 == 0 && kWN % 16 == 0, "ldmatrix.x4 covers 16 rows of A or of B");
+static_assert(kStages >= 2, "the pipeline needs a stage to compute and one to fill");
+
+// ------------------------------------------------------------------------------------------------
+// index math (host + device, so that a CPU emulation can check exactly these functions)
+// ------------------------------------------------------------------------------------------------
+
+// Byte offset of 16-byte chunk `chunk` (0..3) of tile row `row` within one operand's stage tile.
+// Rows are 64 bytes, so two rows share one 128-byte line of the 32 banks. ldmatrix reads one
+// chunk from 8 consecutive rows per phase (r = 8q..8q+7): without a swizzle rows r and r+2 hit
+// the same banks. XOR-ing the chunk with (row / 2) % 4 puts the 8 rows' chunks on 8 distinct
+// 16-byte bank groups: group = (row % 2) * 4 + (chunk ^ (row / 2 % 4)). cp.async writes of 8
+// consecutive threads cover two whole rows (128 contiguous bytes), also conflict-free.
+__host__ __device__ constexpr int swizzled_offset(int row, int chunk) {
+  return row * kRowBytes + ((chunk ^ ((row >> 1) & 3)) * kChunkBytes);
+}
+
+// cp.async roles: thread `tid` copies chunk load_chunk(tid) of tile rows load_row(tid, i),
+// i = 0..kLoads-1 (same for A and B).
+__host__ __device__ constexpr int load_chunk(int tid) { return tid % kChunks; }
+__host__ __device__ constexpr int load_row(int tid, int i) { return tid / kChunks + i * kLoadRowStep; }
+
+// Warp tile origin within the block tile: warps in a 2x2 grid.
+__host__ __device__ constexpr int warp_row0(int warp) { return (warp / kWarpsN) * kWM; }
+__host__ __device__ constexpr int warp_col0(int warp) { return (warp % kWarpsN) * kWN; }
+
+// ldmatrix.x4 addresses. Lanes 8q..8q+7 give the 8 row addresses of matrix q. We ask for
+//   matrix 0: rows 0-7  of a 16-row slab, chunk 2s      matrix 1: rows 8-15, chunk 2s
+//   matrix 2: rows 0-7,                   chunk 2s + 1  matrix 3: rows 8-15, chunk 2s + 1
+// so lane l addresses slab row l % 16 and chunk 2s + l / 16 (s = k-step within the stage).
+// For A (16 rows of M) the four result registers are then exactly mma's a0..a3; for B (16 rows
+// of N = two n8 tiles) they are b0 of tile 0, b0 of tile 1, b1 of tile 0, b1 of tile 1.
+__host__ __device__ constexpr int ldsm_row(int lane) { return lane % 16; }
+__host__ __device__ constexpr int ldsm_chunk(int lane, int kstep) {
+  return kstep * (kStepBytes / kChunkBytes) + lane / 16;
+}
+
+// Accumulator d[r] (r = 0..3) of an m16n8 tile sits at row groupID (+8 for r >= 2) and column
+// 2 * threadID_in_group + r % 2, groupID = lane / 4, threadID_in_group = lane % 4.
+__host__ __device__ constexpr int acc_row(int lane, int r) { return lane / 4 + (r >= 2 ? 8 : 0); }
+__host__ __device__ constexpr int acc_col(int lane, int r) { return 2 * (lane % 4) + (r % 2); }
+
+// Grouped raster order: consecutive blocks walk kGroupM block rows down one block column before
+// moving right, so a wave of blocks shares A's and B's tiles in L2.
+struct TileCoord {
+  int m, n;
+};
+__host__ __device__ constexpr TileCoord tile_coord(int pid, int tiles_m, int tiles_n) {
+  const int per_group = kGroupM * tiles_n;
+  const int group = pid / per_group;
+  const int first_m = group * kGroupM;
+  const int group_m = (tiles_m - first_m) < kGroupM ? (tiles_m - first_m) : kGroupM;
+  const int in_group = pid % per_group;
+  return {first_m + in_group % group_m, in_group / group_m};
+}
+
+// ------------------------------------------------------------------------------------------------
+// PTX helpers (sm_80+)
+// ------------------------------------------------------------------------------------------------
+__device__ __forceinline__ uint32_t smem_addr(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+// cp.async.cg.shared.global [dst], [src], 16, src_size: copies src_size (0 or 16) bytes and
+// fills the rest of the 16 with zeros, bypassing L1 (.cg). src_size = 0 reads nothing.
+__device__ __forceinline__ void cp_async_16(uint32_t dst, const void* src, bool valid) {
+  const int src_size = valid ? 16 : 0;
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
+               "r"(src_size)
+               : "memory");
+}
+// cp.async.commit_group: closes the group of this thread's cp.asyncs issued since the last one.
+__device__ __forceinline__ void cp_async_commit() {
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+}
+// cp.async.wait_group N: waits until at most N of this thread's groups are still in flight.
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
+
+// ldmatrix.sync.aligned.m8n8.x4.shared.b16: four 8x8 b16 matrices; lane 8q+j gives the address
+// of row j of matrix q; register q of lane l receives row l / 4, b16 columns 2(l % 4), 2(l % 4)+1
+// of matrix q (one 32-bit word).
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+}
+
+// mma.sync.aligned.m16n8k16.row.col.f32.{bf16,f16}.{bf16,f16}.f32: D(16x8) += A(16x16) B(16x8).
+// g = lane / 4, t = lane % 4. A: a0 (g, 2t..2t+1), a1 (g+8, 2t..), a2 (g, 2t+8..), a3 (g+8,
+// 2t+8..), two 16-bit values per register, lower k in the low half. B: b0 (k 2t..2t+1, n g),
+// b1 (k 2t+8.., n g). D: d0 (g, 2t), d1 (g, 2t+1), d2 (g+8, 2t), d3 (g+8, 2t+1).
+__device__ __forceinline__ void mma_m16n8k16_bf16(float (&d)[4], const uint32_t (&a)[4],
+                                                  uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+      "{%8, %9}, {%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+__device__ __forceinline__ void mma_m16n8k16_f16(float (&d)[4], const uint32_t (&a)[4],
+                                                 uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+      "{%8, %9}, {%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32: D(16x8) += A(16x8) B(8x8), one tf32 per
+// register. A: a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4). B: b0 (k t, n g), b1 (k t+4,
+// n g). D as for m16n8k16.
+__device__ __forceinline__ void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (&a)[4],
+                                                 uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+      "{%8, %9}, {%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+// cvt.rna.tf32.f32: fp32 bits -> tf32 (round to nearest, ties away; low 13 bits cleared).
+__device__ __forceinline__ uint32_t to_tf32(uint32_t fp32_bits) {
+  uint32_t r;
+  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(__uint_as_float(fp32_bits)));
+  return r;
+}
+
+// ------------------------------------------------------------------------------------------------
+// per-type pieces: the mma, the operand transform, the output store
+// ------------------------------------------------------------------------------------------------
+template <class T>
+struct MmaTraits;
+
+template <>
+struct MmaTraits<__nv_bfloat16> {
+  static constexpr int kElemsPerChunk = 8;
+  __device__ __forceinline__ static uint32_t operand(uint32_t r) { return r; }
+  __device__ __forceinline__ static void mma(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                             uint32_t b1) {
+    mma_m16n8k16_bf16(d, a, b0, b1);
+  }
+  __device__ __forceinline__ static void store2(__nv_bfloat16* p, float x, float y) {
+    *reinterpret_cast<__nv_bfloat162*>(p) = __floats2bfloat162_rn(x, y);
+  }
+  __device__ __forceinline__ static void store1(__nv_bfloat16* p, float x) {
+    *p = __float2bfloat16_rn(x);
+  }
+};
+
+template <>
+struct MmaTraits<__half> {
+  static constexpr int kElemsPerChunk = 8;
+  __device__ __forceinline__ static uint32_t operand(uint32_t r) { return r; }
+  __device__ __forceinline__ static void mma(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                             uint32_t b1) {
+    mma_m16n8k16_f16(d, a, b0, b1);
+  }
+  __device__ __forceinline__ static void store2(__half* p, float x, float y) {
+    *reinterpret_cast<__half2*>(p) = __floats2half2_rn(x, y);
+  }
+  __device__ __forceinline__ static void store1(__half* p, float x) { *p = __float2half_rn(x); }
+};
+
+template <>
+struct MmaTraits<float> {  // tf32 math on fp32 data
+  static constexpr int kElemsPerChunk = 4;
+  __device__ __forceinline__ static uint32_t operand(uint32_t r) { return to_tf32(r); }
+  __device__ __forceinline__ static void mma(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                             uint32_t b1) {
+    mma_m16n8k8_tf32(d, a, b0, b1);
+  }
+  __device__ __forceinline__ static void store2(float* p, float x, float y) {
+    *reinterpret_cast<float2*>(p) = make_float2(x, y);
+  }
+  __device__ __forceinline__ static void store1(float* p, float x) { *p = x; }
+};
+
+// ------------------------------------------------------------------------------------------------
+// kernel1
+// ------------------------------------------------------------------------------------------------
+// Two blocks per SM (2 x 64 KiB of shared memory, <= 256 registers per thread) hide each other's
+// barriers and epilogues.
+template <class T>
+__global__ void __launch_bounds__(kThreads, 2)
+gemm_mma_sm80_kernel1(const T* __restrict__ A, const T* __restrict__ B, T* __restrict__ C, int M,
+                      int N, int K) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  using Traits = MmaTraits<T>;
+  constexpr int kElemsPerStage = kChunks * Traits::kElemsPerChunk;  // 32 (16-bit) or 16 (fp32)
+
+  // (stage, {A tile (BM, 64 B), B tile (BN, 64 B)}), each tile swizzled by swizzled_offset.
+  extern __shared__ __align__(128) unsigned char smem[];
+  const uint32_t smem0 = smem_addr(smem);
+
+  const int tid = threadIdx.x;
+  const int warp = tid / 32, lane = tid % 32;
+  const int tiles_m = (M - 1) / kBM + 1, tiles_n = (N - 1) / kBN + 1;  // M, N >= 1
+  const TileCoord tile = tile_coord(blockIdx.x, tiles_m, tiles_n);
+  const int block_m = tile.m * kBM, block_n = tile.n * kBN;
+
+  // ==== partition: this thread's cp.async sources and destinations ============================
+  // Rows block_m + load_row(tid, i) of A and block_n + load_row(tid, i) of B, chunk load_chunk(tid).
+  const int chunk = load_chunk(tid);
+  const T* a_src[kLoadsA];
+  const T* b_src[kLoadsB];
+  uint32_t a_dst[kLoadsA], b_dst[kLoadsB];  // byte offsets within a stage
+  unsigned a_ok = 0, b_ok = 0;               // bit i: row of load i inside the matrix
+#pragma unroll
+  for (int i = 0; i < kLoadsA; ++i) {
+    const int row = block_m + load_row(tid, i);
+    const bool ok = row < M;
+    a_ok |= ok ? 1u << i : 0u;
+    a_src[i] = A + (ok ? static_cast<int64_t>(row) * K + chunk * Traits::kElemsPerChunk : 0);
+    a_dst[i] = swizzled_offset(load_row(tid, i), chunk);
+  }
+#pragma unroll
+  for (int i = 0; i < kLoadsB; ++i) {
+    const int row = block_n + load_row(tid, i);
+    const bool ok = row < N;
+    b_ok |= ok ? 1u << i : 0u;
+    b_src[i] = B + (ok ? static_cast<int64_t>(row) * K + chunk * Traits::kElemsPerChunk : 0);
+    b_dst[i] = kTileABytes + swizzled_offset(load_row(tid, i), chunk);
+  }
+
+  // Copies K-tile `kt` into stage `stage`; chunks past K or past the last row are zero-filled.
+  // (Clamped rows point at row 0 and read nothing: src_size is 0.)
+  auto load_stage = [&](int stage, int kt) {
+    const int k = kt * kElemsPerStage;  // first element of this K-tile
+    const bool k_ok = k + chunk * Traits::kElemsPerChunk < K;
+    const uint32_t base = smem0 + stage * kStageBytes;
+#pragma unroll
+    for (int i = 0; i < kLoadsA; ++i) {
+      const bool ok = k_ok && ((a_ok >> i) & 1u);
+      cp_async_16(base + a_dst[i], ok ? a_src[i] + k : A, ok);
+    }
+#pragma unroll
+    for (int i = 0; i < kLoadsB; ++i) {
+      const bool ok = k_ok && ((b_ok >> i) & 1u);
+      cp_async_16(base + b_dst[i], ok ? b_src[i] + k : B, ok);
+    }
+  };
+
+  // ldmatrix row offsets of this lane: A rows warp_row0 + 16i + ldsm_row, B rows likewise.
+  const int a_ld_row = warp_row0(warp) + ldsm_row(lane);
+  const int b_ld_row = warp_col0(warp) + ldsm_row(lane);
+
+  float acc[kMTiles][kNTiles][4];  // (m16 tile, n8 tile, d0..d3)
+#pragma unroll
+  for (int i = 0; i < kMTiles; ++i)
+#pragma unroll
+    for (int j = 0; j < kNTiles; ++j)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) acc[i][j][r] = 0.0f;
+
+  // ==== prologue: stages 0 .. kStages-2 in flight ==============================================
+  const int k_tiles = (K + kElemsPerStage - 1) / kElemsPerStage;
+#pragma unroll
+  for (int s = 0; s < kStages - 1; ++s) {
+    if (s < k_tiles) load_stage(s, s);
+    cp_async_commit();  // always, so that group counts stay aligned with K-tiles
+  }
+
+  // ==== main loop ==============================================================================
+  for (int kt = 0; kt < k_tiles; ++kt) {
+    // Groups committed so far: kStages - 1 + kt; allowing kStages - 2 in flight means K-tile kt
+    // has landed (for this thread's copies; the barrier makes everyone's visible). The barrier
+    // also means every warp is done with K-tile kt - 1, whose stage the next copy reuses.
+    cp_async_wait<kStages - 2>();
+    __syncthreads();
+    const int next = kt + kStages - 1;
+    if (next < k_tiles) load_stage(next % kStages, next);
+    cp_async_commit();
+
+    const uint32_t stage_a = smem0 + (kt % kStages) * kStageBytes;
+    const uint32_t stage_b = stage_a + kTileABytes;
+#pragma unroll
+    for (int s = 0; s < kKSteps; ++s) {
+      uint32_t a[kMTiles][4];      // (m16 tile, a0..a3)
+      uint32_t b[kNTiles][2];      // (n8 tile, b0..b1)
+#pragma unroll
+      for (int i = 0; i < kMTiles; ++i) {
+        ldmatrix_x4(a[i], stage_a + swizzled_offset(a_ld_row + 16 * i, ldsm_chunk(lane, s)));
+#pragma unroll
+        for (int r = 0; r < 4; ++r) a[i][r] = Traits::operand(a[i][r]);
+      }
+#pragma unroll
+      for (int p = 0; p < kNTiles / 2; ++p) {
+        uint32_t r[4];
+        ldmatrix_x4(r, stage_b + swizzled_offset(b_ld_row + 16 * p, ldsm_chunk(lane, s)));
+        b[2 * p][0] = Traits::operand(r[0]);
+        b[2 * p + 1][0] = Traits::operand(r[1]);
+        b[2 * p][1] = Traits::operand(r[2]);
+        b[2 * p + 1][1] = Traits::operand(r[3]);
+      }
+#pragma unroll
+      for (int i = 0; i < kMTiles; ++i)
+#pragma unroll
+        for (int j = 0; j < kNTiles; ++j) Traits::mma(acc[i][j], a[i], b[j][0], b[j][1]);
+    }
+  }
+  cp_async_wait<0>();  // only empty groups can remain; leave nothing in flight
+
+  // ==== epilogue: convert and store, predicated ================================================
+  // Pairs (d0, d1) and (d2, d3) are adjacent columns: one 2-element store when both are inside
+  // and N is even (then the pair's address is aligned to 2 elements).
+  const bool pair_ok = (N % 2) == 0;
+#pragma unroll
+  for (int i = 0; i < kMTiles; ++i) {
+#pragma unroll
+    for (int j = 0; j < kNTiles; ++j) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {  // h = 0: d0, d1; h = 1: d2, d3
+        const int row = block_m + warp_row0(warp) + 16 * i + acc_row(lane, 2 * h);
+        const int col = block_n + warp_col0(warp) + 8 * j + acc_col(lane, 2 * h);
+        if (row >= M || col >= N) continue;
+        T* dst = C + static_cast<int64_t>(row) * N + col;
+        if (pair_ok && col + 1 < N) {
+          Traits::store2(dst, acc[i][j][2 * h], acc[i][j][2 * h + 1]);
+        } else {
+          Traits::store1(dst, acc[i][j][2 * h]);
+          if (col + 1 < N) Traits::store1(dst + 1, acc[i][j][2 * h + 1]);
+        }
+      }
+    }
+  }
+#endif  // __CUDA_ARCH__ >= 800: below that the launcher refuses to run the kernel
+}
+
+// ------------------------------------------------------------------------------------------------
+// launcher
+// ------------------------------------------------------------------------------------------------
+bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+
+template <class T>
+cudaError_t launch_kernel1(const T* A, const T* B, T* C, int M, int N, int K,
+                           cudaStream_t stream) {
+  if (M <= 0 || N <= 0 || K <= 0) return cudaErrorInvalidValue;
+  if (K % MmaTraits<T>::kElemsPerChunk != 0) return cudaErrorInvalidValue;
+  if (!aligned16(A) || !aligned16(B) || !aligned16(C)) return cudaErrorInvalidValue;
+
+  int device = 0, major = 0;
+  cudaError_t err = cudaGetDevice(&device);
+  if (err != cudaSuccess) return err;
+  err = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
+  if (err != cudaSuccess) return err;
+  if (major < 8) return cudaErrorNotSupported;
+
+  auto kernel = gemm_mma_sm80_kernel1<T>;
+  // No image for this GPU in the binary (or only a pre-sm_80 one, whose body is empty).
+  cudaFuncAttributes attr{};
+  if (cudaFuncGetAttributes(&attr, kernel) != cudaSuccess) {
+    (void)cudaGetLastError();  // not sticky; do not leave it for the next caller
+    return cudaErrorNotSupported;
+  }
+  if (attr.binaryVersion < 80) return cudaErrorNotSupported;
+  err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
+  if (err != cudaSuccess) return err;
+
+  const int64_t tiles = static_cast<int64_t>((M - 1) / kBM + 1) * ((N - 1) / kBN + 1);
+  if (tiles > INT_MAX) return cudaErrorInvalidValue;
+  kernel<<<static_cast<unsigned>(tiles), kThreads, kSmemBytes, stream>>>(A, B, C, M, N, K);
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+cudaError_t gemm_mma_sm80_tf32(const float* A, const float* B, float* C, int M, int N, int K,
+                               cudaStream_t stream) {
+  return launch_kernel1<float>(A, B, C, M, N, K, stream);
+}
+
+cudaError_t gemm_mma_sm80_bf16(const __nv_bfloat16* A, const __nv_bfloat16* B, __nv_bfloat16* C,
+                               int M, int N, int K, cudaStream_t stream) {
+  return launch_kernel1<__nv_bfloat16>(A, B, C, M, N, K, stream);
+}
+
+cudaError_t gemm_mma_sm80_fp16(const __half* A, const __half* B, __half* C, int M, int N, int K,
+                               cudaStream_t stream) {
+  return launch_kernel1<__half>(A, B, C, M, N, K, stream);
+}
+
+}  // namespace aicbench::kernels

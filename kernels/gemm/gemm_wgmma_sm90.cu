@@ -1,0 +1,476 @@
+// Hopper GEMM: TMA + mbarrier ring + wgmma, warp-specialised and persistent (sm_90a only).
+//
+//   C[M x N] = A[M x K] * B[N x K]^T   ("TN", gemm_api.hpp), fp32 accumulation.
+//   bf16 -> bf16, fp16 -> fp16, e4m3 -> bf16 (times scale_a * scale_b, read on the device).
+//
+// Versions (each kept; later ones say what they add):
+//   gemm_wgmma_sm90_kernel1  128x256 block tile, 4-stage TMA ring with 128-byte swizzle, one
+//                            producer warpgroup (one thread issues TMA) and two consumer
+//                            warpgroups issuing m64n256 wgmma from shared-memory descriptors,
+//                            setmaxnreg 40/232, persistent grid with a static tile scheduler
+//                            rasterised in bands of 16 tile-rows, epilogue staged per warp
+//                            through swizzled shared memory into 16-byte predicated stores.
+//
+// Pipeline, per CTA (384 threads = 3 warpgroups):
+//   setup     thread 0 initialises full[s] (1 arrival + TMA bytes) and empty[s] (8 arrivals: one
+//             per consumer warp) for every stage s; all threads sync; roles split.
+//   producer  warpgroup 0 drops to 40 registers; thread 0 walks the CTA's tiles and, per K-tile,
+//             waits empty[s], arms full[s] with the stage's bytes and issues two TMA loads
+//             (A: 128 rows, B: 256 rows, 128 bytes of K each) that complete on full[s].
+//   consumers warpgroups 1 and 2 rise to 232 registers; warpgroup w owns rows 64w..64w+63 of the
+//             block tile and all 256 columns (128 fp32 accumulators per thread). Per K-tile:
+//             wait full[s], issue 4 wgmma (k16 x 4 for 16-bit, k32 x 4 for e4m3), commit, then
+//             wait until only this group is pending and release the previous stage's slot
+//             (so the tensor cores always have the next group queued).
+//   epilogue  each consumer warp converts its 16x256 accumulators 64 columns at a time into a
+//             private 2 KB shared buffer (swizzled, conflict-free) and writes them out as 16-byte
+//             row segments, predicated on M and N; meanwhile the producer is already filling the
+//             ring for the next tile.
+//
+// Tile sizes and why:
+//   BLOCK_K = 128 bytes (64 bf16/fp16, 128 e4m3): one 128-byte swizzle row, the widest TMA
+//     swizzle, which makes wgmma's shared-memory reads bank-conflict free.
+//   BLOCK_M x BLOCK_N = 128 x 256: n256 is wgmma's widest instruction (fewest issues, most reuse
+//     of A per byte), and two m64 consumers make 128 rows. A stage is 16 KB (A) + 32 KB (B) =
+//     48 KB; 4 stages (192 KB) + 16 KB epilogue buffers fit the 227 KB a block may use; 5 stages
+//     would not.
+//     Per K-tile a CTA does 128*256*64*2 = 4.2 MFLOP for 48 KB of loads (85 FLOP per byte from L2).
+//   Register split: 384 threads at launch get 168 registers each; setmaxnreg gives the producer
+//     40 and consumers 232 (128*40 + 256*232 = 64,512 <= 65,536). Consumers need 128 accumulators
+//     plus addressing.
+//   Scheduler: grid = min(#SMs, #tiles); CTA b takes tiles b, b + grid, b + 2 grid, ...; tile t
+//     lies in band t / (16 * tiles_n) of 16 tile-rows, walked down M first, so the ~132 tiles in
+//     flight at once share 16 A-slabs and ~9 B-slabs in L2.
+//
+// Tensor maps: built on the host on every call (cuTensorMapEncodeTiled, obtained at run time with
+// cudaGetDriverEntryPointByVersion so nothing links libcuda). Encoding is pure host arithmetic
+// (~1 us, no driver round trip, no allocation) and travels in the launch's parameters, so there is
+// no cache to go stale when a buffer is freed and its address reused.
+//
+// Constraints: K % 8 == 0 (bf16/fp16) or K % 16 == 0 (e4m3) and A, B 16-byte aligned, because TMA
+// needs 16-byte aligned row strides and base addresses; otherwise cudaErrorInvalidValue. M and N
+// are free (TMA zero-fills out-of-bounds loads; stores are predicated); K == 0 writes zeros.
+//
+// Measured: not yet on a GPU (no results/gpu/ file records it). Target: cuBLAS, ~795 TFLOP/s bf16
+// at 8192^3 on H100 SXM. Verified without a GPU: ptxas (no spills), a CPU emulation of the TMA
+// 128B swizzle against the wgmma descriptor addressing, a host simulation of the mbarrier ring's
+// parities, and the scheduler's coverage of every tile exactly once.
+//
+// Next to try, most promising first: 2-CTA clusters with TMA multicast of the shared operand
+// (halves L2->SM traffic, the likely limiter at ~9 TB/s of L2 reads for 800 TFLOP/s); an epilogue
+// that overlaps the next tile's main loop (stmatrix + TMA store, or two consumer warpgroups on
+// different tiles, "ping-pong"); a smarter order for the last partial wave (2048 tiles on 132 SMs
+// at 8192^2 leave the last wave half empty: stream-K or split the tail tiles); for fp8, whose
+// math rate is twice bf16's at the same bytes per stage, multicast matters twice as much.
+#include <cuda.h>
+#include <cudaTypedefs.h>  // PFN_cuTensorMapEncodeTiled
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <mutex>
+
+#include "kernels/gemm/gemm_api.hpp"
+#include "kernels/gemm/hopper_primitives.cuh"
+
+namespace aicbench::kernels {
+
+namespace wgmma_sm90_detail {
+inline constexpr int kBandTiles = 16;  // tile-rows per rasterisation band
+
+// Static persistent tile scheduler: tile t -> (tile-row, tile-col). Tiles come in bands of
+// `band_tiles` tile-rows (the last band may be shorter); inside a band, consecutive t walk down
+// the tile-rows first, then move one tile-column right. A bijection on [0, tiles_m * tiles_n)
+// (checked exhaustively for awkward shapes by a host emulation; see the header).
+struct TileCoord {
+  int m, n;
+};
+__host__ __device__ inline TileCoord tile_coord(int t, int tiles_m, int tiles_n, int band_tiles) {
+  const int band_size = band_tiles * tiles_n;
+  const int band = t / band_size;
+  const int first_m = band * band_tiles;
+  const int rows = tiles_m - first_m < band_tiles ? tiles_m - first_m : band_tiles;
+  const int r = t - band * band_size;
+  return {first_m + r % rows, r / rows};
+}
+}  // namespace wgmma_sm90_detail
+
+namespace {
+
+using wgmma_sm90_detail::tile_coord;
+using wgmma_sm90_detail::TileCoord;
+using wgmma_sm90_detail::kBandTiles;
+
+// ------------------------------------------------------------------------------------------------
+// Configuration shared by the three precisions (the byte geometry is identical)
+// ------------------------------------------------------------------------------------------------
+constexpr int kBlockM = 128;
+constexpr int kBlockN = 256;
+constexpr int kRowBytes = 128;  // bytes of K per tile row = TMA 128B swizzle width
+constexpr int kStages = 4;
+constexpr int kConsumerWarpgroups = 2;
+constexpr int kThreads = 128 * (1 + kConsumerWarpgroups);
+constexpr int kWgRows = kBlockM / kConsumerWarpgroups;  // 64: one m64 wgmma per consumer
+constexpr int kStageBytesA = kBlockM * kRowBytes;       // 16 KB
+constexpr int kStageBytesB = kBlockN * kRowBytes;       // 32 KB
+constexpr int kProducerRegs = 40;
+constexpr int kConsumerRegs = 232;
+constexpr int kConsumerWarps = 4 * kConsumerWarpgroups;
+constexpr int kEpiRows = 16;  // rows of C one consumer warp owns
+constexpr int kEpiCols = 64;  // columns staged per epilogue pass (128 bytes of bf16/fp16)
+
+static_assert(kProducerRegs * 128 + kConsumerRegs * 128 * kConsumerWarpgroups <= 65536,
+              "register split must fit the register file");
+static_assert(kWgRows == 64 && kBlockN == 256, "one m64n256 wgmma per consumer per k-step");
+
+// Shared memory, one per CTA; the dynamic allocation is aligned up to 1024 bytes by hand, since
+// the 128B swizzle pattern repeats every 1024 bytes and TMA and wgmma must agree on its phase.
+struct SharedStorage {
+  // (stage, BLOCK_M rows, 128 B of K), row r's 16-byte chunk c at chunk c ^ (r % 8)
+  alignas(1024) uint8_t a[kStages][kStageBytesA];
+  // (stage, BLOCK_N rows, 128 B of K), same swizzle
+  alignas(1024) uint8_t b[kStages][kStageBytesB];
+  // (consumer warp, 16 rows, 64 columns of 2-byte outputs), chunk c of row r at c ^ (r % 8)
+  alignas(128) uint8_t c[kConsumerWarps][kEpiRows * kEpiCols * 2];
+  uint64_t full[kStages];   // TMA -> consumers: stage s holds K-tile data
+  uint64_t empty[kStages];  // consumers -> producer: stage s may be overwritten
+};
+constexpr size_t kSmemBytes = sizeof(SharedStorage) + 1024;  // + alignment slack
+static_assert(kSmemBytes <= 227 * 1024, "exceeds the 227 KB a Hopper block may use");
+
+enum class InKind { bf16, fp16, e4m3 };
+
+struct GemmParams {
+  CUtensorMap a_map;  // A: dims (K, M), box (BLOCK_K, 128), 128B swizzle
+  CUtensorMap b_map;  // B: dims (K, N), box (BLOCK_K, 256), 128B swizzle
+  void* C;            // M x N, row-major, 2-byte elements (bf16 or fp16)
+  const float* scale_a;  // e4m3 only
+  const float* scale_b;
+  int M, N, K;
+  int tiles_m, tiles_n, k_tiles;
+  int vec_stores;  // 1 when every 8-column row segment of C is 16-byte aligned
+};
+
+template <InKind kKind>
+__device__ __forceinline__ void wgmma_step(float (&d)[128], uint64_t da, uint64_t db,
+                                           uint32_t accumulate) {
+  if constexpr (kKind == InKind::bf16) sm90::wgmma_m64n256k16_bf16(d, da, db, accumulate);
+  if constexpr (kKind == InKind::fp16) sm90::wgmma_m64n256k16_f16(d, da, db, accumulate);
+  if constexpr (kKind == InKind::e4m3) sm90::wgmma_m64n256k32_e4m3(d, da, db, accumulate);
+}
+
+// Two fp32 -> one 32-bit word of two outputs (bf16 for bf16/e4m3 inputs, fp16 for fp16).
+template <InKind kKind>
+__device__ __forceinline__ uint32_t pack2(float lo, float hi) {
+  if constexpr (kKind == InKind::fp16) {
+    const __half2 h = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<const uint32_t*>(&h);
+  } else {
+    const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<const uint32_t*>(&h);
+  }
+}
+
+// Set when this translation unit's device code was compiled for sm_90a; the host reads the value
+// of the cubin the driver loaded, so a binary without sm_90a code reports "not supported" rather
+// than running the empty kernel below.
+__device__ int g_wgmma_sm90_compiled = AICBENCH_SM90A_DEVICE;
+
+// ------------------------------------------------------------------------------------------------
+// kernel1
+// ------------------------------------------------------------------------------------------------
+template <InKind kKind>
+__global__ void __launch_bounds__(kThreads, 1)
+gemm_wgmma_sm90_kernel1(const __grid_constant__ GemmParams p) {
+#if AICBENCH_SM90A_DEVICE
+  using namespace sm90;
+  // ==== setup ===================================================================================
+  extern __shared__ uint8_t smem_raw[];
+  const uint32_t raw_addr = smem_u32(smem_raw);
+  const uint32_t pad = ((raw_addr + 1023) & ~1023u) - raw_addr;
+  SharedStorage& s = *reinterpret_cast<SharedStorage*>(smem_raw + pad);
+
+  const int num_tiles = p.tiles_m * p.tiles_n;
+  const int warpgroup = threadIdx.x / 128;
+
+  if (threadIdx.x == 0) {
+    for (int i = 0; i < kStages; ++i) {
+      mbar_init(&s.full[i], 1);
+      mbar_init(&s.empty[i], kConsumerWarps);
+    }
+    mbar_init_fence();
+    tma_prefetch_descriptor(&p.a_map);
+    tma_prefetch_descriptor(&p.b_map);
+  }
+  __syncthreads();
+
+  if (warpgroup == 0) {
+    // ==== producer ==============================================================================
+    setmaxnreg_dec<kProducerRegs>();
+    if (threadIdx.x == 0) {
+      uint32_t it = 0;  // K-tiles issued by this CTA so far, over all its tiles
+      for (int tile = blockIdx.x; tile < num_tiles; tile += gridDim.x) {
+        const TileCoord tc = tile_coord(tile, p.tiles_m, p.tiles_n, kBandTiles);
+        const int m0 = tc.m * kBlockM, n0 = tc.n * kBlockN;
+        for (int kt = 0; kt < p.k_tiles; ++kt, ++it) {
+          const uint32_t stage = it % kStages;
+          // Round r = it / kStages may refill the slot once the consumers released round r - 1,
+          // i.e. completed empty's phase r - 1, whose parity is (r & 1) ^ 1. Round 0 passes at
+          // once (a fresh barrier counts its phase "-1", parity 1, as complete).
+          mbar_wait(&s.empty[stage], ((it / kStages) & 1) ^ 1);
+          mbar_arrive_expect_tx(&s.full[stage], kStageBytesA + kStageBytesB);
+          const int k_elem = kt * (kKind == InKind::e4m3 ? kRowBytes : kRowBytes / 2);
+          tma_load_2d(s.a[stage], &p.a_map, &s.full[stage], k_elem, m0);
+          tma_load_2d(s.b[stage], &p.b_map, &s.full[stage], k_elem, n0);
+        }
+      }
+    }
+  } else {
+    // ==== consumers: main loop ==================================================================
+    setmaxnreg_inc<kConsumerRegs>();
+    const int wg = warpgroup - 1;  // 0 or 1: rows 64 wg .. 64 wg + 63 of the block tile
+    const int warp = (threadIdx.x % 128) / 32, lane = threadIdx.x % 32;
+    const float out_scale = kKind == InKind::e4m3 ? (*p.scale_a) * (*p.scale_b) : 1.0f;
+    // (16 rows, 64 cols) staging buffer of this warp, 128 bytes per row
+    uint8_t* cbuf = s.c[wg * 4 + warp];
+
+    float acc[128];
+    uint32_t it = 0;
+    for (int tile = blockIdx.x; tile < num_tiles; tile += gridDim.x) {
+      const TileCoord tc = tile_coord(tile, p.tiles_m, p.tiles_n, kBandTiles);
+      const int m0 = tc.m * kBlockM, n0 = tc.n * kBlockN;
+
+      uint32_t prev_stage = 0;
+      for (int kt = 0; kt < p.k_tiles; ++kt, ++it) {
+        const uint32_t stage = it % kStages;
+        mbar_wait(&s.full[stage], (it / kStages) & 1);  // round r completes full's phase r
+        // A: this warpgroup's 64 rows (8 groups of 8 rows, 1024 B apart); B: all 256 rows.
+        const uint64_t da = make_sw128_kmajor_desc(smem_u32(s.a[stage]) + wg * kWgRows * kRowBytes);
+        const uint64_t db = make_sw128_kmajor_desc(smem_u32(s.b[stage]));
+        fence_accumulators(acc);
+        wgmma_fence();
+#pragma unroll
+        for (int ks = 0; ks < kRowBytes / 32; ++ks) {
+          // +32 bytes of K per step: +2 in the descriptor's address field (16-byte units).
+          wgmma_step<kKind>(acc, da + 2 * ks, db + 2 * ks, (kt | ks) != 0);
+        }
+        wgmma_commit_group();
+        fence_accumulators(acc);
+        if (kt > 0) {
+          // The previous K-tile's group is done: its stage can be refilled.
+          wgmma_wait_group<1>();
+          fence_accumulators(acc);
+          if (lane == 0) mbar_arrive(&s.empty[prev_stage]);
+        }
+        prev_stage = stage;
+      }
+      wgmma_wait_group<0>();
+      fence_accumulators(acc);
+      if (lane == 0) mbar_arrive(&s.empty[prev_stage]);
+
+      // ==== epilogue ============================================================================
+      // Thread (warp w, lane l) holds rows 16w + l/4 (+8) and columns 8j + 2(l%4) (+1), j < 32,
+      // of this warpgroup's 64x256 tile (hopper_primitives.cuh). Per 64-column pass: write the
+      // pairs into the warp's buffer, then read back 16-byte segments, 8 lanes per 128-byte row.
+      const int row0 = m0 + wg * kWgRows + warp * kEpiRows;  // first C row of this warp
+      if (row0 < p.M) {
+        const int qr = lane / 4, qc = lane % 4;
+#pragma unroll
+        for (int pass = 0; pass < kBlockN / kEpiCols; ++pass) {
+          const int col_base = n0 + pass * kEpiCols;
+          if (col_base >= p.N) break;  // warp-uniform
+#pragma unroll
+          for (int jl = 0; jl < 8; ++jl) {  // 16-byte chunk jl of the row = columns 8 jl..8 jl+7
+            const int j = pass * 8 + jl;
+            const uint32_t lo = pack2<kKind>(acc[4 * j] * out_scale, acc[4 * j + 1] * out_scale);
+            const uint32_t hi =
+                pack2<kKind>(acc[4 * j + 2] * out_scale, acc[4 * j + 3] * out_scale);
+            // rows qr and qr + 8 share (row % 8), hence the same swizzled chunk
+            const int off = ((jl ^ qr) * 16) + qc * 4;
+            *reinterpret_cast<uint32_t*>(cbuf + qr * kRowBytes + off) = lo;
+            *reinterpret_cast<uint32_t*>(cbuf + (qr + 8) * kRowBytes + off) = hi;
+          }
+          __syncwarp();
+#pragma unroll
+          for (int i = 0; i < kEpiRows / 4; ++i) {
+            const int r = i * 4 + lane / 8, chunk = lane % 8;
+            const uint4 v =
+                *reinterpret_cast<const uint4*>(cbuf + r * kRowBytes + ((chunk ^ (r % 8)) * 16));
+            const int grow = row0 + r, gcol = col_base + chunk * 8;
+            if (grow < p.M && gcol < p.N) {
+              uint16_t* dst = static_cast<uint16_t*>(p.C) + static_cast<size_t>(grow) * p.N + gcol;
+              if (p.vec_stores && gcol + 8 <= p.N) {
+                *reinterpret_cast<uint4*>(dst) = v;
+              } else {
+                const uint32_t w[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+                for (int e = 0; e < 8; ++e) {
+                  if (gcol + e < p.N) dst[e] = static_cast<uint16_t>(w[e / 2] >> (16 * (e % 2)));
+                }
+              }
+            }
+          }
+          __syncwarp();  // the next pass overwrites the buffer
+        }
+      }
+    }
+  }
+#endif  // AICBENCH_SM90A_DEVICE
+}
+
+// ------------------------------------------------------------------------------------------------
+// Launchers
+// ------------------------------------------------------------------------------------------------
+// Per device, queried once: can it run the kernel (CC 9.0 and sm_90a code present), its SM count.
+// The first call on a device does a synchronous cudaMemcpyFromSymbol, so it must not be the first
+// call inside a CUDA graph capture (the harness validates, uncaptured, before it times).
+struct DeviceSupport {
+  bool probed = false;
+  cudaError_t status = cudaErrorNotSupported;
+  int sms = 0;
+};
+
+cudaError_t probe_device(int device, DeviceSupport& out) {
+  int major = 0, minor = 0;
+  cudaError_t err = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
+  if (err == cudaSuccess)
+    err = cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device);
+  if (err == cudaSuccess)
+    err = cudaDeviceGetAttribute(&out.sms, cudaDevAttrMultiProcessorCount, device);
+  if (err != cudaSuccess) return err;
+  if (major != 9 || minor != 0) return cudaErrorNotSupported;
+  // The fatbin may hold no sm_90a code for this device (e.g. built for sm_80 only, JIT-compiled
+  // from PTX): then the kernel body is empty and the flag reads 0.
+  int compiled = 0;
+  err = cudaMemcpyFromSymbol(&compiled, g_wgmma_sm90_compiled, sizeof(int));
+  if (err != cudaSuccess) {
+    (void)cudaGetLastError();
+    return cudaErrorNotSupported;  // no loadable image for this device
+  }
+  if (!compiled) return cudaErrorNotSupported;
+  for (auto* kernel : {gemm_wgmma_sm90_kernel1<InKind::bf16>, gemm_wgmma_sm90_kernel1<InKind::fp16>,
+                       gemm_wgmma_sm90_kernel1<InKind::e4m3>}) {
+    err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(kSmemBytes));
+    if (err != cudaSuccess) return err;
+  }
+  return cudaSuccess;
+}
+
+cudaError_t device_support(int* sms) {
+  static std::mutex mutex;
+  static std::array<DeviceSupport, 64> cache;
+  int device = 0;
+  cudaError_t err = cudaGetDevice(&device);
+  if (err != cudaSuccess) return err;
+  if (device < 0 || device >= static_cast<int>(cache.size())) return cudaErrorNotSupported;
+  std::lock_guard<std::mutex> lock(mutex);
+  DeviceSupport& d = cache[device];
+  if (!d.probed) {
+    d.status = probe_device(device, d);
+    d.probed = true;
+  }
+  *sms = d.sms;
+  return d.status;
+}
+
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
+    void* ptr = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &ptr, 12000, cudaEnableDefault,
+                                         &found) != cudaSuccess ||
+        found != cudaDriverEntryPointSuccess) {
+      (void)cudaGetLastError();
+      ptr = nullptr;
+    }
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(ptr);
+  }();
+  return fn;
+}
+
+// Row-major rows x K matrix of `elem_bytes` elements -> tensor map with box (BLOCK_K, box_rows).
+bool encode_operand(PFN_cuTensorMapEncodeTiled_v12000 encode, CUtensorMap* map,
+                    CUtensorMapDataType type, int elem_bytes, const void* ptr, int rows, int K,
+                    int box_rows) {
+  const cuuint64_t dims[2] = {static_cast<cuuint64_t>(K), static_cast<cuuint64_t>(rows)};
+  const cuuint64_t strides[1] = {static_cast<cuuint64_t>(K) * elem_bytes};  // bytes, dim 1
+  const cuuint32_t box[2] = {static_cast<cuuint32_t>(kRowBytes / elem_bytes),
+                             static_cast<cuuint32_t>(box_rows)};
+  const cuuint32_t elem_strides[2] = {1, 1};
+  return encode(map, type, 2, const_cast<void*>(ptr), dims, strides, box, elem_strides,
+                CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) ==
+         CUDA_SUCCESS;
+}
+
+template <InKind kKind>
+cudaError_t launch(const void* A, const void* B, void* C, const float* scale_a,
+                   const float* scale_b, int M, int N, int K, cudaStream_t stream) {
+  constexpr int kElemBytes = kKind == InKind::e4m3 ? 1 : 2;
+  constexpr int kKMultiple = 16 / kElemBytes;  // 16-byte row strides for TMA
+  // e4m3 travels as raw bytes: TMA only copies, and its zero fill (0x00) is +0 in e4m3 too.
+  constexpr CUtensorMapDataType kTmaType =
+      kKind == InKind::bf16   ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+      : kKind == InKind::fp16 ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
+                              : CU_TENSOR_MAP_DATA_TYPE_UINT8;
+  int sms = 0;
+  if (const cudaError_t err = device_support(&sms); err != cudaSuccess) return err;
+
+  if (M < 0 || N < 0 || K < 0 || K % kKMultiple != 0) return cudaErrorInvalidValue;
+  if (M == 0 || N == 0) return cudaSuccess;
+  if (C == nullptr) return cudaErrorInvalidValue;
+  if (K == 0) return cudaMemsetAsync(C, 0, static_cast<size_t>(M) * N * 2, stream);  // +0.0
+  if (A == nullptr || B == nullptr || reinterpret_cast<uintptr_t>(A) % 16 != 0 ||
+      reinterpret_cast<uintptr_t>(B) % 16 != 0 || reinterpret_cast<uintptr_t>(C) % 2 != 0)
+    return cudaErrorInvalidValue;
+  if (kKind == InKind::e4m3 && (scale_a == nullptr || scale_b == nullptr))
+    return cudaErrorInvalidValue;
+
+  const PFN_cuTensorMapEncodeTiled_v12000 encode = tensor_map_encoder();
+  if (encode == nullptr) return cudaErrorNotSupported;  // driver too old for TMA
+
+  GemmParams p{};
+  if (!encode_operand(encode, &p.a_map, kTmaType, kElemBytes, A, M, K, kBlockM) ||
+      !encode_operand(encode, &p.b_map, kTmaType, kElemBytes, B, N, K, kBlockN))
+    return cudaErrorInvalidValue;
+  p.C = C;
+  p.scale_a = scale_a;
+  p.scale_b = scale_b;
+  p.M = M;
+  p.N = N;
+  p.K = K;
+  p.tiles_m = (M + kBlockM - 1) / kBlockM;
+  p.tiles_n = (N + kBlockN - 1) / kBlockN;
+  p.k_tiles = (K * kElemBytes + kRowBytes - 1) / kRowBytes;
+  p.vec_stores = (N % 8 == 0) && (reinterpret_cast<uintptr_t>(C) % 16 == 0);
+
+  const long long tiles = static_cast<long long>(p.tiles_m) * p.tiles_n;
+  if (tiles > (1LL << 31) - 1) return cudaErrorInvalidValue;
+  const int grid = static_cast<int>(std::min<long long>(tiles, sms));
+  gemm_wgmma_sm90_kernel1<kKind><<<grid, kThreads, kSmemBytes, stream>>>(p);
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+// Entry points (gemm_api.hpp)
+// ------------------------------------------------------------------------------------------------
+cudaError_t gemm_wgmma_sm90_bf16(const __nv_bfloat16* A, const __nv_bfloat16* B, __nv_bfloat16* C,
+                                 int M, int N, int K, cudaStream_t stream) {
+  return launch<InKind::bf16>(A, B, C, nullptr, nullptr, M, N, K, stream);
+}
+
+cudaError_t gemm_wgmma_sm90_fp16(const __half* A, const __half* B, __half* C, int M, int N, int K,
+                                 cudaStream_t stream) {
+  return launch<InKind::fp16>(A, B, C, nullptr, nullptr, M, N, K, stream);
+}
+
+cudaError_t gemm_wgmma_sm90_fp8(const __nv_fp8_e4m3* A, const __nv_fp8_e4m3* B, __nv_bfloat16* C,
+                                const float* scale_a, const float* scale_b, int M, int N, int K,
+                                cudaStream_t stream) {
+  return launch<InKind::e4m3>(A, B, C, scale_a, scale_b, M, N, K, stream);
+}
+
+}  // namespace aicbench::kernels

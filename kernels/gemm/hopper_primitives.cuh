@@ -1,0 +1,205 @@
+#pragma once
+// Hopper (sm_90a) building blocks as inline PTX: mbarriers, TMA tile loads, wgmma and its
+// shared-memory matrix descriptors, setmaxnreg. Private to kernels/gemm/; the kernels that use it
+// call these only from code compiled for sm_90a (see AICBENCH_SM90A_DEVICE below), so other
+// targets never assemble the instructions.
+//
+// References: PTX ISA, sections "mbarrier", "cp.async.bulk.tensor", "Asynchronous Warpgroup Level
+// Matrix Multiply-Accumulate" (matrix descriptor format, register fragments), "setmaxnreg".
+#include <cstdint>
+
+#include <cuda.h>  // CUtensorMap (a 64-byte aligned opaque struct); no libcuda symbols are used
+
+// True in the device pass that compiles for sm_90a (wgmma and setmaxnreg exist only there; they
+// are not on sm_90 without "a", nor on sm_100a).
+#if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ == 900) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define AICBENCH_SM90A_DEVICE 1
+#else
+#define AICBENCH_SM90A_DEVICE 0
+#endif
+
+namespace aicbench::kernels::sm90 {
+
+__device__ __forceinline__ uint32_t smem_u32(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+// ---- mbarrier ----------------------------------------------------------------------------------
+// A barrier completes a phase when its pending arrival count reaches zero and its pending
+// transaction bytes (expect_tx minus bytes delivered by TMA) reach zero; phases alternate parity
+// 0, 1, 0, ... starting at 0. try_wait.parity(P) succeeds once the phase with parity P has
+// completed, which for a fresh barrier (in phase 0) means P == 1 succeeds at once.
+
+__device__ __forceinline__ void mbar_init(uint64_t* bar, uint32_t arrivals) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(smem_u32(bar)), "r"(arrivals)
+               : "memory");
+}
+
+// Makes the initialised barriers visible to the async proxy (TMA) and to the other threads.
+__device__ __forceinline__ void mbar_init_fence() {
+  asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+}
+
+__device__ __forceinline__ void mbar_arrive(uint64_t* bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(smem_u32(bar)) : "memory");
+}
+
+// One arrival plus `bytes` of transactions that TMA copies will deliver to this phase.
+__device__ __forceinline__ void mbar_arrive_expect_tx(uint64_t* bar, uint32_t bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_u32(bar)),
+               "r"(bytes)
+               : "memory");
+}
+
+__device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
+  const uint32_t addr = smem_u32(bar);
+  uint32_t done = 0;
+  do {
+    asm volatile(
+        "{\n"
+        "  .reg .pred p;\n"
+        "  mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+        "  selp.u32 %0, 1, 0, p;\n"
+        "}\n"
+        : "=r"(done)
+        : "r"(addr), "r"(parity)
+        : "memory");
+  } while (!done);
+}
+
+// ---- TMA ---------------------------------------------------------------------------------------
+
+__device__ __forceinline__ void tma_prefetch_descriptor(const CUtensorMap* map) {
+  asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(map)) : "memory");
+}
+
+// Copies the box at element coordinates (c0 innermost, c1) of `map` into shared memory at `dst`
+// (laid out and swizzled as the map says) and reports its bytes to `bar`. Out-of-bounds
+// elements are written as zeros and still count towards the bytes.
+__device__ __forceinline__ void tma_load_2d(void* dst, const CUtensorMap* map, uint64_t* bar,
+                                            int c0, int c1) {
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes"
+      " [%0], [%1, {%2, %3}], [%4];" ::"r"(smem_u32(dst)),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(smem_u32(bar))
+      : "memory");
+}
+
+// ---- register budget ---------------------------------------------------------------------------
+
+template <uint32_t kRegs>
+__device__ __forceinline__ void setmaxnreg_dec() {
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(kRegs));
+}
+template <uint32_t kRegs>
+__device__ __forceinline__ void setmaxnreg_inc() {
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(kRegs));
+}
+
+// ---- wgmma shared-memory matrix descriptor -----------------------------------------------------
+// 64-bit descriptor (PTX ISA, "Matrix Descriptor Format"):
+//   bits  0-13  start address >> 4            bits 32-45  stride byte offset (SBO) >> 4
+//   bits 16-29  leading byte offset (LBO) >> 4 bits 49-51  base offset (0: 1024-byte aligned)
+//   bits 62-63  swizzle: 0 none, 1 128B, 2 64B, 3 32B
+// Our operand tiles are K-major with 128-byte rows (64 bf16/fp16 or 128 e4m3 values of K) as
+// written by TMA with CU_TENSOR_MAP_SWIZZLE_128B: row r's 16-byte chunk c sits at physical chunk
+// c ^ (r % 8), i.e. address bits [4:6] ^= bits [7:9]. Core matrices are 8 rows x 16 bytes;
+//   SBO = 1024: from one group of 8 rows to the next along M/N;
+//   LBO: unused for K-major swizzled layouts whose K extent per instruction (32 bytes) lies
+//        inside one swizzle row; set to 1 by convention.
+// Stepping K by 32 bytes (one k16 of 16-bit types, one k32 of e4m3) adds 32 >> 4 = 2 to the start
+// address: the hardware applies the swizzle to the final address bits, which is what TMA did,
+// provided the tile base is 1024-byte aligned (checked against a CPU emulation of both sides).
+constexpr uint64_t kDescSbo1024 = uint64_t(1024 >> 4) << 32;
+constexpr uint64_t kDescLbo1 = uint64_t(1) << 16;
+constexpr uint64_t kDescSwizzle128B = uint64_t(1) << 62;
+
+__host__ __device__ __forceinline__ uint64_t make_sw128_kmajor_desc(uint32_t smem_addr) {
+  return (uint64_t((smem_addr & 0x3FFFF) >> 4)) | kDescLbo1 | kDescSbo1024 | kDescSwizzle128B;
+}
+
+// ---- wgmma -------------------------------------------------------------------------------------
+
+__device__ __forceinline__ void wgmma_fence() {
+  asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+}
+__device__ __forceinline__ void wgmma_commit_group() {
+  asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+}
+template <int kPending>
+__device__ __forceinline__ void wgmma_wait_group() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;" ::"n"(kPending) : "memory");
+}
+
+// Keeps the compiler from moving accumulator registers across an asynchronous wgmma (the
+// registers belong to the tensor cores until wgmma.wait_group returns).
+__device__ __forceinline__ void fence_accumulators(float (&d)[128]) {
+#pragma unroll
+  for (int i = 0; i < 128; ++i) asm volatile("" : "+f"(d[i])::"memory");
+}
+
+// m64n256 accumulator fragment (PTX ISA, "Register Fragments", wgmma .m64nNk* D): thread t of the
+// warpgroup, warp w = t / 32, lane l; d[i] holds
+//   row = 16 w + l / 4 + 8 * ((i / 2) % 2),   col = 8 * (i / 4) + 2 * (l % 4) + (i % 2).
+
+#define AICBENCH_WGMMA_N256_D_LIST                                                             \
+  "{"                                                                                          \
+  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "                     \
+  "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "           \
+  "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "           \
+  "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, "           \
+  "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, "           \
+  "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, "           \
+  "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, "     \
+  "%111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, " \
+  "%126, %127"                                                                                 \
+  "}"
+
+#define AICBENCH_WGMMA_N256_D_OPERANDS(d)                                                      \
+  "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),          \
+      "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),  \
+      "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]),            \
+      "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]),            \
+      "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),            \
+      "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]),            \
+      "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]),            \
+      "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]),            \
+      "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),            \
+      "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]),            \
+      "+f"(d[62]), "+f"(d[63]), "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]),            \
+      "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]), "+f"(d[72]), "+f"(d[73]),            \
+      "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),            \
+      "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]),            \
+      "+f"(d[86]), "+f"(d[87]), "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]),            \
+      "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]), "+f"(d[96]), "+f"(d[97]),            \
+      "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),        \
+      "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]),      \
+      "+f"(d[110]), "+f"(d[111]), "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]),      \
+      "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), "+f"(d[120]), "+f"(d[121]),      \
+      "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+
+// D(64x256, f32) (+)= A(64xk, smem) * B(256xk, smem)^T, both K-major. accumulate == 0 makes
+// D = A * B^T (the first step of a tile), so the accumulators need no zeroing. Operands %128,
+// %129 are the descriptors, %130 the accumulate flag. imm-scale-a/b = 1 (no negation);
+// imm-trans-a/b = 0 (K-major, no transpose; the 8-bit form has no transpose operands at all).
+#define AICBENCH_DEFINE_WGMMA_N256(name, shape_types, tail)                                    \
+  __device__ __forceinline__ void name(float (&d)[128], uint64_t desc_a, uint64_t desc_b,      \
+                                       uint32_t accumulate) {                                  \
+    asm volatile(                                                                              \
+        "{\n"                                                                                  \
+        ".reg .pred p;\n"                                                                      \
+        "setp.ne.b32 p, %130, 0;\n"                                                            \
+        "wgmma.mma_async.sync.aligned." shape_types " " AICBENCH_WGMMA_N256_D_LIST             \
+        ", %128, %129, p, 1, 1" tail ";\n"                                                     \
+        "}\n"                                                                                  \
+        : AICBENCH_WGMMA_N256_D_OPERANDS(d)                                                    \
+        : "l"(desc_a), "l"(desc_b), "r"(accumulate));                                          \
+  }
+
+AICBENCH_DEFINE_WGMMA_N256(wgmma_m64n256k16_bf16, "m64n256k16.f32.bf16.bf16", ", 0, 0")
+AICBENCH_DEFINE_WGMMA_N256(wgmma_m64n256k16_f16, "m64n256k16.f32.f16.f16", ", 0, 0")
+AICBENCH_DEFINE_WGMMA_N256(wgmma_m64n256k32_e4m3, "m64n256k32.f32.e4m3.e4m3", "")
+
+#undef AICBENCH_DEFINE_WGMMA_N256
+
+}  // namespace aicbench::kernels::sm90

@@ -1,0 +1,263 @@
+// GPU tests (label `gpu`) of the Hopper wgmma GEMMs (kernels/gemm/gemm_wgmma_sm90.cu) through
+// their entry points in gemm_api.hpp: bf16, fp16 and fp8 (e4m3, scaled) on shapes that are and
+// are not multiples of the 128x256 tile, against a float64 CPU reference computed from the same
+// rounded inputs. Skipped without a device, and on devices other than compute capability 9.0.
+//
+// Check per element (i, j), with a_i row i of A, b_j row j of B (both as rounded to the input
+// type, times the fp8 scales):
+//   |c_ij - ref_ij| <= 2 u_out |ref_ij| + min(K, 16 sqrt(K)) u_acc ||a_i|| ||b_j||
+// i.e. the output's rounding plus the accumulation error bound of harness/validation.cpp. The
+// reported "normalised error" is |c - ref| / (||a_i|| ||b_j||). u_acc is 2^-23 for 16-bit inputs
+// (fp32 accumulation, allowing truncation) and 2^-13 for e4m3, whose tensor-core accumulation is
+// known to keep fewer mantissa bits than fp32.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <cuda_runtime.h>
+
+#include "harness/validation.hpp"
+#include "kernels/gemm/gemm_api.hpp"
+
+namespace aicbench {
+namespace {
+
+namespace k = aicbench::kernels;
+
+#define ASSERT_CUDA(call)                                                               \
+  do {                                                                                  \
+    const cudaError_t err_ = (call);                                                    \
+    ASSERT_EQ(err_, cudaSuccess) << #call << ": " << cudaGetErrorString(err_);          \
+  } while (0)
+
+enum class Kind { bf16, fp16, e4m3 };
+
+const char* name(Kind kind) {
+  switch (kind) {
+    case Kind::bf16: return "bf16";
+    case Kind::fp16: return "fp16";
+    case Kind::e4m3: return "fp8_e4m3";
+  }
+  return "?";
+}
+
+// Round each value to the input type, in place, and return the type's bytes.
+std::vector<uint8_t> to_input_type(Kind kind, std::vector<float>& values) {
+  const size_t elem = kind == Kind::e4m3 ? 1 : 2;
+  std::vector<uint8_t> bytes(values.size() * elem);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (kind == Kind::bf16) {
+      const __nv_bfloat16 v = __float2bfloat16_rn(values[i]);
+      values[i] = __bfloat162float(v);
+      std::memcpy(&bytes[i * 2], &v, 2);
+    } else if (kind == Kind::fp16) {
+      const __half v = __float2half_rn(values[i]);
+      values[i] = __half2float(v);
+      std::memcpy(&bytes[i * 2], &v, 2);
+    } else {
+      const __nv_fp8_e4m3 v(values[i]);
+      values[i] = static_cast<float>(v);
+      std::memcpy(&bytes[i], &v, 1);
+    }
+  }
+  return bytes;
+}
+
+float output_to_float(Kind kind, uint16_t raw) {
+  if (kind == Kind::fp16) {
+    __half_raw h;
+    h.x = raw;
+    return __half2float(__half(h));
+  }
+  __nv_bfloat16_raw b;
+  b.x = raw;
+  return __bfloat162float(__nv_bfloat16(b));
+}
+
+template <class T>
+struct DeviceArray {
+  T* ptr = nullptr;
+  explicit DeviceArray(size_t n) {
+    if (cudaMalloc(&ptr, std::max<size_t>(n, 1) * sizeof(T)) != cudaSuccess) ptr = nullptr;
+  }
+  ~DeviceArray() { cudaFree(ptr); }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+};
+
+class GpuGemmWgmma : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+      (void)cudaGetLastError();
+      GTEST_SKIP() << "no CUDA device";
+    }
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) GTEST_SKIP() << "no usable CUDA device";
+    if (prop.major != 9 || prop.minor != 0) {
+      GTEST_SKIP() << "needs sm_90a (compute capability 9.0); device 0 is " << prop.name << ", "
+                   << prop.major << "." << prop.minor;
+    }
+  }
+
+  static cudaError_t call(Kind kind, const void* A, const void* B, void* C, const float* sa,
+                          const float* sb, int M, int N, int K) {
+    switch (kind) {
+      case Kind::bf16:
+        return k::gemm_wgmma_sm90_bf16(static_cast<const __nv_bfloat16*>(A),
+                                       static_cast<const __nv_bfloat16*>(B),
+                                       static_cast<__nv_bfloat16*>(C), M, N, K, nullptr);
+      case Kind::fp16:
+        return k::gemm_wgmma_sm90_fp16(static_cast<const __half*>(A),
+                                       static_cast<const __half*>(B), static_cast<__half*>(C), M,
+                                       N, K, nullptr);
+      case Kind::e4m3:
+        return k::gemm_wgmma_sm90_fp8(static_cast<const __nv_fp8_e4m3*>(A),
+                                      static_cast<const __nv_fp8_e4m3*>(B),
+                                      static_cast<__nv_bfloat16*>(C), sa, sb, M, N, K, nullptr);
+    }
+    return cudaErrorInvalidValue;
+  }
+
+  // Runs C = A * B^T on the device and checks it (every element when the reference is cheap,
+  // otherwise the corners, the last row and column and random samples).
+  void run_and_check(Kind kind, int M, int N, int K) {
+    SCOPED_TRACE(std::string(name(kind)) + " M=" + std::to_string(M) + " N=" + std::to_string(N) +
+                 " K=" + std::to_string(K));
+    std::vector<float> a(static_cast<size_t>(M) * K), b(static_cast<size_t>(N) * K);
+    fill_uniform(a, 1000 + M);
+    fill_uniform(b, 2000 + N);
+    const std::vector<uint8_t> a_bytes = to_input_type(kind, a);
+    const std::vector<uint8_t> b_bytes = to_input_type(kind, b);
+    const float scale_a = kind == Kind::e4m3 ? 0.5f : 1.0f;
+    const float scale_b = kind == Kind::e4m3 ? 0.25f : 1.0f;
+
+    // C gets a sentinel tail: a kernel that stores outside M x N trips over it.
+    const size_t c_elems = static_cast<size_t>(M) * N, tail = 4096;
+    DeviceArray<uint8_t> dA(a_bytes.size()), dB(b_bytes.size());
+    DeviceArray<uint16_t> dC(c_elems + tail);
+    DeviceArray<float> dscale(2);
+    ASSERT_TRUE(dA.ptr && dB.ptr && dC.ptr && dscale.ptr);
+    ASSERT_CUDA(cudaMemcpy(dA.ptr, a_bytes.data(), a_bytes.size(), cudaMemcpyHostToDevice));
+    ASSERT_CUDA(cudaMemcpy(dB.ptr, b_bytes.data(), b_bytes.size(), cudaMemcpyHostToDevice));
+    const float scales[2] = {scale_a, scale_b};
+    ASSERT_CUDA(cudaMemcpy(dscale.ptr, scales, sizeof(scales), cudaMemcpyHostToDevice));
+    ASSERT_CUDA(cudaMemset(dC.ptr, 0xFF, (c_elems + tail) * 2));  // NaN in bf16 and fp16
+
+    ASSERT_CUDA(call(kind, dA.ptr, dB.ptr, dC.ptr, dscale.ptr, dscale.ptr + 1, M, N, K));
+    ASSERT_CUDA(cudaDeviceSynchronize());
+    std::vector<uint16_t> c(c_elems + tail);
+    ASSERT_CUDA(cudaMemcpy(c.data(), dC.ptr, c.size() * 2, cudaMemcpyDeviceToHost));
+
+    for (size_t i = c_elems; i < c.size(); ++i) ASSERT_EQ(c[i], 0xFFFF) << "store past M x N";
+
+    const double u_out = kind == Kind::fp16 ? std::ldexp(1.0, -11) : std::ldexp(1.0, -8);
+    const double u_acc = kind == Kind::e4m3 ? std::ldexp(1.0, -13) : std::ldexp(1.0, -23);
+    const double kd = K;
+    const double acc_term = std::min(kd, 16.0 * std::sqrt(kd)) * u_acc;
+    const double scale = double(scale_a) * scale_b;
+
+    std::vector<std::pair<int, int>> samples;
+    if (static_cast<double>(M) * N * K <= 2e9) {
+      for (int i = 0; i < M; ++i)
+        for (int j = 0; j < N; ++j) samples.push_back({i, j});
+    } else {
+      std::mt19937 rng(7);
+      std::uniform_int_distribution<int> ri(0, M - 1), rj(0, N - 1);
+      for (int s = 0; s < 4096; ++s) samples.push_back({ri(rng), rj(rng)});
+      for (int i = 0; i < M; i += std::max(1, M / 64)) samples.push_back({i, N - 1});
+      for (int j = 0; j < N; j += std::max(1, N / 64)) samples.push_back({M - 1, j});
+      samples.push_back({0, 0});
+      samples.push_back({M - 1, N - 1});
+    }
+
+    // ||a_i||^2 and ||b_j||^2 of the rounded inputs.
+    std::vector<double> a_sq(M, 0.0), b_sq(N, 0.0);
+    for (size_t i = 0; i < a.size(); ++i) a_sq[i / K] += double(a[i]) * a[i];
+    for (size_t i = 0; i < b.size(); ++i) b_sq[i / K] += double(b[i]) * b[i];
+
+    double max_norm_err = 0;
+    int bad = 0;
+    for (const auto& [i, j] : samples) {
+      const float* ai = &a[static_cast<size_t>(i) * K];
+      const float* bj = &b[static_cast<size_t>(j) * K];
+      double ref = 0;
+      for (int kk = 0; kk < K; ++kk) ref += double(ai[kk]) * bj[kk];
+      ref *= scale;
+      const double norms = std::max(std::sqrt(a_sq[i] * b_sq[j]) * scale, 1e-30);
+      const double got = output_to_float(kind, c[static_cast<size_t>(i) * N + j]);
+      const double err = std::abs(got - ref);  // NaN (an unwritten element) fails below
+      const double bound = 2 * u_out * std::abs(ref) + acc_term * norms;
+      max_norm_err = std::max(max_norm_err, err / norms);
+      if (!(err <= bound)) {
+        if (++bad <= 5) {
+          ADD_FAILURE() << "C(" << i << "," << j << ") = " << got << ", reference " << ref
+                        << ", normalised error " << err / norms << " > bound "
+                        << bound / norms;
+        }
+      }
+    }
+    EXPECT_EQ(bad, 0) << bad << " of " << samples.size() << " checked elements out of tolerance";
+    RecordProperty(std::string(name(kind)) + "_max_normalised_error", std::to_string(max_norm_err));
+  }
+};
+
+struct Shape {
+  int M, N, K;
+};
+// K of every shape is a multiple of 16, so fp8 takes them too. Tile-edge cases: smaller than a
+// tile, one past a tile, N odd (scalar stores), K not a multiple of the 64/128 K-tile, M crossing a
+// rasterisation band (16 tile-rows = 2048 rows), more tiles than SMs (persistent loop).
+const Shape kShapes[] = {{64, 64, 64},    {1, 1, 16},       {127, 255, 128},   {129, 257, 16},
+                         {1000, 3000, 528}, {2500, 700, 80}, {5000, 1500, 208}, {4096, 4096, 4096}};
+
+TEST_F(GpuGemmWgmma, Bf16) {
+  for (const Shape& s : kShapes) run_and_check(Kind::bf16, s.M, s.N, s.K);
+  run_and_check(Kind::bf16, 1000, 3000, 520);  // K % 64 == 8
+}
+
+TEST_F(GpuGemmWgmma, Fp16) {
+  for (const Shape& s : kShapes) run_and_check(Kind::fp16, s.M, s.N, s.K);
+  run_and_check(Kind::fp16, 1000, 3000, 520);
+}
+
+TEST_F(GpuGemmWgmma, Fp8E4m3Scaled) {
+  for (const Shape& s : kShapes) run_and_check(Kind::e4m3, s.M, s.N, s.K);
+}
+
+TEST_F(GpuGemmWgmma, RejectsMisalignedK) {
+  DeviceArray<uint8_t> buf(1 << 20);
+  DeviceArray<float> scale(2);
+  ASSERT_TRUE(buf.ptr && scale.ptr);
+  EXPECT_EQ(call(Kind::bf16, buf.ptr, buf.ptr, buf.ptr, nullptr, nullptr, 64, 64, 100),
+            cudaErrorInvalidValue);
+  EXPECT_EQ(call(Kind::fp16, buf.ptr, buf.ptr, buf.ptr, nullptr, nullptr, 64, 64, 12),
+            cudaErrorInvalidValue);
+  EXPECT_EQ(call(Kind::e4m3, buf.ptr, buf.ptr, buf.ptr, scale.ptr, scale.ptr + 1, 64, 64, 24),
+            cudaErrorInvalidValue);
+  EXPECT_EQ(call(Kind::bf16, buf.ptr + 2, buf.ptr, buf.ptr, nullptr, nullptr, 64, 64, 64),
+            cudaErrorInvalidValue)
+      << "A not 16-byte aligned";
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+}
+
+TEST_F(GpuGemmWgmma, ZeroKWritesZeros) {
+  DeviceArray<uint16_t> c(33 * 17);
+  DeviceArray<uint8_t> ab(64);
+  ASSERT_TRUE(c.ptr && ab.ptr);
+  ASSERT_CUDA(cudaMemset(c.ptr, 0xFF, 33 * 17 * 2));
+  ASSERT_CUDA(call(Kind::bf16, ab.ptr, ab.ptr, c.ptr, nullptr, nullptr, 33, 17, 0));
+  std::vector<uint16_t> h(33 * 17);
+  ASSERT_CUDA(cudaMemcpy(h.data(), c.ptr, h.size() * 2, cudaMemcpyDeviceToHost));
+  for (uint16_t v : h) ASSERT_EQ(v, 0);
+}
+
+}  // namespace
+}  // namespace aicbench
