@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,14 @@ struct BenchmarkSpec {
   std::string name() const;
   int64_t param(std::string_view name) const;  // throws std::out_of_range if absent
   nlohmann::json params_json() const;
+};
+
+// Thrown by a case that learns only when it runs that this GPU or this build cannot run it (a
+// kernel not compiled for the architecture, a library with no algorithm for the shape). The
+// benchmark is then recorded as skipped, with the reason, not as an error.
+class UnsupportedHere : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 struct Validation {

@@ -210,6 +210,9 @@ class Session {
         outcome.status = kStatusFailed;
         outcome.reason = v.message;
       }
+    } catch (const UnsupportedHere& e) {
+      outcome.status = kStatusSkipped;
+      outcome.reason = e.what();
     } catch (const std::exception& e) {
       outcome.status = kStatusError;
       outcome.reason = std::string("failed to set up or validate: ") + e.what();

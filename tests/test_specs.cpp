@@ -60,8 +60,11 @@ TEST(Specs, MalformedSuitesNameFileAndField) {
   EXPECT_NE(load_error(head + R"("groups": [{"family": "gemm", "dtypes": ["fp32"], "impls": ["nope"], "shapes": {}}]})")
                 .find("'groups[0].impls' names 'nope'"),
             std::string::npos);
-  EXPECT_NE(load_error(head + R"("groups": [{"family": "gemm", "dtypes": ["fp64"], "impls": ["simt"], "shapes": {}}]})")
-                .find("'fp64'"),
+  EXPECT_NE(load_error(head + R"("groups": [{"family": "gemm", "dtypes": ["fp32", "fp64"], "impls": ["simt"], "shapes": {}}]})")
+                .find("names 'fp64', which none of the group's implementations provides"),
+            std::string::npos);
+  EXPECT_NE(load_error(head + R"("groups": [{"family": "gemm", "dtypes": ["bf16"], "impls": ["simt"], "shapes": {}}]})")
+                .find("'groups[0].dtypes' names none of the dtypes that implementation 'simt' provides (fp32)"),
             std::string::npos);
   EXPECT_NE(load_error(head + R"("groups": [{"family": "gemm", "dtypes": ["fp32"], "impls": ["simt"], "shapes": {"cuda": [{"M": -4, "N": 1, "K": 1}]}}]})")
                 .find("'groups[0].shapes.cuda[0].M' must be a positive integer"),

@@ -107,6 +107,27 @@ TEST(Validation, NanAndUnwrittenOutputFail) {
   EXPECT_FALSE(zeros.check().passed);
 }
 
+TEST(Validation, TransposedBLayout) {
+  // B stored N x K (the tensor-core GEMMs' TN layout): the same product, checked without a copy.
+  Problem p(70, 90, 130);
+  kernels::gemm_cpu_blocked_fp32(p.A.data(), p.B.data(), p.C.data(), p.M, p.N, p.K);
+  std::vector<float> b_nk(p.N * p.K);
+  for (int64_t k = 0; k < p.K; ++k)
+    for (int64_t n = 0; n < p.N; ++n) b_nk[n * p.K + k] = p.B[k * p.N + n];
+  const double tol = gemm_tolerance(p.K, kU32, kU32);
+  GemmCheck good = check_gemm(p.A, b_nk, p.C, p.M, p.N, p.K, tol, 1, 256, BLayout::n_by_k);
+  EXPECT_TRUE(good.passed) << good.message;
+  GemmCheck wrong_layout = check_gemm(p.A, b_nk, p.C, p.M, p.N, p.K, tol, 1, 256, BLayout::k_by_n);
+  EXPECT_FALSE(wrong_layout.passed);
+}
+
+TEST(Validation, FillUniformDoesNotDependOnSizeOrThreads) {
+  std::vector<float> small(10), large(1 << 20);
+  fill_uniform(small, 9);
+  fill_uniform(large, 9);  // split over threads
+  for (size_t i = 0; i < small.size(); ++i) EXPECT_EQ(small[i], large[i]);
+}
+
 TEST(Validation, FillUniformIsDeterministicNonZeroAndInRange) {
   std::vector<float> a(1000), b(1000);
   fill_uniform(a, 42);

@@ -1,18 +1,34 @@
-// The GEMM family: C = A * B, row-major, M, N, K free.
-//   cpu_blocked  the cpu backend (kernels/gemm/gemm_cpu.cpp)
-//   simt         hand-written CUDA-core kernel (kernels/gemm/gemm_simt.cu)
-//   cublas       the vendor baseline, cublasSgemm
-// Every implementation is validated by check_gemm() (Freivalds + sampled float64 elements)
-// before it is timed.
+// The GEMM family: C = A * B, M, N, K free.
+//
+//   impl          dtypes                  backend  layout  what
+//   cpu_blocked   fp32                    cpu      NN      kernels/gemm/gemm_cpu.cpp
+//   cublas        fp32                    cuda     NN      cublasSgemm, vendor baseline
+//   simt          fp32                    cuda     NN      kernels/gemm/gemm_simt.cu
+//   cublaslt      tf32 bf16 fp16 fp8      cuda     TN      cublasLtMatmul + heuristic, vendor
+//   mma_sm80      tf32 bf16 fp16          cuda     TN      kernels/gemm/gemm_mma_sm80.cu
+//   wgmma_sm90    bf16 fp16 fp8           cuda     TN      kernels/gemm/gemm_wgmma_sm90.cu
+//
+// NN: A M x K and B K x N, row-major (the fp32 classic). TN: B stored N x K (kernels/gemm/
+// gemm_api.hpp). Inputs are drawn in fp32 and rounded to the dtype on the host; fp8 inputs are
+// scaled per tensor into e4m3's range and the scales passed to the kernel, as in fp8 training.
+// Every implementation is validated by check_gemm() (Freivalds + sampled float64 elements,
+// docs/validation.md) against the rounded inputs before it is timed.
+#include <algorithm>
 #include <climits>
+#include <cmath>
+#include <cstring>
 #include <vector>
 
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_fp8.h>
 #include <unistd.h>
 
 #include "harness/benchmark.hpp"
 #include "harness/cuda_check.hpp"
 #include "harness/device_buffer.hpp"
 #include "harness/validation.hpp"
+#include "kernels/gemm/gemm_api.hpp"
 #include "kernels/gemm/gemm_cpu.hpp"
 #include "kernels/gemm/gemm_cublas.hpp"
 #include "kernels/gemm/gemm_simt.hpp"
@@ -21,23 +37,53 @@ namespace aicbench {
 
 namespace {
 
-constexpr double kFp32UnitRoundoff = 0x1.0p-24;
 constexpr uint64_t kSeedA = 0xA11CE, kSeedB = 0xB0B;
+
+// ---- precisions ----------------------------------------------------------------------------
+
+enum class Dtype { fp32, tf32, bf16, fp16, fp8 };
+
+struct DtypeTraits {
+  Dtype dtype;
+  const char* name;
+  size_t in_bytes, out_bytes;
+  // Error budget (docs/validation.md): rounding of the inputs inside the kernel (tf32 rounds
+  // fp32 inputs to 10 mantissa bits; counted for both operands), the accumulator's unit
+  // roundoff, and the output's. bf16/fp16/fp8 inputs are rounded on the host and the reference
+  // uses the rounded values, so they carry no input term.
+  double u_inputs, u_accumulate, u_output;
+  int k_multiple;  // K granularity of the TN kernels (16-byte rows)
+};
+
+constexpr double kU32 = 0x1.0p-24;
+const DtypeTraits kDtypes[] = {
+    {Dtype::fp32, "fp32", 4, 4, 0, kU32, kU32, 1},
+    {Dtype::tf32, "tf32", 4, 4, 2 * 0x1.0p-11, kU32, kU32, 4},
+    {Dtype::bf16, "bf16", 2, 2, 0, kU32, 0x1.0p-8, 8},
+    {Dtype::fp16, "fp16", 2, 2, 0, kU32, 0x1.0p-11, 8},
+    // Hopper's fp8 tensor cores accumulate with fewer bits than fp32 (about 14 significant bits
+    // have been reported); budget for that until results/gpu/ calibrates it.
+    {Dtype::fp8, "fp8", 1, 2, 0, 0x1.0p-14, 0x1.0p-8, 16},
+};
+
+const DtypeTraits& traits(const std::string& name) {
+  for (const auto& t : kDtypes) {
+    if (name == t.name) return t;
+  }
+  throw std::invalid_argument("unknown GEMM dtype " + name);
+}
+
+double tolerance(const DtypeTraits& t, int64_t K) {
+  return t.u_inputs + gemm_tolerance(K, t.u_accumulate, t.u_output);
+}
 
 struct GemmShape {
   int64_t M, N, K;
   explicit GemmShape(const BenchmarkSpec& spec)
       : M(spec.param("M")), N(spec.param("N")), K(spec.param("K")) {}
   double flops() const { return 2.0 * double(M) * double(N) * double(K); }
-  double bytes_fp32() const { return 4.0 * (double(M) * K + double(K) * N + double(M) * N); }
-};
-
-// Inputs shared by every implementation: same seed, same data, so results are comparable.
-struct HostInputs {
-  std::vector<float> A, B;
-  explicit HostInputs(const GemmShape& s) : A(s.M * s.K), B(s.K * s.N) {
-    fill_uniform(A, kSeedA);
-    fill_uniform(B, kSeedB);
+  double bytes(const DtypeTraits& t) const {
+    return double(t.in_bytes) * (double(M) * K + double(K) * N) + double(t.out_bytes) * M * N;
   }
 };
 
@@ -50,116 +96,285 @@ Validation to_validation(const GemmCheck& check) {
            {"method", "freivalds(2 probes) + sampled float64 elements"}}};
 }
 
-double fp32_tolerance(int64_t K) { return gemm_tolerance(K, kFp32UnitRoundoff, kFp32UnitRoundoff); }
+// ---- host inputs: drawn, rounded to the dtype, kept in both layouts ---------------------------
+
+// Rounds `values` to the dtype in place (what the device will see) and returns the device bytes.
+// fp8: scales the tensor so its largest magnitude maps to e4m3's largest finite value (448).
+std::vector<unsigned char> quantize(const DtypeTraits& t, std::vector<float>& values, float* scale) {
+  *scale = 1.0f;
+  const int64_t n = static_cast<int64_t>(values.size());
+  std::vector<unsigned char> bytes(values.size() * t.in_bytes);
+  switch (t.dtype) {
+    case Dtype::fp32:
+    case Dtype::tf32:  // the kernel rounds to tf32 itself
+      std::memcpy(bytes.data(), values.data(), bytes.size());
+      break;
+    case Dtype::bf16: {
+      auto* out = reinterpret_cast<__nv_bfloat16*>(bytes.data());
+      parallel_for(n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          out[i] = __float2bfloat16(values[i]);
+          values[i] = __bfloat162float(out[i]);
+        }
+      });
+      break;
+    }
+    case Dtype::fp16: {
+      auto* out = reinterpret_cast<__half*>(bytes.data());
+      parallel_for(n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          out[i] = __float2half(values[i]);
+          values[i] = __half2float(out[i]);
+        }
+      });
+      break;
+    }
+    case Dtype::fp8: {
+      float amax = 0;
+      for (float v : values) amax = std::max(amax, std::abs(v));
+      *scale = amax > 0 ? amax / 448.0f : 1.0f;
+      auto* out = reinterpret_cast<__nv_fp8_e4m3*>(bytes.data());
+      const float s = *scale;
+      parallel_for(n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          out[i] = __nv_fp8_e4m3(values[i] / s);
+          values[i] = static_cast<float>(out[i]) * s;
+        }
+      });
+      break;
+    }
+  }
+  return bytes;
+}
+
+std::vector<float> widen_output(const DtypeTraits& t, const std::vector<unsigned char>& bytes) {
+  const size_t n = bytes.size() / t.out_bytes;
+  std::vector<float> out(n);
+  if (t.out_bytes == 4) {
+    std::memcpy(out.data(), bytes.data(), bytes.size());
+  } else if (t.dtype == Dtype::fp16) {
+    auto* in = reinterpret_cast<const __half*>(bytes.data());
+    for (size_t i = 0; i < n; ++i) out[i] = __half2float(in[i]);
+  } else {  // bf16, and fp8's bf16 output
+    auto* in = reinterpret_cast<const __nv_bfloat16*>(bytes.data());
+    for (size_t i = 0; i < n; ++i) out[i] = __bfloat162float(in[i]);
+  }
+  return out;
+}
 
 // ---- cpu backend ---------------------------------------------------------------------------
 class CpuGemmCase final : public BenchmarkCase {
  public:
-  explicit CpuGemmCase(const BenchmarkSpec& spec) : shape_(spec), in_(shape_), C_(shape_.M * shape_.N) {}
-
+  explicit CpuGemmCase(const BenchmarkSpec& spec)
+      : shape_(spec), A_(shape_.M * shape_.K), B_(shape_.K * shape_.N), C_(shape_.M * shape_.N) {
+    fill_uniform(A_, kSeedA);
+    fill_uniform(B_, kSeedB);
+  }
   Validation validate() override {
     run();
-    return to_validation(check_gemm(in_.A, in_.B, C_, shape_.M, shape_.N, shape_.K,
-                                    fp32_tolerance(shape_.K)));
+    return to_validation(check_gemm(A_, B_, C_, shape_.M, shape_.N, shape_.K, tolerance(kDtypes[0], shape_.K)));
   }
   void run() override {
-    kernels::gemm_cpu_blocked_fp32(in_.A.data(), in_.B.data(), C_.data(), shape_.M, shape_.N,
-                                   shape_.K);
+    kernels::gemm_cpu_blocked_fp32(A_.data(), B_.data(), C_.data(), shape_.M, shape_.N, shape_.K);
   }
   double flops() const override { return shape_.flops(); }
-  double bytes() const override { return shape_.bytes_fp32(); }
+  double bytes() const override { return shape_.bytes(kDtypes[0]); }
 
  private:
   GemmShape shape_;
-  HostInputs in_;
-  std::vector<float> C_;
+  std::vector<float> A_, B_, C_;
 };
 
 // ---- cuda backend --------------------------------------------------------------------------
-enum class CudaGemmImpl { simt, cublas };
+enum class CudaImpl { cublas, simt, cublaslt, mma_sm80, wgmma_sm90 };
+
+// A cudaErrorNotSupported from a launcher: this GPU, or this build, cannot run the kernel.
+void check_launch(cudaError_t err, const char* what) {
+  if (err == cudaErrorNotSupported) {
+    (void)cudaGetLastError();
+    throw UnsupportedHere(std::string(what) + " cannot run on this GPU or was not built for it");
+  }
+  CUDA_CHECK(err);
+}
+
+void check_cublaslt(cublasStatus_t status) {
+  if (status == CUBLAS_STATUS_NOT_SUPPORTED) {
+    throw UnsupportedHere("cuBLASLt's heuristic offers no algorithm for this dtype and shape here");
+  }
+  CUBLAS_CHECK(status);
+}
 
 class CudaGemmCase final : public BenchmarkCase {
  public:
-  CudaGemmCase(const BenchmarkSpec& spec, CudaGemmImpl impl)
-      : impl_(impl),
-        shape_(spec),
-        in_(shape_),
-        A_(in_.A.size()),
-        B_(in_.B.size()),
-        C_(static_cast<size_t>(shape_.M * shape_.N)) {
-    CUDA_CHECK(cudaMemcpy(A_.get(), in_.A.data(), in_.A.size() * 4, cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMemcpy(B_.get(), in_.B.data(), in_.B.size() * 4, cudaMemcpyHostToDevice));
-    if (impl_ == CudaGemmImpl::cublas) cublas_ = std::make_unique<kernels::CublasGemm>(stream_.get());
+  CudaGemmCase(const BenchmarkSpec& spec, CudaImpl impl)
+      : impl_(impl), t_(traits(spec.dtype)), shape_(spec) {
+    // A: M x K. B: N x K for TN, K x N for NN; validation reads either.
+    a_ref_.resize(shape_.M * shape_.K);
+    b_ref_.resize(shape_.K * shape_.N);
+    fill_uniform(a_ref_, kSeedA);
+    fill_uniform(b_ref_, kSeedB);
+    float scale_a = 1, scale_b = 1;
+    std::vector<unsigned char> a_bytes = quantize(t_, a_ref_, &scale_a);
+    std::vector<unsigned char> b_bytes = quantize(t_, b_ref_, &scale_b);
+    A_ = std::make_unique<DeviceBuffer<unsigned char>>(a_bytes.size());
+    B_ = std::make_unique<DeviceBuffer<unsigned char>>(b_bytes.size());
+    C_ = std::make_unique<DeviceBuffer<unsigned char>>(static_cast<size_t>(shape_.M * shape_.N) * t_.out_bytes);
+    CUDA_CHECK(cudaMemcpy(A_->get(), a_bytes.data(), a_bytes.size(), cudaMemcpyHostToDevice));
+    CUDA_CHECK(cudaMemcpy(B_->get(), b_bytes.data(), b_bytes.size(), cudaMemcpyHostToDevice));
+    if (t_.dtype == Dtype::fp8) {
+      const float scales[2] = {scale_a, scale_b};
+      scales_ = std::make_unique<DeviceBuffer<float>>(2);
+      CUDA_CHECK(cudaMemcpy(scales_->get(), scales, sizeof scales, cudaMemcpyHostToDevice));
+    }
+    if (impl_ == CudaImpl::cublas) cublas_ = std::make_unique<kernels::CublasGemm>(stream_.get());
+    if (impl_ == CudaImpl::cublaslt) cublaslt_ = std::make_unique<kernels::CublasLtGemm>(stream_.get());
   }
 
   Validation validate() override {
-    // Poison C first, so a kernel that writes nothing cannot pass on stale data.
-    CUDA_CHECK(cudaMemsetAsync(C_.get(), 0xFF, C_.size() * 4, stream_.get()));
+    // Poison C first (all bits set: NaN in every float format), so a kernel that writes nothing
+    // cannot pass on stale data.
+    CUDA_CHECK(cudaMemsetAsync(C_->get(), 0xFF, C_->size(), stream_.get()));
     run();
     CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
-    std::vector<float> C(C_.size());
-    CUDA_CHECK(cudaMemcpy(C.data(), C_.get(), C.size() * 4, cudaMemcpyDeviceToHost));
-    return to_validation(check_gemm(in_.A, in_.B, C, shape_.M, shape_.N, shape_.K,
-                                    fp32_tolerance(shape_.K)));
+    std::vector<unsigned char> bytes(C_->size());
+    CUDA_CHECK(cudaMemcpy(bytes.data(), C_->get(), bytes.size(), cudaMemcpyDeviceToHost));
+    std::vector<float> C = widen_output(t_, bytes);
+    const BLayout layout = t_.dtype == Dtype::fp32 ? BLayout::k_by_n : BLayout::n_by_k;
+    return to_validation(check_gemm(a_ref_, b_ref_, C, shape_.M, shape_.N, shape_.K, tolerance(t_, shape_.K),
+                                    12345, 256, layout));
   }
+
   void run() override {
-    const int M = static_cast<int>(shape_.M), N = static_cast<int>(shape_.N),
-              K = static_cast<int>(shape_.K);
-    if (impl_ == CudaGemmImpl::simt) {
-      CUDA_CHECK(kernels::gemm_simt_fp32(A_.get(), B_.get(), C_.get(), M, N, K, stream_.get()));
-    } else {
-      CUBLAS_CHECK(cublas_->sgemm(A_.get(), B_.get(), C_.get(), M, N, K));
+    const int M = static_cast<int>(shape_.M), N = static_cast<int>(shape_.N), K = static_cast<int>(shape_.K);
+    cudaStream_t s = stream_.get();
+    void *a = A_->get(), *b = B_->get(), *c = C_->get();
+    using bf16 = __nv_bfloat16;
+    using e4m3 = __nv_fp8_e4m3;
+    const float* sa = scales_ ? scales_->get() : nullptr;
+    const float* sb = scales_ ? scales_->get() + 1 : nullptr;
+    switch (impl_) {
+      case CudaImpl::cublas:
+        CUBLAS_CHECK(cublas_->sgemm(static_cast<float*>(a), static_cast<float*>(b), static_cast<float*>(c), M, N, K));
+        return;
+      case CudaImpl::simt:
+        check_launch(kernels::gemm_simt_fp32(static_cast<float*>(a), static_cast<float*>(b), static_cast<float*>(c), M, N, K, s), "simt");
+        return;
+      case CudaImpl::cublaslt:
+        switch (t_.dtype) {
+          case Dtype::tf32: check_cublaslt(cublaslt_->tf32(static_cast<float*>(a), static_cast<float*>(b), static_cast<float*>(c), M, N, K)); return;
+          case Dtype::bf16: check_cublaslt(cublaslt_->bf16(static_cast<bf16*>(a), static_cast<bf16*>(b), static_cast<bf16*>(c), M, N, K)); return;
+          case Dtype::fp16: check_cublaslt(cublaslt_->fp16(static_cast<__half*>(a), static_cast<__half*>(b), static_cast<__half*>(c), M, N, K)); return;
+          case Dtype::fp8: check_cublaslt(cublaslt_->fp8(static_cast<e4m3*>(a), static_cast<e4m3*>(b), static_cast<bf16*>(c), sa, sb, M, N, K)); return;
+          case Dtype::fp32: break;
+        }
+        break;
+      case CudaImpl::mma_sm80:
+        switch (t_.dtype) {
+          case Dtype::tf32: check_launch(kernels::gemm_mma_sm80_tf32(static_cast<float*>(a), static_cast<float*>(b), static_cast<float*>(c), M, N, K, s), "mma_sm80"); return;
+          case Dtype::bf16: check_launch(kernels::gemm_mma_sm80_bf16(static_cast<bf16*>(a), static_cast<bf16*>(b), static_cast<bf16*>(c), M, N, K, s), "mma_sm80"); return;
+          case Dtype::fp16: check_launch(kernels::gemm_mma_sm80_fp16(static_cast<__half*>(a), static_cast<__half*>(b), static_cast<__half*>(c), M, N, K, s), "mma_sm80"); return;
+          default: break;
+        }
+        break;
+      case CudaImpl::wgmma_sm90:
+        switch (t_.dtype) {
+          case Dtype::bf16: check_launch(kernels::gemm_wgmma_sm90_bf16(static_cast<bf16*>(a), static_cast<bf16*>(b), static_cast<bf16*>(c), M, N, K, s), "wgmma_sm90"); return;
+          case Dtype::fp16: check_launch(kernels::gemm_wgmma_sm90_fp16(static_cast<__half*>(a), static_cast<__half*>(b), static_cast<__half*>(c), M, N, K, s), "wgmma_sm90"); return;
+          case Dtype::fp8: check_launch(kernels::gemm_wgmma_sm90_fp8(static_cast<e4m3*>(a), static_cast<e4m3*>(b), static_cast<bf16*>(c), sa, sb, M, N, K, s), "wgmma_sm90"); return;
+          default: break;
+        }
+        break;
     }
+    throw std::logic_error(std::string("gemm: no implementation for dtype ") + t_.name);
   }
+
   cudaStream_t stream() const override { return stream_.get(); }
   double flops() const override { return shape_.flops(); }
-  double bytes() const override { return shape_.bytes_fp32(); }
+  double bytes() const override { return shape_.bytes(t_); }
 
  private:
-
-  CudaGemmImpl impl_;
+  CudaImpl impl_;
+  const DtypeTraits& t_;
   GemmShape shape_;
-  HostInputs in_;
+  std::vector<float> a_ref_, b_ref_;  // the inputs as the device sees them, for validation
   CudaStream stream_;
-  DeviceBuffer<float> A_, B_, C_;
+  std::unique_ptr<DeviceBuffer<unsigned char>> A_, B_, C_;
+  std::unique_ptr<DeviceBuffer<float>> scales_;  // fp8: {scale_a, scale_b}
   std::unique_ptr<kernels::CublasGemm> cublas_;
+  std::unique_ptr<kernels::CublasLtGemm> cublaslt_;
 };
+
+// ---- where each implementation can run -------------------------------------------------------
+
+std::string mib(double bytes) { return std::to_string(static_cast<long long>(bytes / (1 << 20))) + " MiB"; }
 
 std::optional<std::string> cpu_unsupported(const BenchmarkSpec& spec, const DeviceProbe&) {
   GemmShape s(spec);
-  // Inputs, output and a validation copy live in host memory.
-  const double need = s.bytes_fp32() + 4.0 * double(s.M) * s.N;
+  // Inputs and output as fp32 on the host, plus the validation's copies.
+  const double need = 4.0 * (double(s.M) * s.K + 2.0 * double(s.K) * s.N + 2.0 * double(s.M) * s.N);
   const double have = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGE_SIZE));
   if (need > 0.8 * have) {
-    return "needs " + std::to_string(static_cast<long long>(need / (1 << 20))) +
-           " MiB of host memory, more than 80% of the " +
-           std::to_string(static_cast<long long>(have / (1 << 20))) + " MiB this machine has";
+    return "needs " + mib(need) + " of host memory, more than 80% of the " + mib(have) + " this machine has";
   }
   return std::nullopt;
 }
 
-std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const DeviceProbe& probe) {
+int compute_capability(const DeviceProbe& probe) {  // e.g. 90 for "9.0"
+  const std::string& cc = probe.gpus.front().compute_capability;
+  const auto dot = cc.find('.');
+  return std::stoi(cc.substr(0, dot)) * 10 + std::stoi(cc.substr(dot + 1));
+}
+
+struct CudaRequirements {
+  int min_cc = 0, exact_cc = 0;
+  const char* arch_note = "";
+};
+
+std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const DeviceProbe& probe,
+                                            const CudaRequirements& req) {
   if (!probe.available()) return "no CUDA device: " + probe.unavailable_reason.value_or("unknown");
+  const DtypeTraits& t = traits(spec.dtype);
+  const int cc = compute_capability(probe);
+  if (req.exact_cc && cc != req.exact_cc) {
+    return std::string("needs ") + req.arch_note + "; this GPU is compute capability " +
+           probe.gpus.front().compute_capability;
+  }
+  if (cc < req.min_cc) {
+    return std::string("needs ") + req.arch_note + "; this GPU is compute capability " +
+           probe.gpus.front().compute_capability;
+  }
   GemmShape s(spec);
   if (s.M > INT_MAX || s.N > INT_MAX || s.K > INT_MAX) return "M, N and K must each fit in int32";
-  const double need = s.bytes_fp32();
+  if (s.K % t.k_multiple != 0) {
+    return "K = " + std::to_string(s.K) + " is not a multiple of " + std::to_string(t.k_multiple) +
+           " (16-byte rows, which " + spec.dtype + " tensor-core loads need)";
+  }
+  const double need = s.bytes(t);
   const double have = double(probe.gpus.front().memory_bytes);
   if (need > 0.9 * have) {
-    return "needs " + std::to_string(static_cast<long long>(need / (1 << 20))) +
-           " MiB of device memory, more than 90% of the GPU's " +
-           std::to_string(static_cast<long long>(have / (1 << 20))) + " MiB";
+    return "needs " + mib(need) + " of device memory, more than 90% of the GPU's " + mib(have);
   }
   return cpu_unsupported(spec, probe);  // the host keeps the inputs for validation
+}
+
+Implementation cuda_impl(const char* name, bool vendor, std::vector<std::string> dtypes, CudaImpl impl,
+                         CudaRequirements req) {
+  return {"gemm", name, Backend::cuda, vendor, std::move(dtypes),
+          [req](const BenchmarkSpec& s, const DeviceProbe& p) { return cuda_unsupported(s, p, req); },
+          [impl](const BenchmarkSpec& s) { return std::make_unique<CudaGemmCase>(s, impl); }};
 }
 
 }  // namespace
 
 std::vector<Implementation> gemm_implementations() {
   return {
-      {"gemm", "cublas", Backend::cuda, true, {"fp32"}, cuda_unsupported,
-       [](const BenchmarkSpec& s) { return std::make_unique<CudaGemmCase>(s, CudaGemmImpl::cublas); }},
-      {"gemm", "simt", Backend::cuda, false, {"fp32"}, cuda_unsupported,
-       [](const BenchmarkSpec& s) { return std::make_unique<CudaGemmCase>(s, CudaGemmImpl::simt); }},
+      cuda_impl("cublas", true, {"fp32"}, CudaImpl::cublas, {}),
+      cuda_impl("cublaslt", true, {"tf32", "bf16", "fp16", "fp8"}, CudaImpl::cublaslt, {}),
+      cuda_impl("simt", false, {"fp32"}, CudaImpl::simt, {}),
+      cuda_impl("mma_sm80", false, {"tf32", "bf16", "fp16"}, CudaImpl::mma_sm80,
+                {80, 0, "an Ampere-class tensor core GPU (sm_80 or newer)"}),
+      cuda_impl("wgmma_sm90", false, {"bf16", "fp16", "fp8"}, CudaImpl::wgmma_sm90,
+                {0, 90, "Hopper (sm_90a: wgmma and TMA)"}),
       {"gemm", "cpu_blocked", Backend::cpu, false, {"fp32"}, cpu_unsupported,
        [](const BenchmarkSpec& s) { return std::make_unique<CpuGemmCase>(s); }},
   };
