@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "reports/result_file.hpp"
+#include "tests/test_dir.hpp"
 
 namespace aicbench {
 namespace {
@@ -35,15 +36,7 @@ Outcome aicbench(const std::string& args) {
 
 class Cli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("aicbench_cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  testing::TestDir dir_;
 };
 
 TEST_F(Cli, HelpForEveryCommand) {
@@ -82,30 +75,30 @@ TEST_F(Cli, ListShowsSupportAndReasons) {
 }
 
 TEST_F(Cli, RunRejectsBadChoicesWithTheValidOnes) {
-  Outcome suite = aicbench("run --suite nope --out " + dir_.string());
+  Outcome suite = aicbench("run --suite nope --out " + dir_.path().string());
   EXPECT_EQ(suite.exit_code, 2);
   EXPECT_NE(suite.output.find("valid suites: "), std::string::npos) << suite.output;
   EXPECT_NE(suite.output.find("quick"), std::string::npos) << suite.output;
 
-  Outcome backend = aicbench("run --backend tpu --out " + dir_.string());
+  Outcome backend = aicbench("run --backend tpu --out " + dir_.path().string());
   EXPECT_EQ(backend.exit_code, 2);
   EXPECT_NE(backend.output.find("valid backends: auto, cuda, cpu"), std::string::npos) << backend.output;
 
-  Outcome filter = aicbench("run --backend cpu --filter nothing-matches-this --out " + dir_.string());
+  Outcome filter = aicbench("run --backend cpu --filter nothing-matches-this --out " + dir_.path().string());
   EXPECT_EQ(filter.exit_code, 2);
   EXPECT_NE(filter.output.find("matches none"), std::string::npos) << filter.output;
   EXPECT_NE(filter.output.find("gemm/cpu_blocked/fp32"), std::string::npos) << filter.output;
 
-  EXPECT_EQ(aicbench("run --backend cpu --filter '(' --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(aicbench("run --backend cpu --filter '(' --out " + dir_.path().string()).exit_code, 2);
   EXPECT_EQ(aicbench("run --no-such-flag").exit_code, 2);
-  EXPECT_TRUE(fs::is_empty(dir_)) << "no result file may be written for bad input";
+  EXPECT_TRUE(fs::is_empty(dir_.path())) << "no result file may be written for bad input";
 }
 
 TEST_F(Cli, CudaBackendWithoutDeviceIsAnEnvironmentError) {
   if (aicbench("info").output.find("none usable") == std::string::npos) {
     GTEST_SKIP() << "a GPU is present; this test is about its absence";
   }
-  Outcome o = aicbench("run --backend cuda --out " + dir_.string());
+  Outcome o = aicbench("run --backend cuda --out " + dir_.path().string());
   EXPECT_EQ(o.exit_code, 3) << o.output;
   EXPECT_NE(o.output.find("no usable CUDA device"), std::string::npos) << o.output;
   EXPECT_NE(o.output.find("cudaGetDeviceCount"), std::string::npos) << "the driver's reason";
@@ -129,9 +122,9 @@ TEST_F(Cli, ReportRejectsFilesThatAreNotResults) {
 
 TEST_F(Cli, ModesAndRepetitions) {
   Outcome run = aicbench("run --suite smoke --backend cpu --mode both --repetitions 2 --min-samples 4 --out " +
-                         dir_.string());
+                         dir_.path().string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  fs::path result = fs::directory_iterator(dir_)->path();
+  fs::path result = fs::directory_iterator(dir_.path())->path();
   ResultFile file = load_result_file(result);
   EXPECT_EQ(file.provenance()["methodology"]["repetitions"], 2);
   EXPECT_TRUE(file.provenance()["methodology"]["random_interleaving"].get<bool>());
@@ -152,18 +145,18 @@ TEST_F(Cli, ModesAndRepetitions) {
   EXPECT_EQ(cold, 6);
   EXPECT_GT(aggregates, 0) << "Google Benchmark's mean/median/stddev over the repetitions";
 
-  EXPECT_EQ(aicbench("run --suite smoke --backend cpu --mode warm --out " + dir_.string()).exit_code, 2);
-  EXPECT_EQ(aicbench("run --suite smoke --backend cpu --max-noise 0 --out " + dir_.string()).exit_code, 2);
-  EXPECT_EQ(aicbench("run --suite smoke --backend cpu --repetitions 0 --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(aicbench("run --suite smoke --backend cpu --mode warm --out " + dir_.path().string()).exit_code, 2);
+  EXPECT_EQ(aicbench("run --suite smoke --backend cpu --max-noise 0 --out " + dir_.path().string()).exit_code, 2);
+  EXPECT_EQ(aicbench("run --suite smoke --backend cpu --repetitions 0 --out " + dir_.path().string()).exit_code, 2);
 }
 
 TEST_F(Cli, QuickSuiteOnCpuThenReport) {
-  Outcome run = aicbench("run --suite quick --backend cpu --out " + dir_.string());
+  Outcome run = aicbench("run --suite quick --backend cpu --out " + dir_.path().string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("backend cpu"), std::string::npos) << run.output;
 
   fs::path result;
-  for (auto& e : fs::directory_iterator(dir_)) result = e.path();
+  for (auto& e : fs::directory_iterator(dir_.path())) result = e.path();
   ASSERT_FALSE(result.empty());
   EXPECT_NE(run.output.find(result.string()), std::string::npos) << "run must say where it wrote";
 

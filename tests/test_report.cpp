@@ -13,6 +13,7 @@
 
 #include "reports/report.hpp"
 #include "reports/result_file.hpp"
+#include "tests/test_dir.hpp"
 
 namespace {
 
@@ -74,14 +75,6 @@ json result(const json& provenance, const std::vector<json>& benchmarks) {
 
 class ReportTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("aicbench-test-report-" + std::string(test->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   fs::path write(const std::string& name, const std::string& content) {
     fs::path path = dir_ / name;
     aicbench::write_file_atomically(path, content);
@@ -101,7 +94,7 @@ class ReportTest : public ::testing::Test {
                                      gemm("wgmma_sm90", "bf16", 4096, 0, "skipped", "no CUDA device")}))};
   }
 
-  fs::path dir_;
+  aicbench::testing::TestDir dir_;
 };
 
 bool gnuplot_available() {

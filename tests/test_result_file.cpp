@@ -6,6 +6,7 @@
 
 #include "harness/result_writer.hpp"
 #include "reports/result_file.hpp"
+#include "tests/test_dir.hpp"
 
 namespace aicbench {
 namespace {
@@ -14,14 +15,6 @@ namespace fs = std::filesystem;
 
 class ResultFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("aicbench_result_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   static BenchmarkSpec gemm(const std::string& impl, bool vendor) {
     return {"gemm", impl, "fp32", Backend::cuda, vendor, {{"M", 64}, {"N", 32}, {"K", 16}}};
   }
@@ -29,7 +22,7 @@ class ResultFileTest : public ::testing::Test {
     return {{"iterations", 10}, {"real_time", 1.5}, {"cpu_time", 1.4}, {"time_unit", "ms"},
             {"tflops", tflops}, {"max_rel_err", 1e-7}};
   }
-  fs::path dir_;
+  testing::TestDir dir_;
 };
 
 TEST_F(ResultFileTest, IncrementalWritesAreReadableAndMarkedIncomplete) {
@@ -52,7 +45,7 @@ TEST_F(ResultFileTest, IncrementalWritesAreReadableAndMarkedIncomplete) {
 
   // No temporary files are left beside the result.
   int files = 0;
-  for (auto& e : fs::directory_iterator(dir_)) files += e.is_regular_file();
+  for (auto& e : fs::directory_iterator(dir_.path())) files += e.is_regular_file();
   EXPECT_EQ(files, 1);
 }
 
@@ -104,7 +97,6 @@ TEST_F(ResultFileTest, AtomicWriteReplacesWholeFile) {
 }
 
 TEST_F(ResultFileTest, AtomicWriteToUnwritablePlaceNamesThePath) {
-  fs::create_directories(dir_);
   write_file_atomically(dir_ / "file", "x");
   try {
     write_file_atomically(dir_ / "file" / "below-a-file.json", "x");

@@ -13,6 +13,7 @@
 #include "harness/validation.hpp"
 #include "kernels/gemm/gemm_cpu.hpp"
 #include "reports/result_file.hpp"
+#include "tests/test_dir.hpp"
 
 namespace aicbench {
 namespace {
@@ -55,8 +56,6 @@ class Runner : public ::testing::Test {
                              }});
   }
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("aicbench_runner_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
     fs::create_directories(dir_ / "specs" / "suites");
     std::ofstream(dir_ / "specs" / "suites" / "planted.json") << R"({
       "name": "planted", "version": 3, "measurement": {"cpu": {"min_samples": 3, "min_time_s": 0.001, "timeout_s": 1}},
@@ -65,11 +64,8 @@ class Runner : public ::testing::Test {
                   "shapes": {"cpu": [{"M": 64, "N": 48, "K": 96}]}}]})";
     ::setenv("AICBENCH_SPECS", (dir_ / "specs").c_str(), 1);
   }
-  void TearDown() override {
-    ::unsetenv("AICBENCH_SPECS");
-    fs::remove_all(dir_);
-  }
-  fs::path dir_;
+  void TearDown() override { ::unsetenv("AICBENCH_SPECS"); }
+  testing::TestDir dir_;
 };
 
 TEST_F(Runner, WrongKernelIsReportedAsFailedNeverAsFast) {
