@@ -69,15 +69,20 @@ void ResultWriter::add(const BenchmarkSpec& spec, nlohmann::json entry, const st
   entries_.emplace_back(spec, std::move(entry));
 }
 
+// Counts measurements, not Google Benchmark's aggregates over repetitions.
 size_t ResultWriter::count_unstable() const {
   size_t n = 0;
-  for (const auto& [spec, entry] : entries_) n += entry["aicbench"].value("unstable", false);
+  for (const auto& [spec, entry] : entries_) {
+    n += entry.value("run_type", "") != "aggregate" && entry["aicbench"].value("unstable", false);
+  }
   return n;
 }
 
 size_t ResultWriter::count(const std::string& status) const {
   size_t n = 0;
-  for (const auto& [spec, entry] : entries_) n += entry["aicbench"]["status"] == status;
+  for (const auto& [spec, entry] : entries_) {
+    n += entry.value("run_type", "") != "aggregate" && entry["aicbench"]["status"] == status;
+  }
   return n;
 }
 
@@ -116,6 +121,52 @@ nlohmann::json ResultWriter::document(bool complete) const {
     benchmarks.push_back(std::move(entry));
   }
   return {{"context", context}, {"benchmarks", benchmarks}};
+}
+
+std::string ResultWriter::last_entry_summary() const {
+  if (entries_.empty()) return "";
+  const nlohmann::json doc_entry = document(false)["benchmarks"].back();  // with derived counters
+  const nlohmann::json& info = doc_entry["aicbench"];
+  char buf[512];
+  std::string line = doc_entry["name"].get<std::string>();
+  if (doc_entry.value("run_type", "") == "aggregate") {
+    line += " [" + doc_entry.value("aggregate_name", "") + " of " +
+            std::to_string(doc_entry.value("repetitions", 0)) + " repetitions]";
+    if (doc_entry.value("aggregate_unit", "") == "percentage") {
+      std::snprintf(buf, sizeof buf, "  %.2f%%", 100 * doc_entry.value("real_time", 0.0));
+      return line + buf;
+    }
+  }
+  if (info["status"] != kStatusOk) {
+    return line + "  " + info["status"].get<std::string>() + ": " + info.value("reason", "");
+  }
+  if (info.contains("measurement")) {
+    const auto& m = info["measurement"];
+    std::snprintf(buf, sizeof buf, "  median %.4g ms +-%.2f%% (%d samples)", 1e3 * m.value("median_s", 0.0),
+                  100 * m.value("rel_stddev", 0.0), m.value("samples", 0));
+    line += buf;
+  } else {
+    std::snprintf(buf, sizeof buf, "  %.4g %s", doc_entry.value("real_time", 0.0),
+                  doc_entry.value("time_unit", "ms").c_str());
+    line += buf;
+  }
+  if (doc_entry.contains("tflops")) {
+    std::snprintf(buf, sizeof buf, "  %.4g TFLOP/s", doc_entry["tflops"].get<double>());
+    line += buf;
+  }
+  for (const char* pct : {"pct_of_peak", "pct_of_vendor"}) {
+    if (doc_entry.contains(pct)) {
+      std::snprintf(buf, sizeof buf, "  %.1f%% of %s", doc_entry[pct].get<double>(),
+                    std::string(pct) == "pct_of_peak" ? "peak" : "vendor");
+      line += buf;
+    }
+  }
+  if (doc_entry.contains("power_w")) {
+    std::snprintf(buf, sizeof buf, "  %.0f W", doc_entry["power_w"].get<double>());
+    line += buf;
+  }
+  if (info.value("unstable", false)) line += "  UNSTABLE";
+  return line;
 }
 
 void ResultWriter::write(bool complete) {

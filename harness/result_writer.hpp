@@ -34,6 +34,9 @@ class ResultWriter {
   void write(bool complete);
 
   const std::filesystem::path& path() const { return path_; }
+  // One line about the newest entry, for the console: name, median and noise, throughput and its
+  // context, or the status and reason.
+  std::string last_entry_summary() const;
   size_t count(const std::string& status) const;
   size_t count_unstable() const;
 

@@ -171,7 +171,17 @@ class Session {
         {"real_time", run.GetAdjustedRealTime()},
         {"cpu_time", run.GetAdjustedCPUTime()},
         {"time_unit", time_unit_name(run.time_unit)}};
-    if (aggregate) entry["aggregate_name"] = run.aggregate_name;
+    if (aggregate) {
+      entry["aggregate_name"] = run.aggregate_name;
+      if (run.aggregate_unit == benchmark::kPercentage) {
+        // The coefficient of variation is a ratio, not a time: as Google Benchmark writes it.
+        entry["aggregate_unit"] = "percentage";
+        entry["real_time"] = run.real_accumulated_time;
+        entry["cpu_time"] = run.cpu_accumulated_time;
+      } else {
+        entry["aggregate_unit"] = "time";
+      }
+    }
     std::string status = outcome.status;
     std::optional<std::string> reason = outcome.reason;
     if (run.error_occurred && status == kStatusOk) {
@@ -264,24 +274,29 @@ class Session {
   size_t active_index_ = SIZE_MAX;
 };
 
-// Shows Google Benchmark's console table and feeds each finished run to the result file.
-class TeeReporter : public benchmark::BenchmarkReporter {
+// Feeds each finished run to the result file and prints one line for it. (Google Benchmark's own
+// console table would show its bookkeeping: iterations:1, CPU time of the whole measurement,
+// and a warning about how Debian built its library, none of which applies to manual timing.)
+class ResultReporter : public benchmark::BenchmarkReporter {
  public:
-  TeeReporter(Session& session, ResultWriter& writer) : session_(session), writer_(writer) {}
+  ResultReporter(Session& session, ResultWriter& writer, std::ostream& out)
+      : session_(session), writer_(writer), out_(out) {}
   bool ReportContext(const Context& context) override {
     writer_.set_benchmark_context(gbench_context_json(context));
-    return console_.ReportContext(context);
+    return true;
   }
   void ReportRuns(const std::vector<Run>& runs) override {
-    console_.ReportRuns(runs);
-    for (const Run& run : runs) session_.record(run);
+    for (const Run& run : runs) {
+      session_.record(run);
+      out_ << writer_.last_entry_summary() << std::endl;
+    }
   }
-  void Finalize() override { console_.Finalize(); }
+  void Finalize() override {}
 
  private:
-  benchmark::ConsoleReporter console_;
   Session& session_;
   ResultWriter& writer_;
+  std::ostream& out_;
 };
 
 std::vector<BenchmarkSpec> select(const std::vector<BenchmarkSpec>& all, const RunOptions& options,
@@ -442,7 +457,7 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
           ->Repetitions(options.repetitions)
           ->Unit(benchmark::kMillisecond);
     }
-    TeeReporter reporter(session, writer);
+    ResultReporter reporter(session, writer, out);
     if (!runnable.empty()) benchmark::RunSpecifiedBenchmarks(&reporter);
     session.release();
     benchmark::ClearRegisteredBenchmarks();
