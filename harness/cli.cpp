@@ -117,7 +117,9 @@ int cmd_run(int argc, char** argv) {
       ("throttle-threshold", "discard samples taken while the SM clock is below this fraction of its maximum",
        cxxopts::value<double>()->default_value("0.75"))
       ("repetitions", "repeat every benchmark N times, in random interleaved order, for statistical comparison",
-       cxxopts::value<int>()->default_value("1"));
+       cxxopts::value<int>()->default_value("1"))
+      ("no-blocking-kernel", "do not hold the stream while a sample is queued (for compute-sanitizer, which "
+       "completes every launch before returning)");
   auto parsed = parse(options, argc, argv);
   if (!parsed) return 0;
   RunOptions run;
@@ -151,6 +153,7 @@ int cmd_run(int argc, char** argv) {
   if (run.throttle_threshold < 0 || run.throttle_threshold > 1) {
     throw InputError("--throttle-threshold must be a fraction between 0 and 1");
   }
+  run.blocking_kernel = !(*parsed)["no-blocking-kernel"].as<bool>();
   run.repetitions = (*parsed)["repetitions"].as<int>();
   if (run.repetitions < 1) throw InputError("--repetitions must be at least 1");
   run.command_line = g_command_line;

@@ -39,7 +39,8 @@ nlohmann::json Measurement::to_json() const {
           {"stop_reason", stop_reason},
           {"discarded_throttled", discarded_throttled},
           {"warmup_runs", warmup_runs},
-          {"batch", batch}};
+          {"batch", batch},
+          {"blocker_timeouts", blocker_timeouts}};
 }
 
 Measurement measure(Sampler& sampler, const MeasureConfig& config, const MeasureHooks& hooks) {
@@ -54,7 +55,9 @@ Measurement measure(Sampler& sampler, const MeasureConfig& config, const Measure
   double single_run_s = sampler.sample();
   result.warmup_runs = 1;
   std::vector<double> clocks;
-  while (hooks.now() - start < config.warmup_max_s) {
+  // Warm-up never outlasts the benchmark's own time limit.
+  const double warmup_limit_s = std::min(config.warmup_max_s, config.rule.timeout_s);
+  while (hooks.now() - start < warmup_limit_s) {
     std::optional<double> clock = sampler.clock_fraction();
     if (!clock) {
       if (result.warmup_runs >= 3 || hooks.now() - start >= 0.1) break;

@@ -63,6 +63,7 @@ struct Measurement {
   int discarded_throttled = 0;  // samples thrown away by the throttle guard
   int warmup_runs = 0;
   int batch = 1;
+  int blocker_timeouts = 0;  // GPU: samples whose blocking kernel timed out (see samplers.hpp)
   nlohmann::json to_json() const;  // benchmarks[i].aicbench.measurement
 };
 

@@ -245,9 +245,11 @@ class Session {
     hooks.warmed_up = [&] { measured_from = steady_seconds(); };
     ClockWatch clock(telemetry.get(), env_.max_sm_clock_mhz);
     Measurement m;
+    int blocker_timeouts = 0;
     if (env_.backend == Backend::cuda) {
       CudaSampler sampler(*active_, *env_.cuda, mode, clock);
       m = measure(sampler, config, hooks);
+      blocker_timeouts = sampler.blocker_timeouts();
     } else {
       CpuSampler sampler(*active_, mode);
       m = measure(sampler, config, hooks);
@@ -263,6 +265,7 @@ class Session {
       }
       summary = summarize(measured);
     }
+    m.blocker_timeouts = blocker_timeouts;
     return {m, summary};
   }
 
@@ -386,9 +389,10 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
                            {"throttle_threshold", env.config.throttle_threshold},
                            {"repetitions", options.repetitions},
                            {"random_interleaving", options.repetitions > 1},
-                           {"timer", choice.backend == Backend::cuda
+                           {"timer", choice.backend == Backend::cpu ? "steady clock (wall time)"
+                                     : options.blocking_kernel
                                          ? "CUDA events around work held behind a blocking kernel"
-                                         : "steady clock (wall time)"}};
+                                         : "CUDA events, no blocking kernel (host launch latency may be included)"}};
 
     std::map<std::string, double> peaks;
     std::unique_ptr<TelemetrySource> telemetry;
@@ -415,7 +419,8 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
         telemetry_json = {{"available", false}, {"reason", env.telemetry_unavailable},
                           {"clock_policy", "unknown (no NVML)"}};
       }
-      cuda_resources = std::make_unique<CudaMeasureResources>(static_cast<size_t>(gpu.l2_bytes));
+      cuda_resources = std::make_unique<CudaMeasureResources>(static_cast<size_t>(gpu.l2_bytes),
+                                                              options.blocking_kernel);
       env.cuda = cuda_resources.get();
     } else {
       env.telemetry_unavailable = "cpu backend: GPU telemetry does not apply";

@@ -27,6 +27,7 @@ struct RunOptions {
   std::optional<double> min_time_s, max_noise, timeout_s;
   double throttle_threshold = 0.75;
   int repetitions = 1;  // > 1: Google Benchmark repeats each, in random interleaved order
+  bool blocking_kernel = true;  // false under compute-sanitizer (harness/samplers.hpp)
   int rank = 0;
   int ranks = 1;
 };

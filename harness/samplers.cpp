@@ -16,7 +16,8 @@ namespace {
 constexpr unsigned long long kBlockerTimeoutNs = 2'000'000'000ULL;
 }  // namespace
 
-CudaMeasureResources::CudaMeasureResources(size_t l2_bytes) {
+CudaMeasureResources::CudaMeasureResources(size_t l2_bytes, bool blocking_kernel)
+    : blocking_kernel_(blocking_kernel) {
   flush_bytes_ = std::max<size_t>(2 * l2_bytes, 64u << 20);
   CUDA_CHECK(cudaMalloc(&flush_, flush_bytes_));
   CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&release_host_), sizeof(int), cudaHostAllocMapped));
@@ -54,10 +55,13 @@ CudaSampler::~CudaSampler() {
 
 double CudaSampler::sample() {
   cudaStream_t stream = bench_.stream();
-  *resources_.release_host() = 0;
-  *resources_.timed_out_host() = 0;
-  CUDA_CHECK(launch_stream_blocker(resources_.release_device(), resources_.timed_out_device(),
-                                   kBlockerTimeoutNs, stream));
+  const bool block = resources_.blocking_kernel();
+  if (block) {
+    *resources_.release_host() = 0;
+    *resources_.timed_out_host() = 0;
+    CUDA_CHECK(launch_stream_blocker(resources_.release_device(), resources_.timed_out_device(),
+                                     kBlockerTimeoutNs, stream));
+  }
   if (mode_ == MeasureMode::cold) {
     // A different value each time, so no level of the memory system can treat it as a no-op.
     CUDA_CHECK(cudaMemsetAsync(resources_.flush_buffer(), ++flush_value_, resources_.flush_bytes(), stream));
@@ -65,10 +69,12 @@ double CudaSampler::sample() {
   CUDA_CHECK(cudaEventRecord(start_, stream));
   for (int i = 0; i < batch_; ++i) bench_.run();
   CUDA_CHECK(cudaEventRecord(stop_, stream));
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  *resources_.release_host() = 1;  // host-mapped: the spinning kernel sees it and exits
+  if (block) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    *resources_.release_host() = 1;  // host-mapped: the spinning kernel sees it and exits
+  }
   CUDA_CHECK(cudaEventSynchronize(stop_));
-  if (*resources_.timed_out_host()) ++blocker_timeouts_;
+  if (block && *resources_.timed_out_host()) ++blocker_timeouts_;
   float ms = 0;
   CUDA_CHECK(cudaEventElapsedTime(&ms, start_, stop_));
   return ms * 1e-3 / batch_;

@@ -17,11 +17,15 @@ namespace aicbench {
 // the L2) and the host-mapped release flag of the blocking kernel.
 class CudaMeasureResources {
  public:
-  explicit CudaMeasureResources(size_t l2_bytes);
+  // `blocking_kernel`: hold the stream while a sample is queued (see stream_blocker.hpp). Off for
+  // tools that run every launch to completion before returning (compute-sanitizer), where the
+  // blocker could only time out.
+  CudaMeasureResources(size_t l2_bytes, bool blocking_kernel);
   ~CudaMeasureResources();
   CudaMeasureResources(const CudaMeasureResources&) = delete;
   CudaMeasureResources& operator=(const CudaMeasureResources&) = delete;
 
+  bool blocking_kernel() const { return blocking_kernel_; }
   void* flush_buffer() const { return flush_; }
   size_t flush_bytes() const { return flush_bytes_; }
   volatile int* release_host() const { return release_host_; }
@@ -30,6 +34,7 @@ class CudaMeasureResources {
   int* timed_out_device() const { return timed_out_device_; }
 
  private:
+  bool blocking_kernel_;
   void* flush_ = nullptr;
   size_t flush_bytes_ = 0;
   int* release_host_ = nullptr;
@@ -58,6 +63,8 @@ class CudaSampler final : public Sampler {
   double sample() override;
   void set_batch(int runs) override { batch_ = runs; }
   std::optional<double> clock_fraction() override { return clock_.fraction(); }
+  // Samples whose blocking kernel gave up before the host released it: host launch latency may
+  // be in their time.
   int blocker_timeouts() const { return blocker_timeouts_; }
 
  private:
