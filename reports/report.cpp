@@ -257,6 +257,31 @@ std::vector<std::string> cells_of(const Row& row) {
           metric("tflops_per_w", sig3), err ? printf_double("%.1e", *err) : "", status};
 }
 
+// The results table: the columns that have a value in some row (a CPU run has no telemetry or
+// peak, a run without vendor baselines no % of vendor), and each row's cells in those columns.
+struct Table {
+  std::vector<size_t> columns;  // indices into kColumns
+  std::vector<std::vector<std::string>> cells;
+};
+
+Table make_table(const std::vector<Row>& rows) {
+  Table table;
+  std::vector<std::vector<std::string>> all;
+  for (const Row& row : rows) all.push_back(cells_of(row));
+  for (size_t c = 0; c < kColumns.size(); ++c) {
+    const bool always = c == 0 || c + 1 == kColumns.size();  // the name and the status
+    if (always || std::any_of(all.begin(), all.end(), [&](const auto& cells) { return !cells[c].empty(); })) {
+      table.columns.push_back(c);
+    }
+  }
+  for (const auto& cells : all) {
+    std::vector<std::string> kept;
+    for (size_t c : table.columns) kept.push_back(cells[c]);
+    table.cells.push_back(std::move(kept));
+  }
+  return table;
+}
+
 std::string run_title(size_t index, const ResultFile& file) {
   return "Run " + std::to_string(index + 1) + ": " + file.path.filename().string();
 }
@@ -284,14 +309,16 @@ std::string render_markdown(const std::vector<ResultFile>& files) {
     for (const auto& [label, value] : provenance_items(files[f])) md << "- **" << label << "**: " << md_escape(value) << "\n";
   }
   const bool many = files.size() > 1;
+  const std::vector<Row> rows = collect_rows(files);
+  const Table table = make_table(rows);
   md << "\n## Results\n\n|" << (many ? " Run |" : "");
-  for (const auto& column : kColumns) md << " " << column.header << " |";
+  for (size_t c : table.columns) md << " " << kColumns[c].header << " |";
   md << "\n|" << (many ? "---|" : "");
-  for (const auto& column : kColumns) md << (column.css_class == std::string_view("num") ? "---:|" : "---|");
+  for (size_t c : table.columns) md << (kColumns[c].css_class == std::string_view("num") ? "---:|" : "---|");
   md << "\n";
-  for (const Row& row : collect_rows(files)) {
-    md << "|" << (many ? " " + std::to_string(row.file + 1) + " |" : "");
-    for (const auto& cell : cells_of(row)) md << " " << md_escape(cell) << " |";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    md << "|" << (many ? " " + std::to_string(rows[r].file + 1) + " |" : "");
+    for (const auto& cell : table.cells[r]) md << " " << md_escape(cell) << " |";
     md << "\n";
   }
   return md.str();
@@ -485,7 +512,8 @@ std::string chart_svg(const Chart& chart, const std::vector<std::string>& series
 }
 
 constexpr const char* kStyle = R"(
-body { font-family: system-ui, sans-serif; color: #222; max-width: 1280px; margin: 2rem auto; padding: 0 1rem; }
+body { font-family: system-ui, sans-serif; color: #222; max-width: 1600px; margin: 2rem auto; padding: 0 1rem; }
+.scroll { overflow-x: auto; }
 h1 { font-size: 1.6rem; }  h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; font-size: .9rem; }
 dt { font-weight: 600; color: #555; }  dd { margin: 0; }
@@ -495,6 +523,7 @@ th, td { padding: .3rem .5rem; border-bottom: 1px solid #e6e6e6; text-align: lef
 th { background: #f3f4f6; }  td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.name { min-width: 14rem; }  td.status { min-width: 12rem; }
 tr.failed td, tr.error td { color: #b00020; background: #fdecee; }  tr.skipped td { color: #888; }
+tr.unstable td.status { color: #8a5a00; background: #fff3cd; font-weight: 600; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 1rem; }
 figure { margin: 0; border: 1px solid #e6e6e6; border-radius: 4px; padding: .5rem; }
 figcaption { font-weight: 600; }  figure svg { width: 100%; height: auto; }
@@ -518,15 +547,19 @@ std::string render_html(const std::vector<ResultFile>& files) {
   }
 
   const std::vector<Row> rows = collect_rows(files);
+  const Table table = make_table(rows);
   const bool many = files.size() > 1;
-  html << "<h2>Results</h2>\n<table>\n<thead><tr>" << (many ? "<th>Run</th>" : "");
-  for (const auto& column : kColumns) html << "<th>" << column.header << "</th>";
+  html << "<h2>Results</h2>\n<div class=\"scroll\"><table>\n<thead><tr>" << (many ? "<th>Run</th>" : "");
+  for (size_t c : table.columns) html << "<th>" << kColumns[c].header << "</th>";
   html << "</tr></thead>\n<tbody>\n";
-  for (const Row& row : rows) {
-    html << "<tr class=\"" << html_escape(row.status) << "\">" << (many ? "<td>" + std::to_string(row.file + 1) + "</td>" : "");
-    const auto cells = cells_of(row);
-    for (size_t c = 0; c < cells.size(); ++c) {
-      std::string cell = html_escape(cells[c]);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const Row& row = rows[r];
+    const bool unstable = field(row.entry->at("aicbench"), "unstable") == true;
+    html << "<tr class=\"" << html_escape(row.status) << (unstable ? " unstable" : "") << "\">"
+         << (many ? "<td>" + std::to_string(row.file + 1) + "</td>" : "");
+    for (size_t i = 0; i < table.columns.size(); ++i) {
+      const size_t c = table.columns[i];
+      std::string cell = html_escape(table.cells[r][i]);
       // Long names may break after a '/' (family/impl/dtype/params), nowhere else.
       if (c == 0) replace_all(cell, "/", "/<wbr>");
       const std::string css_class = kColumns[c].css_class;
@@ -534,7 +567,7 @@ std::string render_html(const std::vector<ResultFile>& files) {
     }
     html << "</tr>\n";
   }
-  html << "</tbody>\n</table>\n";
+  html << "</tbody>\n</table></div>\n";
 
   // Series are named by impl alone, or impl @ device (and host) when the files differ in them.
   std::set<std::string> devices, hosts;

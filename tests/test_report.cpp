@@ -192,6 +192,10 @@ TEST_F(ReportTest, MarkdownShowsWhyThereIsNoGpuAndIncompleteRun) {
   EXPECT_NE(md.find("cudaGetDeviceCount: CUDA driver version is insufficient"), std::string::npos);
   EXPECT_NE(md.find("Incomplete run"), std::string::npos);
   EXPECT_NE(md.find("cpu (no CUDA device)"), std::string::npos);
+  // Columns no row has a value for (telemetry, peak, vendor) are left out; the status stays.
+  EXPECT_EQ(md.find("Power W"), std::string::npos) << md;
+  EXPECT_EQ(md.find("% of peak"), std::string::npos) << md;
+  EXPECT_NE(md.find("| Status |"), std::string::npos) << md;
 }
 
 TEST_F(ReportTest, MarkdownEscapesTableSeparators) {
