@@ -3,6 +3,7 @@
 // (Freivalds + sampled float64 elements). Without a device every test here is reported as
 // skipped, never as passed; an implementation this GPU cannot run (wgmma off Hopper) is skipped
 // with the reason.
+#include <iostream>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -48,24 +49,33 @@ TEST_P(GpuGemm, ValidOnRandomAndEdgeShapes) {
   std::uniform_int_distribution<int64_t> size(1, 1500), k_blocks(1, 100);
   for (int i = 0; i < 6; ++i) shapes.push_back({{"M", size(rng)}, {"N", size(rng)}, {"K", 16 * k_blocks(rng)}});
 
+  // A shape this implementation cannot take here (cuBLASLt's fp8 alignment rules, say) is
+  // skipped with its reason; the others must all validate.
   int ran = 0;
+  std::string skipped;
   for (const auto& params : shapes) {
     BenchmarkSpec spec{"gemm", impl->impl, GetParam().dtype, Backend::cuda, impl->vendor, params};
-    if (auto reason = impl->unsupported_reason(spec, probe_)) GTEST_SKIP() << spec.name() << ": " << *reason;
+    if (auto reason = impl->unsupported_reason(spec, probe_)) {
+      skipped += "\n  " + spec.name() + ": " + *reason;
+      continue;
+    }
     std::unique_ptr<BenchmarkCase> bench;
     Validation v;
     try {
       bench = impl->make(spec);
       v = bench->validate();
     } catch (const UnsupportedHere& e) {
-      GTEST_SKIP() << spec.name() << ": " << e.what();
+      skipped += "\n  " + spec.name() + ": " + e.what();
+      continue;
     }
     EXPECT_TRUE(v.passed) << spec.name() << ": " << v.message;
     bench->run();  // a second run must also complete without error
     EXPECT_EQ(cudaStreamSynchronize(bench->stream()), cudaSuccess) << spec.name();
     ++ran;
   }
-  EXPECT_EQ(ran, static_cast<int>(shapes.size()));
+  if (ran == 0) GTEST_SKIP() << "no shape can run here:" << skipped;
+  if (!skipped.empty()) std::cout << "skipped shapes:" << skipped << "\n";
+  EXPECT_GE(ran, static_cast<int>(shapes.size()) / 2) << "too few shapes ran:" << skipped;
 }
 
 INSTANTIATE_TEST_SUITE_P(AllCudaGemms, GpuGemm, ::testing::ValuesIn(cuda_gemms()),
