@@ -55,16 +55,18 @@ aicbench="$build/harness/aicbench"
 "$aicbench" info
 
 step "GPU tests (ctest -L gpu)"
-(cd "$build" && ctest -L gpu --output-on-failure) || failures+=("gpu tests")
+# Per-test and per-step time limits: a kernel that hangs (a barrier phase wrong in code that was
+# written without a GPU) must cost a failed step, not the whole 10 minutes.
+(cd "$build" && timeout 240 ctest -L gpu --output-on-failure --timeout 90) || failures+=("gpu tests")
 
 step "all other tests"
-(cd "$build" && ctest -LE gpu --output-on-failure -j 8) || failures+=("cpu tests")
+(cd "$build" && timeout 120 ctest -LE gpu --output-on-failure -j 8 --timeout 60) || failures+=("cpu tests")
 
 step "compute-sanitizer memcheck on the smoke suite (small, odd GEMMs)"
 if command -v compute-sanitizer >/dev/null; then
   # Every launch completes before the next under the sanitizer, so no blocking kernel, and the
   # fewest samples: the point is to check each kernel's memory accesses on odd shapes.
-  compute-sanitizer --tool memcheck --error-exitcode 99 --print-limit 20 \
+  timeout 180 compute-sanitizer --tool memcheck --error-exitcode 99 --print-limit 20 \
     "$aicbench" run --suite smoke --backend cuda --mode cold --no-blocking-kernel \
       --min-samples 1 --min-time 0.0001 --timeout 0.2 --out "$out/sanitizer" \
     || failures+=("compute-sanitizer")
@@ -74,7 +76,7 @@ else
 fi
 
 step "quick suite against the vendor baselines"
-"$aicbench" run --suite quick --backend cuda --out "$out" || failures+=("quick suite")
+timeout 240 "$aicbench" run --suite quick --backend cuda --out "$out" || failures+=("quick suite")
 result=$(ls -t "$out"/aicbench-quick-*.json 2>/dev/null | head -1)
 if [ -n "$result" ]; then
   "$aicbench" report "$result" --md "$out/summary.md"
