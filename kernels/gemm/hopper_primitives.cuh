@@ -51,9 +51,23 @@ __device__ __forceinline__ void mbar_arrive_expect_tx(uint64_t* bar, uint32_t by
                : "memory");
 }
 
+// A wait that never ends is a bug (a wrong transaction byte count, a phase off by one), and on a
+// shared GPU a hang costs far more than an error: after kMbarTimeoutNs of waiting the thread
+// traps, the launch fails with an error the harness reports, and the GPU is free again. The
+// clock is read only every 1024 unsuccessful tries, so a normal wait pays nothing for it.
+constexpr uint64_t kMbarTimeoutNs = 10'000'000'000ULL;  // 10 s: far beyond any stage's latency
+
+__device__ __forceinline__ uint64_t global_timer_ns() {
+  uint64_t t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  return t;
+}
+
 __device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
   const uint32_t addr = smem_u32(bar);
   uint32_t done = 0;
+  uint32_t tries = 0;
+  uint64_t first_check = 0;
   do {
     asm volatile(
         "{\n"
@@ -64,6 +78,14 @@ __device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
         : "=r"(done)
         : "r"(addr), "r"(parity)
         : "memory");
+    if (!done && (++tries & 1023u) == 0) {
+      const uint64_t now = global_timer_ns();
+      if (first_check == 0) {
+        first_check = now;
+      } else if (now - first_check > kMbarTimeoutNs) {
+        __trap();
+      }
+    }
   } while (!done);
 }
 
