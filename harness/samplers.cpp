@@ -24,8 +24,14 @@ CudaMeasureResources::CudaMeasureResources(size_t l2_bytes, bool blocking_kernel
   CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&release_device_), release_host_, 0));
   CUDA_CHECK(cudaHostAlloc(reinterpret_cast<void**>(&timed_out_host_), sizeof(int), cudaHostAllocMapped));
   CUDA_CHECK(cudaHostGetDevicePointer(reinterpret_cast<void**>(&timed_out_device_), timed_out_host_, 0));
-  *release_host_ = 0;
+  // Load the memset and blocker kernels now: with CUDA's lazy module loading, a kernel's first
+  // launch may wait for the device to go idle, which it never does behind a spinning blocker.
+  *release_host_ = 1;
   *timed_out_host_ = 0;
+  CUDA_CHECK(cudaMemset(flush_, 0, flush_bytes_));
+  CUDA_CHECK(launch_stream_blocker(release_device_, timed_out_device_, kBlockerTimeoutNs, nullptr));
+  CUDA_CHECK(cudaDeviceSynchronize());
+  *release_host_ = 0;
 }
 
 CudaMeasureResources::~CudaMeasureResources() {
