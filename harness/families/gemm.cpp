@@ -98,49 +98,45 @@ Validation to_validation(const GemmCheck& check) {
 
 // ---- host inputs: drawn, rounded to the dtype, kept in both layouts ---------------------------
 
+// Converts every value to T with `narrow` (into `out`) and replaces it by the value T holds, read
+// back with `widen`: afterwards `values` is exactly what the device sees.
+template <typename T, typename Narrow, typename Widen>
+void round_through(std::vector<float>& values, T* out, Narrow narrow, Widen widen) {
+  parallel_for(static_cast<int64_t>(values.size()), [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      out[i] = narrow(values[i]);
+      values[i] = widen(out[i]);
+    }
+  });
+}
+
 // Rounds `values` to the dtype in place (what the device will see) and returns the device bytes.
 // fp8: scales the tensor so its largest magnitude maps to e4m3's largest finite value (448).
 std::vector<unsigned char> quantize(const DtypeTraits& t, std::vector<float>& values, float* scale) {
   *scale = 1.0f;
-  const int64_t n = static_cast<int64_t>(values.size());
   std::vector<unsigned char> bytes(values.size() * t.in_bytes);
   switch (t.dtype) {
     case Dtype::fp32:
     case Dtype::tf32:  // the kernel rounds to tf32 itself
       std::memcpy(bytes.data(), values.data(), bytes.size());
       break;
-    case Dtype::bf16: {
-      auto* out = reinterpret_cast<__nv_bfloat16*>(bytes.data());
-      parallel_for(n, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-          out[i] = __float2bfloat16(values[i]);
-          values[i] = __bfloat162float(out[i]);
-        }
-      });
+    case Dtype::bf16:
+      round_through(values, reinterpret_cast<__nv_bfloat16*>(bytes.data()),
+                    [](float v) { return __float2bfloat16(v); },
+                    [](__nv_bfloat16 v) { return __bfloat162float(v); });
       break;
-    }
-    case Dtype::fp16: {
-      auto* out = reinterpret_cast<__half*>(bytes.data());
-      parallel_for(n, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-          out[i] = __float2half(values[i]);
-          values[i] = __half2float(out[i]);
-        }
-      });
+    case Dtype::fp16:
+      round_through(values, reinterpret_cast<__half*>(bytes.data()),
+                    [](float v) { return __float2half(v); }, [](__half v) { return __half2float(v); });
       break;
-    }
     case Dtype::fp8: {
       float amax = 0;
       for (float v : values) amax = std::max(amax, std::abs(v));
-      *scale = amax > 0 ? amax / 448.0f : 1.0f;
-      auto* out = reinterpret_cast<__nv_fp8_e4m3*>(bytes.data());
-      const float s = *scale;
-      parallel_for(n, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-          out[i] = __nv_fp8_e4m3(values[i] / s);
-          values[i] = static_cast<float>(out[i]) * s;
-        }
-      });
+      const float s = amax > 0 ? amax / 448.0f : 1.0f;
+      *scale = s;
+      round_through(values, reinterpret_cast<__nv_fp8_e4m3*>(bytes.data()),
+                    [s](float v) { return __nv_fp8_e4m3(v / s); },
+                    [s](__nv_fp8_e4m3 v) { return static_cast<float>(v) * s; });
       break;
     }
   }
