@@ -18,6 +18,7 @@
 #include "harness/provenance.hpp"
 #include "harness/runner.hpp"
 #include "harness/specs.hpp"
+#include "harness/telemetry.hpp"
 #include "reports/report.hpp"
 #include "reports/result_file.hpp"
 
@@ -58,7 +59,14 @@ int cmd_info(int argc, char** argv) {
   auto parsed = parse(options, argc, argv);
   if (!parsed) return 0;
   const DeviceProbe probe = probe_devices();
-  const nlohmann::json prov = collect_provenance(probe);
+  nlohmann::json prov = collect_provenance(probe);
+  if (probe.available()) {
+    GpuTelemetry telemetry = open_gpu_telemetry(probe.gpus.front().pci_bus_id);
+    prov["telemetry"] = telemetry.provenance;
+    prov["gpus"][0]["power_limit_w"] = telemetry.provenance.value("power_limit_w", nlohmann::json(nullptr));
+  } else {
+    prov["telemetry"] = {{"available", false}, {"reason", "no GPU"}};
+  }
   if ((*parsed)["json"].as<bool>()) {
     std::cout << prov.dump(2) << "\n";
   } else {

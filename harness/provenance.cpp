@@ -179,6 +179,18 @@ std::string format_provenance(const nlohmann::json& prov) {
     out << "GPUs:    none usable: " << prov.value("gpu_unavailable_reason", std::string("unknown"))
         << "\n         (the cpu backend still runs; `aicbench run` picks it automatically)\n";
   }
+  if (prov.contains("telemetry")) {
+    const auto& t = prov["telemetry"];
+    if (t.value("available", false)) {
+      out << "Telemetry: NVML; clock policy: " << t.value("clock_policy", std::string("unknown"));
+      if (t.contains("power_limit_w") && t["power_limit_w"].is_number()) {
+        out << "; power limit " << t["power_limit_w"].get<double>() << " W";
+      }
+      out << "\n";
+    } else {
+      out << "Telemetry: unavailable (" << t.value("reason", std::string("unknown")) << ")\n";
+    }
+  }
   for (const auto& g : prov["gpus"]) {
     out << "GPU " << g["index"].get<int>() << ":   " << g["name"].get<std::string>() << ", compute capability "
         << g["compute_capability"].get<std::string>() << ", " << g["sm_count"].get<int>()

@@ -406,18 +406,14 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
       } else {
         prov["datasheet"] = nullptr;  // unknown GPU: pct_of_peak is omitted
       }
-      telemetry = open_nvml(gpu.pci_bus_id, &env.telemetry_unavailable);
+      GpuTelemetry opened = open_gpu_telemetry(gpu.pci_bus_id);
+      telemetry = std::move(opened.source);
+      telemetry_json = opened.provenance;
+      env.telemetry_unavailable = opened.unavailable_reason;
       if (telemetry) {
         env.telemetry = telemetry.get();
         env.max_sm_clock_mhz = telemetry->max_sm_clock_mhz();
-        telemetry_json = {{"available", true},
-                          {"source", "NVML"},
-                          {"clock_policy", telemetry->clock_policy()},
-                          {"max_sm_clock_mhz", env.max_sm_clock_mhz ? nlohmann::json(*env.max_sm_clock_mhz) : nullptr}};
-        if (auto limit = telemetry->power_limit_w()) prov["gpus"][0]["power_limit_w"] = *limit;
-      } else {
-        telemetry_json = {{"available", false}, {"reason", env.telemetry_unavailable},
-                          {"clock_policy", "unknown (no NVML)"}};
+        prov["gpus"][0]["power_limit_w"] = telemetry_json["power_limit_w"];
       }
       cuda_resources = std::make_unique<CudaMeasureResources>(static_cast<size_t>(gpu.l2_bytes),
                                                               options.blocking_kernel);

@@ -141,6 +141,22 @@ std::unique_ptr<TelemetrySource> open_nvml(const std::string& pci_bus_id, std::s
   return std::make_unique<NvmlTelemetry>(api, device);
 }
 
+GpuTelemetry open_gpu_telemetry(const std::string& pci_bus_id) {
+  GpuTelemetry t;
+  t.source = open_nvml(pci_bus_id, &t.unavailable_reason);
+  if (!t.source) {
+    t.provenance = {{"available", false}, {"reason", t.unavailable_reason}, {"clock_policy", "unknown (no NVML)"}};
+    return t;
+  }
+  auto optional_json = [](std::optional<double> v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  t.provenance = {{"available", true},
+                  {"source", "NVML"},
+                  {"clock_policy", t.source->clock_policy()},
+                  {"max_sm_clock_mhz", optional_json(t.source->max_sm_clock_mhz())},
+                  {"power_limit_w", optional_json(t.source->power_limit_w())}};
+  return t;
+}
+
 std::vector<std::string> throttle_reason_names(uint64_t mask) {
   static const std::pair<uint64_t, const char*> names[] = {
       {0x1, "gpu_idle"},          {0x2, "applications_clocks_setting"},

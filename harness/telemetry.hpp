@@ -41,6 +41,16 @@ class TelemetrySource {
 std::unique_ptr<TelemetrySource> open_nvml(const std::string& pci_bus_id, std::string* why_not,
                                            const char* library = "libnvidia-ml.so.1");
 
+// NVML opened for one GPU, with what result files and `aicbench info` record about it:
+// {"available": true, "source": "NVML", "clock_policy", "max_sm_clock_mhz", "power_limit_w"},
+// or {"available": false, "reason", "clock_policy": "unknown (no NVML)"}.
+struct GpuTelemetry {
+  std::unique_ptr<TelemetrySource> source;  // null when unavailable
+  std::string unavailable_reason;
+  nlohmann::json provenance;
+};
+GpuTelemetry open_gpu_telemetry(const std::string& pci_bus_id);
+
 // Names of the bits set in an NVML clocks-event-reason mask, e.g. {"sw_power_cap"}.
 std::vector<std::string> throttle_reason_names(uint64_t mask);
 

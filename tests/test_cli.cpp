@@ -64,6 +64,8 @@ TEST_F(Cli, InfoShowsHostAndSaysWhetherThereIsAGpu) {
   EXPECT_TRUE(prov["host"].contains("hostname"));
   EXPECT_TRUE(prov["versions"].contains("cublas"));
   EXPECT_TRUE(!prov["gpus"].empty() || prov.contains("gpu_unavailable_reason"));
+  ASSERT_TRUE(prov.contains("telemetry"));
+  EXPECT_TRUE(prov["telemetry"]["available"].get<bool>() || prov["telemetry"].contains("reason"));
 }
 
 TEST_F(Cli, ListShowsSupportAndReasons) {
