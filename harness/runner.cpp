@@ -302,27 +302,10 @@ class ResultReporter : public benchmark::BenchmarkReporter {
   std::ostream& out_;
 };
 
-std::vector<BenchmarkSpec> select(const std::vector<BenchmarkSpec>& all, const RunOptions& options,
-                                  const Suite& suite, Backend backend) {
-  std::vector<BenchmarkSpec> selected;
-  for (const auto& spec : all) {
-    if (options.modes && std::find(options.modes->begin(), options.modes->end(), spec.mode) ==
-                             options.modes->end()) {
-      continue;
-    }
-    selected.push_back(spec);
-  }
-  if (options.modes) {  // modes the suite does not list: add them, shape by shape
-    for (MeasureMode mode : *options.modes) {
-      if (std::find(suite.modes.begin(), suite.modes.end(), mode) != suite.modes.end()) continue;
-      for (const auto& spec : all) {
-        if (spec.mode != suite.modes.front()) continue;
-        BenchmarkSpec copy = spec;
-        copy.mode = mode;
-        selected.push_back(copy);
-      }
-    }
-  }
+// The suite's benchmarks on `backend`, in the modes asked for, matching the filter.
+std::vector<BenchmarkSpec> select(Suite suite, const RunOptions& options, Backend backend) {
+  if (options.modes) suite.modes = *options.modes;
+  std::vector<BenchmarkSpec> selected = suite.benchmarks(backend);
   if (options.filter) {
     std::regex re;
     try {
@@ -367,8 +350,7 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     const DeviceProbe probe = probe_devices();
     const BackendChoice choice = choose_backend(options.backend, probe);
     out << "aicbench: backend " << to_string(choice.backend) << " (" << choice.reason << ")\n";
-    const std::vector<BenchmarkSpec> selected =
-        select(suite.benchmarks(choice.backend), options, suite, choice.backend);
+    const std::vector<BenchmarkSpec> selected = select(suite, options, choice.backend);
 
     MeasureEnvironment env;
     env.backend = choice.backend;
