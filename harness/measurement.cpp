@@ -1,5 +1,7 @@
 #include "harness/measurement.hpp"
 
+#include "harness/clock.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -16,10 +18,7 @@ std::optional<MeasureMode> parse_measure_mode(const std::string& text) {
 }
 
 MeasureHooks MeasureHooks::real() {
-  return {[] {
-            return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-                .count();
-          },
+  return {steady_seconds,
           [](double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); },
           nullptr};
 }

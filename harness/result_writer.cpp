@@ -1,20 +1,13 @@
 #include "harness/result_writer.hpp"
 
-#include <chrono>
-#include <ctime>
-
+#include "harness/clock.hpp"
 #include "reports/result_file.hpp"
 
 namespace aicbench {
 
 namespace {
 
-std::string utc_now_iso8601() {
-  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return buf;
-}
+std::string utc_now_iso8601() { return format_time_now("%Y-%m-%dT%H:%M:%SZ"); }
 
 bool same_problem(const BenchmarkSpec& a, const BenchmarkSpec& b) {
   if (a.family != b.family || a.dtype != b.dtype || a.mode != b.mode || a.backend != b.backend ||

@@ -1,7 +1,6 @@
 #include "harness/runner.hpp"
 
 #include <chrono>
-#include <ctime>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -10,6 +9,7 @@
 #include <benchmark/benchmark.h>
 
 #include "harness/benchmark.hpp"
+#include "harness/clock.hpp"
 #include "harness/provenance.hpp"
 #include "harness/result_writer.hpp"
 #include "harness/samplers.hpp"
@@ -45,24 +45,14 @@ BackendChoice choose_backend(const std::string& requested, const DeviceProbe& pr
   throw InputError("unknown backend '" + requested + "'; valid backends: auto, cuda, cpu");
 }
 
-std::string timestamp_for_filename() {
-  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
-  return buf;
-}
-
 nlohmann::json gbench_context_json(const benchmark::BenchmarkReporter::Context& ctx) {
   // The same fields, under the same names, as Google Benchmark's JSONReporter writes.
   nlohmann::json caches = nlohmann::json::array();
   for (const auto& c : ctx.cpu_info.caches) {
     caches.push_back({{"type", c.type}, {"level", c.level}, {"size", c.size}, {"num_sharing", c.num_sharing}});
   }
-  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char date[64];
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S%z", std::localtime(&now));
   const char* exe = benchmark::BenchmarkReporter::Context::executable_name;
-  return {{"date", date},
+  return {{"date", format_time_now("%Y-%m-%dT%H:%M:%S%z", /*utc=*/false)},
           {"host_name", ctx.sys_info.name},
           {"executable", exe ? exe : ""},
           {"num_cpus", ctx.cpu_info.num_cpus},
@@ -411,7 +401,7 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
         << "\n";
 
     std::string file = "aicbench-" + suite.name + "-" + to_string(choice.backend) + "-" +
-                       prov["host"]["hostname"].get<std::string>() + "-" + timestamp_for_filename();
+                       prov["host"]["hostname"].get<std::string>() + "-" + format_time_now("%Y%m%dT%H%M%SZ");
     if (options.ranks > 1) file += "-rank" + std::to_string(options.rank);
     ResultWriter writer(options.out_dir / (file + ".json"), prov, peaks);
 

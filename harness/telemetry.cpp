@@ -4,10 +4,6 @@
 
 namespace aicbench {
 
-double steady_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 // ---- NVML, declared here from its documented C ABI: the header is not part of the CUDA toolkit
 // ---- on every machine, and loading at run time must not need it.
 namespace {

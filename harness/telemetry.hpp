@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/clock.hpp"
+
 namespace aicbench {
 
 // One reading of one GPU. Any field may be missing (an older driver, a GPU without the counter).
@@ -87,6 +89,5 @@ class TelemetrySampler {
   std::thread thread_;
 };
 
-double steady_seconds();
 
 }  // namespace aicbench

@@ -128,23 +128,22 @@ cublasStatus_t CublasLtGemm::make_plan(const PlanKey& key, const float* scale_a,
   const uint64_t workspace = workspace_bytes_;
   // A_lt is our B and B_lt our A.
   const uint32_t align_lt_a = key.align_b, align_lt_b = key.align_a, align_c = key.align_c;
-  cublasStatus_t status = cublasLtMatmulPreferenceSetAttribute(
-      pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof(workspace));
-  if (status == CUBLAS_STATUS_SUCCESS) {
-    status = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
-                                                  &align_lt_a, sizeof(align_lt_a));
-  }
-  if (status == CUBLAS_STATUS_SUCCESS) {
-    status = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
-                                                  &align_lt_b, sizeof(align_lt_b));
-  }
-  if (status == CUBLAS_STATUS_SUCCESS) {
-    status = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
-                                                  &align_c, sizeof(align_c));
-  }
-  if (status == CUBLAS_STATUS_SUCCESS) {
-    status = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
-                                                  &align_c, sizeof(align_c));
+  const struct {
+    cublasLtMatmulPreferenceAttributes_t attribute;
+    const void* value;
+    size_t size;
+  } preferences[] = {
+      {CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof(workspace)},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align_lt_a, sizeof(align_lt_a)},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &align_lt_b, sizeof(align_lt_b)},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_c, sizeof(align_c)},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_c, sizeof(align_c)},
+  };
+  cublasStatus_t status = CUBLAS_STATUS_SUCCESS;
+  for (const auto& p : preferences) {
+    if (status == CUBLAS_STATUS_SUCCESS) {
+      status = cublasLtMatmulPreferenceSetAttribute(pref, p.attribute, p.value, p.size);
+    }
   }
   cublasLtMatmulHeuristicResult_t best{};
   int found = 0;
