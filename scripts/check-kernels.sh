@@ -26,6 +26,9 @@ expectations=(
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:mbarrier"
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:setmaxnreg"
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:wgmma\.mma_async.*\.e4m3\.e4m3"
+  "kernels/gemm/gemm_wgmma_sm90.cu:90a:cp\.async\.bulk\.tensor.*\.multicast::cluster"
+  "kernels/gemm/gemm_wgmma_sm90.cu:90a:mapa\.shared::cluster"
+  "kernels/gemm/gemm_wgmma_sm90.cu:90a:barrier\.cluster\.wait"
 )
 
 allowed_spills=kernels/spills-allowed.txt

@@ -1,7 +1,8 @@
-// GPU tests (label `gpu`) of the Hopper wgmma GEMMs (kernels/gemm/gemm_wgmma_sm90.cu) through
-// their entry points in gemm_api.hpp: bf16, fp16 and fp8 (e4m3, scaled) on shapes that are and
-// are not multiples of the 128x256 tile, against a float64 CPU reference computed from the same
-// rounded inputs. Skipped without a device, and on devices other than compute capability 9.0.
+// GPU tests (label `gpu`) of the Hopper wgmma GEMMs (kernels/gemm/gemm_wgmma_sm90.cu: kernel1 and
+// kernel2, the 2-CTA multicast version) through their entry points in gemm_api.hpp: bf16, fp16
+// and fp8 (e4m3, scaled) on shapes that are and are not multiples of the 128x256 tile, against a
+// float64 CPU reference computed from the same rounded inputs. Skipped without a device, and on
+// devices other than compute capability 9.0.
 //
 // Check per element (i, j), with a_i row i of A, b_j row j of B (both as rounded to the input
 // type, times the fp8 scales):
@@ -37,6 +38,8 @@ namespace k = aicbench::kernels;
   } while (0)
 
 enum class Kind { bf16, fp16, e4m3 };
+enum class Version { kernel1, multicast };
+void PrintTo(Version v, std::ostream* os) { *os << (v == Version::kernel1 ? "kernel1" : "multicast"); }
 
 const char* name(Kind kind) {
   switch (kind) {
@@ -91,7 +94,7 @@ struct DeviceArray {
   DeviceArray& operator=(const DeviceArray&) = delete;
 };
 
-class GpuGemmWgmma : public ::testing::Test {
+class GpuGemmWgmma : public ::testing::TestWithParam<Version> {
  protected:
   void SetUp() override {
     int count = 0;
@@ -107,21 +110,29 @@ class GpuGemmWgmma : public ::testing::Test {
     }
   }
 
-  static cudaError_t call(Kind kind, const void* A, const void* B, void* C, const float* sa,
+  cudaError_t call(Kind kind, const void* A, const void* B, void* C, const float* sa,
                           const float* sb, int M, int N, int K) {
+    using bf16 = __nv_bfloat16;
+    using e4m3 = __nv_fp8_e4m3;
+    const bool mc = GetParam() == Version::multicast;
+    auto* a16 = static_cast<const bf16*>(A);
+    auto* b16 = static_cast<const bf16*>(B);
+    auto* c16 = static_cast<bf16*>(C);
+    auto* ah = static_cast<const __half*>(A);
+    auto* bh = static_cast<const __half*>(B);
+    auto* ch = static_cast<__half*>(C);
+    auto* a8 = static_cast<const e4m3*>(A);
+    auto* b8 = static_cast<const e4m3*>(B);
     switch (kind) {
       case Kind::bf16:
-        return k::gemm_wgmma_sm90_bf16(static_cast<const __nv_bfloat16*>(A),
-                                       static_cast<const __nv_bfloat16*>(B),
-                                       static_cast<__nv_bfloat16*>(C), M, N, K, nullptr);
+        return mc ? k::gemm_wgmma_sm90_multicast_bf16(a16, b16, c16, M, N, K, nullptr)
+                  : k::gemm_wgmma_sm90_bf16(a16, b16, c16, M, N, K, nullptr);
       case Kind::fp16:
-        return k::gemm_wgmma_sm90_fp16(static_cast<const __half*>(A),
-                                       static_cast<const __half*>(B), static_cast<__half*>(C), M,
-                                       N, K, nullptr);
+        return mc ? k::gemm_wgmma_sm90_multicast_fp16(ah, bh, ch, M, N, K, nullptr)
+                  : k::gemm_wgmma_sm90_fp16(ah, bh, ch, M, N, K, nullptr);
       case Kind::e4m3:
-        return k::gemm_wgmma_sm90_fp8(static_cast<const __nv_fp8_e4m3*>(A),
-                                      static_cast<const __nv_fp8_e4m3*>(B),
-                                      static_cast<__nv_bfloat16*>(C), sa, sb, M, N, K, nullptr);
+        return mc ? k::gemm_wgmma_sm90_multicast_fp8(a8, b8, c16, sa, sb, M, N, K, nullptr)
+                  : k::gemm_wgmma_sm90_fp8(a8, b8, c16, sa, sb, M, N, K, nullptr);
     }
     return cudaErrorInvalidValue;
   }
@@ -214,25 +225,28 @@ struct Shape {
 };
 // K of every shape is a multiple of 16, so fp8 takes them too. Tile-edge cases: smaller than a
 // tile, one past a tile, N odd (scalar stores), K not a multiple of the 64/128 K-tile, M crossing a
-// rasterisation band (16 tile-rows = 2048 rows), more tiles than SMs (persistent loop).
-const Shape kShapes[] = {{64, 64, 64},    {1, 1, 16},       {127, 255, 128},   {129, 257, 16},
-                         {1000, 3000, 528}, {2500, 700, 80}, {5000, 1500, 208}, {4096, 4096, 4096}};
+// rasterisation band (16 tile-rows = 2048 rows), more tiles than SMs (persistent loop). For the
+// 2-CTA clusters: an odd number of tile-rows (the last cluster's second tile lies below M: 300
+// rows are 3 tile-rows, 100 rows one) and N <= 128 (the second CTA's half of B lies past N).
+const Shape kShapes[] = {{64, 64, 64},      {1, 1, 16},       {127, 255, 128}, {129, 257, 16},
+                         {1000, 3000, 528}, {2500, 700, 80},  {5000, 1500, 208}, {300, 100, 128},
+                         {100, 600, 64},    {4096, 4096, 4096}};
 
-TEST_F(GpuGemmWgmma, Bf16) {
+TEST_P(GpuGemmWgmma, Bf16) {
   for (const Shape& s : kShapes) run_and_check(Kind::bf16, s.M, s.N, s.K);
   run_and_check(Kind::bf16, 1000, 3000, 520);  // K % 64 == 8
 }
 
-TEST_F(GpuGemmWgmma, Fp16) {
+TEST_P(GpuGemmWgmma, Fp16) {
   for (const Shape& s : kShapes) run_and_check(Kind::fp16, s.M, s.N, s.K);
   run_and_check(Kind::fp16, 1000, 3000, 520);
 }
 
-TEST_F(GpuGemmWgmma, Fp8E4m3Scaled) {
+TEST_P(GpuGemmWgmma, Fp8E4m3Scaled) {
   for (const Shape& s : kShapes) run_and_check(Kind::e4m3, s.M, s.N, s.K);
 }
 
-TEST_F(GpuGemmWgmma, RejectsMisalignedK) {
+TEST_P(GpuGemmWgmma, RejectsMisalignedK) {
   DeviceArray<uint8_t> buf(1 << 20);
   DeviceArray<float> scale(2);
   ASSERT_TRUE(buf.ptr && scale.ptr);
@@ -248,7 +262,7 @@ TEST_F(GpuGemmWgmma, RejectsMisalignedK) {
   EXPECT_EQ(cudaGetLastError(), cudaSuccess);
 }
 
-TEST_F(GpuGemmWgmma, ZeroKWritesZeros) {
+TEST_P(GpuGemmWgmma, ZeroKWritesZeros) {
   DeviceArray<uint16_t> c(33 * 17);
   DeviceArray<uint8_t> ab(64);
   ASSERT_TRUE(c.ptr && ab.ptr);
@@ -258,6 +272,12 @@ TEST_F(GpuGemmWgmma, ZeroKWritesZeros) {
   ASSERT_CUDA(cudaMemcpy(h.data(), c.ptr, h.size() * 2, cudaMemcpyDeviceToHost));
   for (uint16_t v : h) ASSERT_EQ(v, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Kernels, GpuGemmWgmma,
+                         ::testing::Values(Version::kernel1, Version::multicast),
+                         [](const ::testing::TestParamInfo<Version>& info) {
+                           return info.param == Version::kernel1 ? "kernel1" : "multicast";
+                         });
 
 }  // namespace
 }  // namespace aicbench

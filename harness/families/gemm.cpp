@@ -6,7 +6,9 @@
 //   simt          fp32                    cuda     NN      kernels/gemm/gemm_simt.cu
 //   cublaslt      tf32 bf16 fp16 fp8      cuda     TN      cublasLtMatmul + heuristic, vendor
 //   mma_sm80      tf32 bf16 fp16          cuda     TN      kernels/gemm/gemm_mma_sm80.cu
-//   wgmma_sm90    bf16 fp16 fp8           cuda     TN      kernels/gemm/gemm_wgmma_sm90.cu
+//   wgmma_sm90    bf16 fp16 fp8           cuda     TN      kernels/gemm/gemm_wgmma_sm90.cu kernel1
+//   wgmma_sm90_multicast                  cuda     TN      the same file's kernel2 (2-CTA
+//                 bf16 fp16 fp8                            clusters, B shared by TMA multicast)
 //
 // NN: A M x K and B K x N, row-major (the fp32 classic). TN: B stored N x K (kernels/gemm/
 // gemm_api.hpp). Inputs are drawn in fp32 and rounded to the dtype on the host; fp8 inputs are
@@ -82,7 +84,7 @@ class CpuGemmCase final : public BenchmarkCase {
 };
 
 // ---- cuda backend --------------------------------------------------------------------------
-enum class CudaImpl { cublas, simt, cublaslt, mma_sm80, wgmma_sm90 };
+enum class CudaImpl { cublas, simt, cublaslt, mma_sm80, wgmma_sm90, wgmma_sm90_multicast };
 
 // A cudaErrorNotSupported from a launcher: this GPU, or this build, cannot run the kernel.
 void check_launch(cudaError_t err, const char* what) {
@@ -180,6 +182,14 @@ class CudaGemmCase final : public BenchmarkCase {
           default: break;
         }
         break;
+      case CudaImpl::wgmma_sm90_multicast:
+        switch (t_.dtype) {
+          case Dtype::bf16: check_launch(kernels::gemm_wgmma_sm90_multicast_bf16(static_cast<bf16*>(a), static_cast<bf16*>(b), static_cast<bf16*>(c), M, N, K, s), "wgmma_sm90_multicast"); return;
+          case Dtype::fp16: check_launch(kernels::gemm_wgmma_sm90_multicast_fp16(static_cast<__half*>(a), static_cast<__half*>(b), static_cast<__half*>(c), M, N, K, s), "wgmma_sm90_multicast"); return;
+          case Dtype::fp8: check_launch(kernels::gemm_wgmma_sm90_multicast_fp8(static_cast<e4m3*>(a), static_cast<e4m3*>(b), static_cast<bf16*>(c), sa, sb, M, N, K, s), "wgmma_sm90_multicast"); return;
+          default: break;
+        }
+        break;
     }
     throw std::logic_error(std::string("gemm: no implementation for dtype ") + t_.name);
   }
@@ -271,6 +281,8 @@ std::vector<Implementation> gemm_implementations() {
                 {80, 0, "an Ampere-class tensor core GPU (sm_80 or newer)"}),
       cuda_impl("wgmma_sm90", false, {"bf16", "fp16", "fp8"}, CudaImpl::wgmma_sm90,
                 {0, 90, "Hopper (sm_90a: wgmma and TMA)"}),
+      cuda_impl("wgmma_sm90_multicast", false, {"bf16", "fp16", "fp8"}, CudaImpl::wgmma_sm90_multicast,
+                {0, 90, "Hopper (sm_90a: wgmma, TMA multicast and thread block clusters)"}),
       {"gemm", "cpu_blocked", Backend::cpu, false, {"fp32"}, cpu_unsupported,
        [](const BenchmarkSpec& s) { return std::make_unique<CpuGemmCase>(s); }},
   };

@@ -44,4 +44,16 @@ cudaError_t gemm_wgmma_sm90_fp8(const __nv_fp8_e4m3* A, const __nv_fp8_e4m3* B, 
                                 const float* scale_a, const float* scale_b, int M, int N, int K,
                                 cudaStream_t stream);
 
+// The same with 2-CTA clusters that share B's tile through TMA multicast (kernel2 in the same
+// file). Same contract; launches as many clusters as can be resident at once.
+cudaError_t gemm_wgmma_sm90_multicast_bf16(const __nv_bfloat16* A, const __nv_bfloat16* B,
+                                           __nv_bfloat16* C, int M, int N, int K,
+                                           cudaStream_t stream);
+cudaError_t gemm_wgmma_sm90_multicast_fp16(const __half* A, const __half* B, __half* C, int M,
+                                           int N, int K, cudaStream_t stream);
+cudaError_t gemm_wgmma_sm90_multicast_fp8(const __nv_fp8_e4m3* A, const __nv_fp8_e4m3* B,
+                                          __nv_bfloat16* C, const float* scale_a,
+                                          const float* scale_b, int M, int N, int K,
+                                          cudaStream_t stream);
+
 }  // namespace aicbench::kernels

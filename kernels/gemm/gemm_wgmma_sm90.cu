@@ -10,6 +10,10 @@
 //                            setmaxnreg 40/232, persistent grid with a static tile scheduler
 //                            rasterised in bands of 16 tile-rows, epilogue staged per warp
 //                            through swizzled shared memory into 16-byte predicated stores.
+//   gemm_wgmma_sm90_kernel2  + 2-CTA thread block clusters on vertically adjacent tiles: each CTA
+//                            loads its A and half of the B tile they share, multicast by TMA
+//                            into both, so a CTA reads 32 KB from L2 per K-tile instead of 48 KB
+//                            (details above the kernel). Entry points gemm_wgmma_sm90_multicast_*.
 //
 // Pipeline, per CTA (384 threads = 3 warpgroups):
 //   setup     thread 0 initialises full[s] (1 arrival + TMA bytes) and empty[s] (8 arrivals: one
@@ -54,14 +58,16 @@
 // Measured: not yet on a GPU (no results/gpu/ file records it). Target: cuBLAS, ~795 TFLOP/s bf16
 // at 8192^3 on H100 SXM. Verified without a GPU: ptxas (no spills), a CPU emulation of the TMA
 // 128B swizzle against the wgmma descriptor addressing, a host simulation of the mbarrier ring's
-// parities, and the scheduler's coverage of every tile exactly once.
+// parities, and the scheduler's coverage of every tile exactly once (tests/test_tile_scheduler.cpp
+// for both kernels' orders).
 //
-// Next to try, most promising first: 2-CTA clusters with TMA multicast of the shared operand
-// (halves L2->SM traffic, the likely limiter at ~9 TB/s of L2 reads for 800 TFLOP/s); an epilogue
-// that overlaps the next tile's main loop (stmatrix + TMA store, or two consumer warpgroups on
-// different tiles, "ping-pong"); a smarter order for the last partial wave (2048 tiles on 132 SMs
-// at 8192^2 leave the last wave half empty: stream-K or split the tail tiles); for fp8, whose
-// math rate is twice bf16's at the same bytes per stage, multicast matters twice as much.
+// Next to try, most promising first: measure kernel2 against kernel1 (L2->SM traffic is the likely
+// limiter at ~9 TB/s of L2 reads for 800 TFLOP/s; if multicast helps, also share A across a 2x2
+// cluster); an epilogue that overlaps the next tile's main loop (stmatrix + TMA store, or two
+// consumer warpgroups on different tiles, "ping-pong"); a smarter order for the last partial wave
+// (2048 tiles on 132 SMs at 8192^2 leave the last wave half empty: stream-K or split the tail
+// tiles); for fp8, whose math rate is twice bf16's at the same bytes per stage, multicast matters
+// twice as much.
 #include <cuda.h>
 #include <cudaTypedefs.h>  // PFN_cuTensorMapEncodeTiled
 
@@ -72,34 +78,13 @@
 
 #include "kernels/gemm/gemm_api.hpp"
 #include "kernels/gemm/hopper_primitives.cuh"
+#include "kernels/gemm/tile_scheduler.hpp"
 
 namespace aicbench::kernels {
 
-namespace wgmma_sm90_detail {
-inline constexpr int kBandTiles = 16;  // tile-rows per rasterisation band
-
-// Static persistent tile scheduler: tile t -> (tile-row, tile-col). Tiles come in bands of
-// `band_tiles` tile-rows (the last band may be shorter); inside a band, consecutive t walk down
-// the tile-rows first, then move one tile-column right. A bijection on [0, tiles_m * tiles_n)
-// (checked exhaustively for awkward shapes by a host emulation; see the header).
-struct TileCoord {
-  int m, n;
-};
-__host__ __device__ inline TileCoord tile_coord(int t, int tiles_m, int tiles_n, int band_tiles) {
-  const int band_size = band_tiles * tiles_n;
-  const int band = t / band_size;
-  const int first_m = band * band_tiles;
-  const int rows = tiles_m - first_m < band_tiles ? tiles_m - first_m : band_tiles;
-  const int r = t - band * band_size;
-  return {first_m + r % rows, r / rows};
-}
-}  // namespace wgmma_sm90_detail
-
 namespace {
 
-using wgmma_sm90_detail::tile_coord;
-using wgmma_sm90_detail::TileCoord;
-using wgmma_sm90_detail::kBandTiles;
+constexpr int kBandTiles = 16;  // tile-rows per rasterisation band (tile_scheduler.hpp)
 
 // ------------------------------------------------------------------------------------------------
 // Configuration shared by the three precisions (the byte geometry is identical)
@@ -177,6 +162,104 @@ __device__ __forceinline__ uint32_t pack2(float lo, float hi) {
 __device__ int g_wgmma_sm90_compiled = AICBENCH_SM90A_DEVICE;
 
 // ------------------------------------------------------------------------------------------------
+// Consumer pieces shared by the kernels
+// ------------------------------------------------------------------------------------------------
+// One tile's main loop for a consumer warpgroup: per K-tile, wait until its stage is full, issue
+// the 4 wgmma on it, commit, then wait until only this group is pending and release the previous
+// stage's slot (so the tensor cores always have the next group queued). `it` counts the K-tiles
+// this CTA consumed over all its tiles: the ring position, kept in step with the producer's.
+// `release(stage)` runs on every lane of the warp; it arrives on the slot's empty barrier(s).
+template <InKind kKind, class Release>
+__device__ __forceinline__ void consume_k_tiles(SharedStorage& s, float (&acc)[128], uint32_t& it,
+                                                int k_tiles, int wg, Release release) {
+  using namespace sm90;
+  uint32_t prev_stage = 0;
+  for (int kt = 0; kt < k_tiles; ++kt, ++it) {
+    const uint32_t stage = it % kStages;
+    mbar_wait(&s.full[stage], (it / kStages) & 1);  // round r completes full's phase r
+    // A: this warpgroup's 64 rows (8 groups of 8 rows, 1024 B apart); B: all 256 rows.
+    const uint64_t da = make_sw128_kmajor_desc(smem_u32(s.a[stage]) + wg * kWgRows * kRowBytes);
+    const uint64_t db = make_sw128_kmajor_desc(smem_u32(s.b[stage]));
+    fence_accumulators(acc);
+    wgmma_fence();
+#pragma unroll
+    for (int ks = 0; ks < kRowBytes / 32; ++ks) {
+      // +32 bytes of K per step: +2 in the descriptor's address field (16-byte units).
+      wgmma_step<kKind>(acc, da + 2 * ks, db + 2 * ks, (kt | ks) != 0);
+    }
+    wgmma_commit_group();
+    fence_accumulators(acc);
+    if (kt > 0) {
+      // The previous K-tile's group is done: its stage can be refilled.
+      wgmma_wait_group<1>();
+      fence_accumulators(acc);
+      release(prev_stage);
+    }
+    prev_stage = stage;
+  }
+  wgmma_wait_group<0>();
+  fence_accumulators(acc);
+  release(prev_stage);
+}
+
+// A consumer warp's epilogue: rows row0 .. row0 + 15 and columns n0 .. n0 + 255 of C.
+// Thread (warp w, lane l) holds rows 16w + l/4 (+8) and columns 8j + 2(l%4) (+1), j < 32, of its
+// warpgroup's 64x256 tile (hopper_primitives.cuh). Per 64-column pass: write the pairs into the
+// warp's buffer, then read back 16-byte segments, 8 lanes per 128-byte row.
+template <InKind kKind>
+__device__ __forceinline__ void store_warp_rows(const float (&acc)[128], uint8_t* cbuf,
+                                                const GemmParams& p, int row0, int n0, int lane,
+                                                float out_scale) {
+  if (row0 >= p.M) return;
+  const int qr = lane / 4, qc = lane % 4;
+#pragma unroll
+  for (int pass = 0; pass < kBlockN / kEpiCols; ++pass) {
+    const int col_base = n0 + pass * kEpiCols;
+    if (col_base >= p.N) break;  // warp-uniform
+#pragma unroll
+    for (int jl = 0; jl < 8; ++jl) {  // 16-byte chunk jl of the row = columns 8 jl..8 jl+7
+      const int j = pass * 8 + jl;
+      const uint32_t lo = pack2<kKind>(acc[4 * j] * out_scale, acc[4 * j + 1] * out_scale);
+      const uint32_t hi = pack2<kKind>(acc[4 * j + 2] * out_scale, acc[4 * j + 3] * out_scale);
+      // rows qr and qr + 8 share (row % 8), hence the same swizzled chunk
+      const int off = ((jl ^ qr) * 16) + qc * 4;
+      *reinterpret_cast<uint32_t*>(cbuf + qr * kRowBytes + off) = lo;
+      *reinterpret_cast<uint32_t*>(cbuf + (qr + 8) * kRowBytes + off) = hi;
+    }
+    __syncwarp();
+#pragma unroll
+    for (int i = 0; i < kEpiRows / 4; ++i) {
+      const int r = i * 4 + lane / 8, chunk = lane % 8;
+      const uint4 v =
+          *reinterpret_cast<const uint4*>(cbuf + r * kRowBytes + ((chunk ^ (r % 8)) * 16));
+      const int grow = row0 + r, gcol = col_base + chunk * 8;
+      if (grow < p.M && gcol < p.N) {
+        uint16_t* dst = static_cast<uint16_t*>(p.C) + static_cast<size_t>(grow) * p.N + gcol;
+        if (p.vec_stores && gcol + 8 <= p.N) {
+          *reinterpret_cast<uint4*>(dst) = v;
+        } else {
+          const uint32_t w[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+          for (int e = 0; e < 8; ++e) {
+            if (gcol + e < p.N) dst[e] = static_cast<uint16_t>(w[e / 2] >> (16 * (e % 2)));
+          }
+        }
+      }
+    }
+    __syncwarp();  // the next pass overwrites the buffer
+  }
+}
+
+template <InKind kKind>
+__device__ __forceinline__ float output_scale(const GemmParams& p) {
+  return kKind == InKind::e4m3 ? (*p.scale_a) * (*p.scale_b) : 1.0f;
+}
+
+// Elements of K per K-tile: one 128-byte swizzle row.
+template <InKind kKind>
+constexpr int kKTileElems = kKind == InKind::e4m3 ? kRowBytes : kRowBytes / 2;
+
+// ------------------------------------------------------------------------------------------------
 // kernel1
 // ------------------------------------------------------------------------------------------------
 template <InKind kKind>
@@ -210,7 +293,7 @@ gemm_wgmma_sm90_kernel1(const __grid_constant__ GemmParams p) {
     if (threadIdx.x == 0) {
       uint32_t it = 0;  // K-tiles issued by this CTA so far, over all its tiles
       for (int tile = blockIdx.x; tile < num_tiles; tile += gridDim.x) {
-        const TileCoord tc = tile_coord(tile, p.tiles_m, p.tiles_n, kBandTiles);
+        const TileCoord tc = banded_tile(tile, p.tiles_m, p.tiles_n, kBandTiles);
         const int m0 = tc.m * kBlockM, n0 = tc.n * kBlockN;
         for (int kt = 0; kt < p.k_tiles; ++kt, ++it) {
           const uint32_t stage = it % kStages;
@@ -219,115 +302,175 @@ gemm_wgmma_sm90_kernel1(const __grid_constant__ GemmParams p) {
           // once (a fresh barrier counts its phase "-1", parity 1, as complete).
           mbar_wait(&s.empty[stage], ((it / kStages) & 1) ^ 1);
           mbar_arrive_expect_tx(&s.full[stage], kStageBytesA + kStageBytesB);
-          const int k_elem = kt * (kKind == InKind::e4m3 ? kRowBytes : kRowBytes / 2);
+          const int k_elem = kt * kKTileElems<kKind>;
           tma_load_2d(s.a[stage], &p.a_map, &s.full[stage], k_elem, m0);
           tma_load_2d(s.b[stage], &p.b_map, &s.full[stage], k_elem, n0);
         }
       }
     }
   } else {
-    // ==== consumers: main loop ==================================================================
+    // ==== consumers =============================================================================
     setmaxnreg_inc<kConsumerRegs>();
     const int wg = warpgroup - 1;  // 0 or 1: rows 64 wg .. 64 wg + 63 of the block tile
     const int warp = (threadIdx.x % 128) / 32, lane = threadIdx.x % 32;
-    const float out_scale = kKind == InKind::e4m3 ? (*p.scale_a) * (*p.scale_b) : 1.0f;
-    // (16 rows, 64 cols) staging buffer of this warp, 128 bytes per row
-    uint8_t* cbuf = s.c[wg * 4 + warp];
+    const float out_scale = output_scale<kKind>(p);
+    uint8_t* cbuf = s.c[wg * 4 + warp];  // (16 rows, 64 cols) staging buffer of this warp
+    auto release = [&](uint32_t stage) {
+      if (lane == 0) mbar_arrive(&s.empty[stage]);
+    };
 
     float acc[128];
     uint32_t it = 0;
     for (int tile = blockIdx.x; tile < num_tiles; tile += gridDim.x) {
-      const TileCoord tc = tile_coord(tile, p.tiles_m, p.tiles_n, kBandTiles);
+      const TileCoord tc = banded_tile(tile, p.tiles_m, p.tiles_n, kBandTiles);
       const int m0 = tc.m * kBlockM, n0 = tc.n * kBlockN;
-
-      uint32_t prev_stage = 0;
-      for (int kt = 0; kt < p.k_tiles; ++kt, ++it) {
-        const uint32_t stage = it % kStages;
-        mbar_wait(&s.full[stage], (it / kStages) & 1);  // round r completes full's phase r
-        // A: this warpgroup's 64 rows (8 groups of 8 rows, 1024 B apart); B: all 256 rows.
-        const uint64_t da = make_sw128_kmajor_desc(smem_u32(s.a[stage]) + wg * kWgRows * kRowBytes);
-        const uint64_t db = make_sw128_kmajor_desc(smem_u32(s.b[stage]));
-        fence_accumulators(acc);
-        wgmma_fence();
-#pragma unroll
-        for (int ks = 0; ks < kRowBytes / 32; ++ks) {
-          // +32 bytes of K per step: +2 in the descriptor's address field (16-byte units).
-          wgmma_step<kKind>(acc, da + 2 * ks, db + 2 * ks, (kt | ks) != 0);
-        }
-        wgmma_commit_group();
-        fence_accumulators(acc);
-        if (kt > 0) {
-          // The previous K-tile's group is done: its stage can be refilled.
-          wgmma_wait_group<1>();
-          fence_accumulators(acc);
-          if (lane == 0) mbar_arrive(&s.empty[prev_stage]);
-        }
-        prev_stage = stage;
-      }
-      wgmma_wait_group<0>();
-      fence_accumulators(acc);
-      if (lane == 0) mbar_arrive(&s.empty[prev_stage]);
-
-      // ==== epilogue ============================================================================
-      // Thread (warp w, lane l) holds rows 16w + l/4 (+8) and columns 8j + 2(l%4) (+1), j < 32,
-      // of this warpgroup's 64x256 tile (hopper_primitives.cuh). Per 64-column pass: write the
-      // pairs into the warp's buffer, then read back 16-byte segments, 8 lanes per 128-byte row.
-      const int row0 = m0 + wg * kWgRows + warp * kEpiRows;  // first C row of this warp
-      if (row0 < p.M) {
-        const int qr = lane / 4, qc = lane % 4;
-#pragma unroll
-        for (int pass = 0; pass < kBlockN / kEpiCols; ++pass) {
-          const int col_base = n0 + pass * kEpiCols;
-          if (col_base >= p.N) break;  // warp-uniform
-#pragma unroll
-          for (int jl = 0; jl < 8; ++jl) {  // 16-byte chunk jl of the row = columns 8 jl..8 jl+7
-            const int j = pass * 8 + jl;
-            const uint32_t lo = pack2<kKind>(acc[4 * j] * out_scale, acc[4 * j + 1] * out_scale);
-            const uint32_t hi =
-                pack2<kKind>(acc[4 * j + 2] * out_scale, acc[4 * j + 3] * out_scale);
-            // rows qr and qr + 8 share (row % 8), hence the same swizzled chunk
-            const int off = ((jl ^ qr) * 16) + qc * 4;
-            *reinterpret_cast<uint32_t*>(cbuf + qr * kRowBytes + off) = lo;
-            *reinterpret_cast<uint32_t*>(cbuf + (qr + 8) * kRowBytes + off) = hi;
-          }
-          __syncwarp();
-#pragma unroll
-          for (int i = 0; i < kEpiRows / 4; ++i) {
-            const int r = i * 4 + lane / 8, chunk = lane % 8;
-            const uint4 v =
-                *reinterpret_cast<const uint4*>(cbuf + r * kRowBytes + ((chunk ^ (r % 8)) * 16));
-            const int grow = row0 + r, gcol = col_base + chunk * 8;
-            if (grow < p.M && gcol < p.N) {
-              uint16_t* dst = static_cast<uint16_t*>(p.C) + static_cast<size_t>(grow) * p.N + gcol;
-              if (p.vec_stores && gcol + 8 <= p.N) {
-                *reinterpret_cast<uint4*>(dst) = v;
-              } else {
-                const uint32_t w[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-                for (int e = 0; e < 8; ++e) {
-                  if (gcol + e < p.N) dst[e] = static_cast<uint16_t>(w[e / 2] >> (16 * (e % 2)));
-                }
-              }
-            }
-          }
-          __syncwarp();  // the next pass overwrites the buffer
-        }
-      }
+      consume_k_tiles<kKind>(s, acc, it, p.k_tiles, wg, release);
+      // The producer is already filling the ring for the next tile meanwhile.
+      store_warp_rows<kKind>(acc, cbuf, p, m0 + wg * kWgRows + warp * kEpiRows, n0, lane,
+                             out_scale);
     }
   }
 #endif  // AICBENCH_SM90A_DEVICE
 }
 
 // ------------------------------------------------------------------------------------------------
+// kernel2: kernel1 + 2-CTA clusters sharing B through TMA multicast
+// ------------------------------------------------------------------------------------------------
+// The two CTAs of a cluster compute vertically adjacent tiles (tile-rows 2i and 2i + 1, the same
+// tile-column), so they need the same 256 rows of B. Each loads its own A (16 KB) and one half of
+// B (128 rows, 16 KB), multicast into both CTAs' stage: 32 KB of L2 reads per CTA and K-tile
+// instead of 48 KB. What changes against kernel1:
+//   full[s]   still one arrival (this CTA's producer) + 48 KB; 16 KB of them come from the peer's
+//             multicast, possibly before this CTA's producer armed the phase (the transaction
+//             count may go negative meanwhile; the pending arrival keeps the phase open).
+//   empty[s]  16 arrivals: all 8 consumer warps of both CTAs, since either producer's multicast
+//             overwrites the slot in both CTAs. Consumers arrive locally and remotely (mapa).
+//   setup     a cluster barrier after initialisation: no multicast or remote arrival may reach a
+//             peer's barriers before the peer initialised them.
+//   exit      a cluster barrier before returning: a CTA's barriers must outlive the peer's last
+//             remote arrival on them.
+//   tiles     the scheduler walks cluster tiles (256 x 256, two tile-rows) with kernel1's banded
+//             order; when tiles_m is odd the last cluster-row's rank-1 tile lies wholly below M:
+//             that CTA still loads (rows of A clamped into the matrix) and multicasts its half of
+//             B, since its peer needs it, and stores nothing.
+constexpr int kClusterSize = 2;  // set at launch (cudaLaunchAttributeClusterDimension)
+constexpr int kBHalfRows = kBlockN / kClusterSize;       // 128 rows of B per CTA's multicast
+constexpr int kBHalfBytes = kStageBytesB / kClusterSize;  // 16 KB
+static_assert(kBHalfBytes % 1024 == 0, "each half of B must start on a swizzle-pattern boundary");
+static_assert(kBandTiles % kClusterSize == 0, "a band holds whole cluster tiles");
+
+template <InKind kKind>
+__global__ void __launch_bounds__(kThreads, 1)
+gemm_wgmma_sm90_kernel2(const __grid_constant__ GemmParams p) {
+#if AICBENCH_SM90A_DEVICE
+  using namespace sm90;
+  constexpr uint16_t kClusterMask = (1u << kClusterSize) - 1;  // multicast to every CTA
+  // ==== setup ===================================================================================
+  extern __shared__ uint8_t smem_raw[];
+  const uint32_t raw_addr = smem_u32(smem_raw);
+  const uint32_t pad = ((raw_addr + 1023) & ~1023u) - raw_addr;  // the same in every CTA
+  SharedStorage& s = *reinterpret_cast<SharedStorage*>(smem_raw + pad);
+
+  const int rank = static_cast<int>(cluster_ctarank());  // == blockIdx.x % kClusterSize (1-D)
+  const int cluster = blockIdx.x / kClusterSize, clusters = gridDim.x / kClusterSize;
+  const int num_cluster_tiles = cluster_items(p.tiles_m, p.tiles_n, kClusterSize);
+  const int warpgroup = threadIdx.x / 128;
+
+  if (threadIdx.x == 0) {
+    for (int i = 0; i < kStages; ++i) {
+      mbar_init(&s.full[i], 1);
+      mbar_init(&s.empty[i], kConsumerWarps * kClusterSize);
+    }
+    mbar_init_fence();
+    tma_prefetch_descriptor(&p.a_map);
+    tma_prefetch_descriptor(&p.b_map);
+  }
+  cluster_sync();  // every CTA's barriers exist before anyone signals them
+
+  if (warpgroup == 0) {
+    // ==== producer ==============================================================================
+    setmaxnreg_dec<kProducerRegs>();
+    if (threadIdx.x == 0) {
+      uint32_t it = 0;
+      for (int ct = cluster; ct < num_cluster_tiles; ct += clusters) {
+        const TileCoord tc = cluster_tile(ct, rank, p.tiles_m, p.tiles_n, kClusterSize, kBandTiles);
+        const int m0 = tc.m * kBlockM, n0 = tc.n * kBlockN;
+        // Boxes wholly outside the matrix are never stored from; load rows that exist instead.
+        const int a_row = m0 < p.M ? m0 : 0;
+        const int b_row = n0 + rank * kBHalfRows < p.N ? n0 + rank * kBHalfRows : 0;
+        for (int kt = 0; kt < p.k_tiles; ++kt, ++it) {
+          const uint32_t stage = it % kStages;
+          mbar_wait<true>(&s.empty[stage], ((it / kStages) & 1) ^ 1);  // as kernel1
+          mbar_arrive_expect_tx(&s.full[stage], kStageBytesA + kStageBytesB);
+          const int k_elem = kt * kKTileElems<kKind>;
+          tma_load_2d(s.a[stage], &p.a_map, &s.full[stage], k_elem, a_row);
+          tma_load_2d_multicast(s.b[stage] + rank * kBHalfBytes, &p.b_map, &s.full[stage], k_elem,
+                                b_row, kClusterMask);
+        }
+      }
+    }
+  } else {
+    // ==== consumers =============================================================================
+    setmaxnreg_inc<kConsumerRegs>();
+    const int wg = warpgroup - 1;
+    const int warp = (threadIdx.x % 128) / 32, lane = threadIdx.x % 32;
+    const float out_scale = output_scale<kKind>(p);
+    uint8_t* cbuf = s.c[wg * 4 + warp];
+    // Lane r releases the slot in cluster CTA r (this one included).
+    auto release = [&](uint32_t stage) {
+      if (lane < kClusterSize) mbar_arrive_cluster(&s.empty[stage], lane);
+    };
+
+    float acc[128];
+    uint32_t it = 0;
+    for (int ct = cluster; ct < num_cluster_tiles; ct += clusters) {
+      const TileCoord tc = cluster_tile(ct, rank, p.tiles_m, p.tiles_n, kClusterSize, kBandTiles);
+      const int m0 = tc.m * kBlockM, n0 = tc.n * kBlockN;
+      consume_k_tiles<kKind>(s, acc, it, p.k_tiles, wg, release);
+      store_warp_rows<kKind>(acc, cbuf, p, m0 + wg * kWgRows + warp * kEpiRows, n0, lane,
+                             out_scale);
+    }
+  }
+  cluster_sync();  // keep this CTA's barriers alive until the peer's last remote arrival
+#endif  // AICBENCH_SM90A_DEVICE
+}
+
+// ------------------------------------------------------------------------------------------------
 // Launchers
 // ------------------------------------------------------------------------------------------------
-// Per device, queried once: can it run the kernel (CC 9.0 and sm_90a code present), its SM count.
+enum class Version { kernel1, kernel2 };
+
+// Launch configuration of kernel2: `grid` CTAs in clusters of kClusterSize along x. The cluster
+// shape is given at launch rather than by __cluster_dims__, which would not compile for the
+// sm_80 pass of a multi-architecture build.
+struct ClusterLaunch {
+  cudaLaunchAttribute attr{};
+  cudaLaunchConfig_t config{};
+  ClusterLaunch(int grid, cudaStream_t stream) {
+    attr.id = cudaLaunchAttributeClusterDimension;
+    attr.val.clusterDim.x = kClusterSize;
+    attr.val.clusterDim.y = 1;
+    attr.val.clusterDim.z = 1;
+    config.gridDim = dim3(grid);
+    config.blockDim = dim3(kThreads);
+    config.dynamicSmemBytes = kSmemBytes;
+    config.stream = stream;
+    config.attrs = &attr;
+    config.numAttrs = 1;
+  }
+  ClusterLaunch(const ClusterLaunch&) = delete;  // config points at attr
+  ClusterLaunch& operator=(const ClusterLaunch&) = delete;
+};
+
+// Per device, queried once: can it run the kernels (CC 9.0 and sm_90a code present), how many
+// CTAs of kernel1 and clusters of kernel2 fit at once (the persistent grids' sizes).
 // The first call on a device does a synchronous cudaMemcpyFromSymbol, so it must not be the first
 // call inside a CUDA graph capture (the harness validates, uncaptured, before it times).
 struct DeviceSupport {
   bool probed = false;
   cudaError_t status = cudaErrorNotSupported;
-  int sms = 0;
+  int sms = 0;                   // kernel1: one CTA per SM
+  int max_active_clusters = 0;   // kernel2: clusters resident at once (GPC sizes limit it)
 };
 
 cudaError_t probe_device(int device, DeviceSupport& out) {
@@ -348,16 +491,25 @@ cudaError_t probe_device(int device, DeviceSupport& out) {
     return cudaErrorNotSupported;  // no loadable image for this device
   }
   if (!compiled) return cudaErrorNotSupported;
-  for (auto* kernel : {gemm_wgmma_sm90_kernel1<InKind::bf16>, gemm_wgmma_sm90_kernel1<InKind::fp16>,
-                       gemm_wgmma_sm90_kernel1<InKind::e4m3>}) {
+  using Kernel = void (*)(GemmParams);
+  const Kernel kernels[] = {
+      gemm_wgmma_sm90_kernel1<InKind::bf16>, gemm_wgmma_sm90_kernel1<InKind::fp16>,
+      gemm_wgmma_sm90_kernel1<InKind::e4m3>, gemm_wgmma_sm90_kernel2<InKind::bf16>,
+      gemm_wgmma_sm90_kernel2<InKind::fp16>, gemm_wgmma_sm90_kernel2<InKind::e4m3>};
+  for (Kernel kernel : kernels) {
     err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                static_cast<int>(kSmemBytes));
     if (err != cudaSuccess) return err;
   }
-  return cudaSuccess;
+  // kernel2's three instantiations use the same resources; ask for one of them.
+  ClusterLaunch launch(kClusterSize, nullptr);
+  err = cudaOccupancyMaxActiveClusters(&out.max_active_clusters,
+                                       gemm_wgmma_sm90_kernel2<InKind::bf16>, &launch.config);
+  if (err != cudaSuccess) return err;
+  return out.max_active_clusters > 0 ? cudaSuccess : cudaErrorNotSupported;
 }
 
-cudaError_t device_support(int* sms) {
+cudaError_t device_support(const DeviceSupport** out) {
   static std::mutex mutex;
   static std::array<DeviceSupport, 64> cache;
   int device = 0;
@@ -370,7 +522,7 @@ cudaError_t device_support(int* sms) {
     d.status = probe_device(device, d);
     d.probed = true;
   }
-  *sms = d.sms;
+  *out = &d;
   return d.status;
 }
 
@@ -404,7 +556,7 @@ bool encode_operand(PFN_cuTensorMapEncodeTiled_v12000 encode, CUtensorMap* map,
          CUDA_SUCCESS;
 }
 
-template <InKind kKind>
+template <Version kVersion, InKind kKind>
 cudaError_t launch(const void* A, const void* B, void* C, const float* scale_a,
                    const float* scale_b, int M, int N, int K, cudaStream_t stream) {
   constexpr int kElemBytes = kKind == InKind::e4m3 ? 1 : 2;
@@ -414,8 +566,10 @@ cudaError_t launch(const void* A, const void* B, void* C, const float* scale_a,
       kKind == InKind::bf16   ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
       : kKind == InKind::fp16 ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
                               : CU_TENSOR_MAP_DATA_TYPE_UINT8;
-  int sms = 0;
-  if (const cudaError_t err = device_support(&sms); err != cudaSuccess) return err;
+  // kernel2's CTAs each load half of B's tile rows (and multicast them).
+  constexpr int kBoxRowsB = kVersion == Version::kernel1 ? kBlockN : kBHalfRows;
+  const DeviceSupport* support = nullptr;
+  if (const cudaError_t err = device_support(&support); err != cudaSuccess) return err;
 
   if (M < 0 || N < 0 || K < 0 || K % kKMultiple != 0) return cudaErrorInvalidValue;
   if (M == 0 || N == 0) return cudaSuccess;
@@ -432,7 +586,7 @@ cudaError_t launch(const void* A, const void* B, void* C, const float* scale_a,
 
   GemmParams p{};
   if (!encode_operand(encode, &p.a_map, kTmaType, kElemBytes, A, M, K, kBlockM) ||
-      !encode_operand(encode, &p.b_map, kTmaType, kElemBytes, B, N, K, kBlockN))
+      !encode_operand(encode, &p.b_map, kTmaType, kElemBytes, B, N, K, kBoxRowsB))
     return cudaErrorInvalidValue;
   p.C = C;
   p.scale_a = scale_a;
@@ -445,11 +599,22 @@ cudaError_t launch(const void* A, const void* B, void* C, const float* scale_a,
   p.k_tiles = (K * kElemBytes + kRowBytes - 1) / kRowBytes;
   p.vec_stores = (N % 8 == 0) && (reinterpret_cast<uintptr_t>(C) % 16 == 0);
 
-  const long long tiles = static_cast<long long>(p.tiles_m) * p.tiles_n;
-  if (tiles > (1LL << 31) - 1) return cudaErrorInvalidValue;
-  const int grid = static_cast<int>(std::min<long long>(tiles, sms));
-  gemm_wgmma_sm90_kernel1<kKind><<<grid, kThreads, kSmemBytes, stream>>>(p);
-  return cudaGetLastError();
+  // Persistent grid: as many CTAs (kernel1) or clusters (kernel2) as run at once, at most one per
+  // tile (cluster tile).
+  const long long cluster_size = kVersion == Version::kernel1 ? 1 : kClusterSize;
+  const long long work_items =
+      (static_cast<long long>(p.tiles_m) + cluster_size - 1) / cluster_size * p.tiles_n;
+  if (work_items * cluster_size > (1LL << 31) - 1) return cudaErrorInvalidValue;
+  const long long resident =
+      kVersion == Version::kernel1 ? support->sms : support->max_active_clusters;
+  const int grid = static_cast<int>(std::min(work_items, resident) * cluster_size);
+  if constexpr (kVersion == Version::kernel1) {
+    gemm_wgmma_sm90_kernel1<kKind><<<grid, kThreads, kSmemBytes, stream>>>(p);
+    return cudaGetLastError();
+  } else {
+    ClusterLaunch launch(grid, stream);
+    return cudaLaunchKernelEx(&launch.config, gemm_wgmma_sm90_kernel2<kKind>, p);
+  }
 }
 
 }  // namespace
@@ -459,18 +624,36 @@ cudaError_t launch(const void* A, const void* B, void* C, const float* scale_a,
 // ------------------------------------------------------------------------------------------------
 cudaError_t gemm_wgmma_sm90_bf16(const __nv_bfloat16* A, const __nv_bfloat16* B, __nv_bfloat16* C,
                                  int M, int N, int K, cudaStream_t stream) {
-  return launch<InKind::bf16>(A, B, C, nullptr, nullptr, M, N, K, stream);
+  return launch<Version::kernel1, InKind::bf16>(A, B, C, nullptr, nullptr, M, N, K, stream);
 }
 
 cudaError_t gemm_wgmma_sm90_fp16(const __half* A, const __half* B, __half* C, int M, int N, int K,
                                  cudaStream_t stream) {
-  return launch<InKind::fp16>(A, B, C, nullptr, nullptr, M, N, K, stream);
+  return launch<Version::kernel1, InKind::fp16>(A, B, C, nullptr, nullptr, M, N, K, stream);
 }
 
 cudaError_t gemm_wgmma_sm90_fp8(const __nv_fp8_e4m3* A, const __nv_fp8_e4m3* B, __nv_bfloat16* C,
                                 const float* scale_a, const float* scale_b, int M, int N, int K,
                                 cudaStream_t stream) {
-  return launch<InKind::e4m3>(A, B, C, scale_a, scale_b, M, N, K, stream);
+  return launch<Version::kernel1, InKind::e4m3>(A, B, C, scale_a, scale_b, M, N, K, stream);
+}
+
+cudaError_t gemm_wgmma_sm90_multicast_bf16(const __nv_bfloat16* A, const __nv_bfloat16* B,
+                                           __nv_bfloat16* C, int M, int N, int K,
+                                           cudaStream_t stream) {
+  return launch<Version::kernel2, InKind::bf16>(A, B, C, nullptr, nullptr, M, N, K, stream);
+}
+
+cudaError_t gemm_wgmma_sm90_multicast_fp16(const __half* A, const __half* B, __half* C, int M,
+                                           int N, int K, cudaStream_t stream) {
+  return launch<Version::kernel2, InKind::fp16>(A, B, C, nullptr, nullptr, M, N, K, stream);
+}
+
+cudaError_t gemm_wgmma_sm90_multicast_fp8(const __nv_fp8_e4m3* A, const __nv_fp8_e4m3* B,
+                                          __nv_bfloat16* C, const float* scale_a,
+                                          const float* scale_b, int M, int N, int K,
+                                          cudaStream_t stream) {
+  return launch<Version::kernel2, InKind::e4m3>(A, B, C, scale_a, scale_b, M, N, K, stream);
 }
 
 }  // namespace aicbench::kernels

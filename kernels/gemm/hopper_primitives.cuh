@@ -63,21 +63,36 @@ __device__ __forceinline__ uint64_t global_timer_ns() {
   return t;
 }
 
+// kClusterScope: the arrivals come from other CTAs of the cluster too (mbar_arrive_cluster), so
+// the wait acquires at cluster scope to pair with their cluster-scope release.
+template <bool kClusterScope = false>
 __device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
   const uint32_t addr = smem_u32(bar);
   uint32_t done = 0;
   uint32_t tries = 0;
   uint64_t first_check = 0;
   do {
-    asm volatile(
-        "{\n"
-        "  .reg .pred p;\n"
-        "  mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-        "  selp.u32 %0, 1, 0, p;\n"
-        "}\n"
-        : "=r"(done)
-        : "r"(addr), "r"(parity)
-        : "memory");
+    if constexpr (kClusterScope) {
+      asm volatile(
+          "{\n"
+          "  .reg .pred p;\n"
+          "  mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\n"
+          "  selp.u32 %0, 1, 0, p;\n"
+          "}\n"
+          : "=r"(done)
+          : "r"(addr), "r"(parity)
+          : "memory");
+    } else {
+      asm volatile(
+          "{\n"
+          "  .reg .pred p;\n"
+          "  mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+          "  selp.u32 %0, 1, 0, p;\n"
+          "}\n"
+          : "=r"(done)
+          : "r"(addr), "r"(parity)
+          : "memory");
+    }
     if (!done && (++tries & 1023u) == 0) {
       const uint64_t now = global_timer_ns();
       if (first_check == 0) {
@@ -87,6 +102,38 @@ __device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
       }
     }
   } while (!done);
+}
+
+// ---- clusters ----------------------------------------------------------------------------------
+// A thread block cluster's CTAs run at once on SMs of one GPC and can reach each other's shared
+// memory: a shared::cta address of this CTA names the same offset in CTA `rank` once mapped with
+// mapa. Ranks run 0 .. cluster size - 1.
+
+__device__ __forceinline__ uint32_t cluster_ctarank() {
+  uint32_t rank;
+  asm volatile("mov.u32 %0, %%cluster_ctarank;" : "=r"(rank));
+  return rank;
+}
+
+// Every thread of every CTA in the cluster arrives, then waits for all the others: the arrive
+// releases and the wait acquires at cluster scope (the defaults), so what one CTA did to its own
+// or a peer's shared memory before the barrier is visible to all of them after it. Not
+// ".aligned": the threads of a warp may reach it from different branches.
+__device__ __forceinline__ void cluster_sync() {
+  asm volatile("barrier.cluster.arrive;\nbarrier.cluster.wait;" ::: "memory");
+}
+
+// One arrival on the barrier at the same shared-memory offset as `bar`, in cluster CTA `rank`
+// (which may be this CTA), releasing this thread's earlier memory accesses at cluster scope.
+__device__ __forceinline__ void mbar_arrive_cluster(uint64_t* bar, uint32_t rank) {
+  asm volatile(
+      "{\n"
+      "  .reg .b32 remote;\n"
+      "  mapa.shared::cluster.u32 remote, %0, %1;\n"
+      "  mbarrier.arrive.release.cluster.shared::cluster.b64 _, [remote];\n"
+      "}\n" ::"r"(smem_u32(bar)),
+      "r"(rank)
+      : "memory");
 }
 
 // ---- TMA ---------------------------------------------------------------------------------------
@@ -104,6 +151,19 @@ __device__ __forceinline__ void tma_load_2d(void* dst, const CUtensorMap* map, u
       "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes"
       " [%0], [%1, {%2, %3}], [%4];" ::"r"(smem_u32(dst)),
       "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(smem_u32(bar))
+      : "memory");
+}
+
+// As tma_load_2d, but the box lands at offset `dst` of every CTA in the cluster whose rank bit is
+// set in `cta_mask`, and each of them sees the bytes arrive on its barrier at offset `bar`. One L2
+// read feeds several SMs.
+__device__ __forceinline__ void tma_load_2d_multicast(void* dst, const CUtensorMap* map,
+                                                      uint64_t* bar, int c0, int c1,
+                                                      uint16_t cta_mask) {
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes"
+      ".multicast::cluster [%0], [%1, {%2, %3}], [%4], %5;" ::"r"(smem_u32(dst)),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(smem_u32(bar)), "h"(cta_mask)
       : "memory");
 }
 
