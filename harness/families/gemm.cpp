@@ -102,6 +102,19 @@ void check_cublaslt(cublasStatus_t status) {
   CUBLAS_CHECK(status);
 }
 
+// The Hopper GEMMs: one entry point per precision, the same for every kernel version.
+struct HopperGemm {
+  const char* name;
+  decltype(&kernels::gemm_wgmma_sm90_bf16) bf16;
+  decltype(&kernels::gemm_wgmma_sm90_fp16) fp16;
+  decltype(&kernels::gemm_wgmma_sm90_fp8) fp8;
+};
+constexpr HopperGemm kWgmmaKernel1{"wgmma_sm90", kernels::gemm_wgmma_sm90_bf16,
+                                   kernels::gemm_wgmma_sm90_fp16, kernels::gemm_wgmma_sm90_fp8};
+constexpr HopperGemm kWgmmaMulticast{"wgmma_sm90_multicast", kernels::gemm_wgmma_sm90_multicast_bf16,
+                                     kernels::gemm_wgmma_sm90_multicast_fp16,
+                                     kernels::gemm_wgmma_sm90_multicast_fp8};
+
 class CudaGemmCase final : public BenchmarkCase {
  public:
   CudaGemmCase(const BenchmarkSpec& spec, CudaImpl impl)
@@ -175,23 +188,26 @@ class CudaGemmCase final : public BenchmarkCase {
         }
         break;
       case CudaImpl::wgmma_sm90:
-        switch (t_.dtype) {
-          case Dtype::bf16: check_launch(kernels::gemm_wgmma_sm90_bf16(static_cast<bf16*>(a), static_cast<bf16*>(b), static_cast<bf16*>(c), M, N, K, s), "wgmma_sm90"); return;
-          case Dtype::fp16: check_launch(kernels::gemm_wgmma_sm90_fp16(static_cast<__half*>(a), static_cast<__half*>(b), static_cast<__half*>(c), M, N, K, s), "wgmma_sm90"); return;
-          case Dtype::fp8: check_launch(kernels::gemm_wgmma_sm90_fp8(static_cast<e4m3*>(a), static_cast<e4m3*>(b), static_cast<bf16*>(c), sa, sb, M, N, K, s), "wgmma_sm90"); return;
-          default: break;
-        }
+        if (run_hopper(kWgmmaKernel1, a, b, c, sa, sb, M, N, K, s)) return;
         break;
       case CudaImpl::wgmma_sm90_multicast:
-        switch (t_.dtype) {
-          case Dtype::bf16: check_launch(kernels::gemm_wgmma_sm90_multicast_bf16(static_cast<bf16*>(a), static_cast<bf16*>(b), static_cast<bf16*>(c), M, N, K, s), "wgmma_sm90_multicast"); return;
-          case Dtype::fp16: check_launch(kernels::gemm_wgmma_sm90_multicast_fp16(static_cast<__half*>(a), static_cast<__half*>(b), static_cast<__half*>(c), M, N, K, s), "wgmma_sm90_multicast"); return;
-          case Dtype::fp8: check_launch(kernels::gemm_wgmma_sm90_multicast_fp8(static_cast<e4m3*>(a), static_cast<e4m3*>(b), static_cast<bf16*>(c), sa, sb, M, N, K, s), "wgmma_sm90_multicast"); return;
-          default: break;
-        }
+        if (run_hopper(kWgmmaMulticast, a, b, c, sa, sb, M, N, K, s)) return;
         break;
     }
     throw std::logic_error(std::string("gemm: no implementation for dtype ") + t_.name);
+  }
+
+  // Launches the kernel for this case's dtype; false when it has none.
+  bool run_hopper(const HopperGemm& k, void* a, void* b, void* c, const float* sa, const float* sb,
+                  int M, int N, int K, cudaStream_t s) const {
+    using bf16 = __nv_bfloat16;
+    using e4m3 = __nv_fp8_e4m3;
+    switch (t_.dtype) {
+      case Dtype::bf16: check_launch(k.bf16(static_cast<bf16*>(a), static_cast<bf16*>(b), static_cast<bf16*>(c), M, N, K, s), k.name); return true;
+      case Dtype::fp16: check_launch(k.fp16(static_cast<__half*>(a), static_cast<__half*>(b), static_cast<__half*>(c), M, N, K, s), k.name); return true;
+      case Dtype::fp8: check_launch(k.fp8(static_cast<e4m3*>(a), static_cast<e4m3*>(b), static_cast<bf16*>(c), sa, sb, M, N, K, s), k.name); return true;
+      default: return false;
+    }
   }
 
   cudaStream_t stream() const override { return stream_.get(); }
