@@ -371,6 +371,9 @@ gemm_wgmma_sm90_kernel2(const __grid_constant__ GemmParams p) {
   const uint32_t pad = ((raw_addr + 1023) & ~1023u) - raw_addr;  // the same in every CTA
   SharedStorage& s = *reinterpret_cast<SharedStorage*>(smem_raw + pad);
 
+  // Launched without the cluster attribute, every CTA would be rank 0 of a cluster of one and the
+  // remote arrivals would go astray: fail loudly instead.
+  if (cluster_nctarank() != kClusterSize) __trap();
   const int rank = static_cast<int>(cluster_ctarank());  // == blockIdx.x % kClusterSize (1-D)
   const int cluster = blockIdx.x / kClusterSize, clusters = gridDim.x / kClusterSize;
   const int num_cluster_tiles = cluster_items(p.tiles_m, p.tiles_n, kClusterSize);
@@ -468,9 +471,10 @@ struct ClusterLaunch {
 // call inside a CUDA graph capture (the harness validates, uncaptured, before it times).
 struct DeviceSupport {
   bool probed = false;
-  cudaError_t status = cudaErrorNotSupported;
-  int sms = 0;                   // kernel1: one CTA per SM
-  int max_active_clusters = 0;   // kernel2: clusters resident at once (GPC sizes limit it)
+  cudaError_t status = cudaErrorNotSupported;          // both kernels
+  int sms = 0;                                         // kernel1: one CTA per SM
+  cudaError_t cluster_status = cudaErrorNotSupported;  // kernel2 as well (may fail alone)
+  int max_active_clusters = 0;  // kernel2: clusters resident at once (GPC sizes limit it)
 };
 
 cudaError_t probe_device(int device, DeviceSupport& out) {
@@ -505,8 +509,13 @@ cudaError_t probe_device(int device, DeviceSupport& out) {
   ClusterLaunch launch(kClusterSize, nullptr);
   err = cudaOccupancyMaxActiveClusters(&out.max_active_clusters,
                                        gemm_wgmma_sm90_kernel2<InKind::bf16>, &launch.config);
-  if (err != cudaSuccess) return err;
-  return out.max_active_clusters > 0 ? cudaSuccess : cudaErrorNotSupported;
+  if (err != cudaSuccess) {
+    (void)cudaGetLastError();
+    out.cluster_status = err;
+  } else {
+    out.cluster_status = out.max_active_clusters > 0 ? cudaSuccess : cudaErrorNotSupported;
+  }
+  return cudaSuccess;
 }
 
 cudaError_t device_support(const DeviceSupport** out) {
@@ -570,6 +579,8 @@ cudaError_t launch(const void* A, const void* B, void* C, const float* scale_a,
   constexpr int kBoxRowsB = kVersion == Version::kernel1 ? kBlockN : kBHalfRows;
   const DeviceSupport* support = nullptr;
   if (const cudaError_t err = device_support(&support); err != cudaSuccess) return err;
+  if (kVersion == Version::kernel2 && support->cluster_status != cudaSuccess)
+    return support->cluster_status;
 
   if (M < 0 || N < 0 || K < 0 || K % kKMultiple != 0) return cudaErrorInvalidValue;
   if (M == 0 || N == 0) return cudaSuccess;

@@ -115,6 +115,12 @@ __device__ __forceinline__ uint32_t cluster_ctarank() {
   return rank;
 }
 
+__device__ __forceinline__ uint32_t cluster_nctarank() {  // CTAs in this cluster
+  uint32_t n;
+  asm volatile("mov.u32 %0, %%cluster_nctarank;" : "=r"(n));
+  return n;
+}
+
 // Every thread of every CTA in the cluster arrives, then waits for all the others: the arrive
 // releases and the wait acquires at cluster scope (the defaults), so what one CTA did to its own
 // or a peer's shared memory before the barrier is visible to all of them after it. Not
