@@ -40,7 +40,7 @@ for case in "${cases[@]}"; do
     --section ComputeWorkloadAnalysis --section LaunchStats --section Occupancy \
     "$aicbench" run --suite quick --backend cuda --mode hot --no-blocking-kernel \
       --filter "^gemm/$impl/$dtype/M:8192/N:8192/K:8192(/|$)" \
-      --min-samples 3 --min-time 0 --timeout 5 --out "$scratch" >"$report" 2>&1
+      --min-samples 3 --min-time 0.001 --timeout 5 --out "$scratch" >"$report" 2>&1
   rc=$?
   if grep -q -e "ERR_NVGPUCTRPERM" -e "Failed to initialize the profiler" "$report"; then
     echo "ncu cannot read the hardware counters here; no profiles (see $report)"
