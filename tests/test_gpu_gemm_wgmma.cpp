@@ -12,10 +12,13 @@
 // (fp32 accumulation, allowing truncation) and 2^-13 for e4m3, whose tensor-core accumulation is
 // known to keep fewer mantissa bits than fp32.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -92,6 +95,43 @@ struct DeviceArray {
   ~DeviceArray() { cudaFree(ptr); }
   DeviceArray(const DeviceArray&) = delete;
   DeviceArray& operator=(const DeviceArray&) = delete;
+};
+
+// Where the wrong elements are, in the kernels' terms, so a first failure on a GPU points at its
+// cause: unwritten (NaN) elements, whole tiles wrong (scheduler, TMA coordinates), rows wrong by
+// their position in a warp's 16 (accumulator fragment mapping) or a 64-row warpgroup slab,
+// columns by their position in a 16-byte chunk or a 64-column epilogue pass (staging swizzle).
+struct FailurePattern {
+  long unwritten = 0;
+  std::array<long, 16> row_in_warp{}, col_in_chunk{};
+  std::array<long, 2> warpgroup{};
+  std::array<long, 4> epilogue_pass{};
+  std::set<std::pair<int, int>> tiles;  // (tile-row, tile-col) of 128 x 256
+
+  void add(int i, int j, bool nan) {
+    unwritten += nan;
+    ++row_in_warp[i % 16];
+    ++col_in_chunk[j % 16];
+    ++warpgroup[(i % 128) / 64];
+    ++epilogue_pass[(j % 256) / 64];
+    tiles.insert({i / 128, j / 256});
+  }
+  template <size_t kN>
+  static void histogram(std::ostream& os, const char* what, const std::array<long, kN>& h) {
+    os << "\n  by " << what << ":";
+    for (long count : h) os << " " << count;
+  }
+  std::string describe(int M, int N) const {
+    const long tiles_total = static_cast<long>((M + 127) / 128) * ((N + 255) / 256);
+    std::ostringstream os;
+    os << "\n  pattern: " << unwritten << " unwritten (NaN); in " << tiles.size() << " of "
+       << tiles_total << " 128x256 tiles";
+    histogram(os, "row % 16", row_in_warp);
+    histogram(os, "column % 16", col_in_chunk);
+    histogram(os, "consumer warpgroup (row % 128 / 64)", warpgroup);
+    histogram(os, "epilogue pass (column % 256 / 64)", epilogue_pass);
+    return os.str();
+  }
 };
 
 class GpuGemmWgmma : public ::testing::TestWithParam<Version> {
@@ -196,6 +236,7 @@ class GpuGemmWgmma : public ::testing::TestWithParam<Version> {
 
     double max_norm_err = 0;
     int bad = 0;
+    FailurePattern pattern;
     for (const auto& [i, j] : samples) {
       const float* ai = &a[static_cast<size_t>(i) * K];
       const float* bj = &b[static_cast<size_t>(j) * K];
@@ -208,6 +249,7 @@ class GpuGemmWgmma : public ::testing::TestWithParam<Version> {
       const double bound = 2 * u_out * std::abs(ref) + acc_term * norms;
       max_norm_err = std::max(max_norm_err, err / norms);
       if (!(err <= bound)) {
+        pattern.add(i, j, std::isnan(got));
         if (++bad <= 5) {
           ADD_FAILURE() << "C(" << i << "," << j << ") = " << got << ", reference " << ref
                         << ", normalised error " << err / norms << " > bound "
@@ -215,7 +257,8 @@ class GpuGemmWgmma : public ::testing::TestWithParam<Version> {
         }
       }
     }
-    EXPECT_EQ(bad, 0) << bad << " of " << samples.size() << " checked elements out of tolerance";
+    EXPECT_EQ(bad, 0) << bad << " of " << samples.size() << " checked elements out of tolerance"
+                      << pattern.describe(M, N);
     RecordProperty(std::string(name(kind)) + "_max_normalised_error", std::to_string(max_norm_err));
   }
 };
