@@ -56,10 +56,11 @@
 // are free (TMA zero-fills out-of-bounds loads; stores are predicated); K == 0 writes zeros.
 //
 // Measured: not yet on a GPU (no results/gpu/ file records it). Target: cuBLAS, ~795 TFLOP/s bf16
-// at 8192^3 on H100 SXM. Verified without a GPU: ptxas (no spills), a CPU emulation of the TMA
-// 128B swizzle against the wgmma descriptor addressing, a host simulation of the mbarrier ring's
-// parities, and the scheduler's coverage of every tile exactly once (tests/test_tile_scheduler.cpp
-// for both kernels' orders).
+// at 8192^3 on H100 SXM. Verified without a GPU: ptxas (no spills); CPU tests of the layout
+// arithmetic against the PTX ISA (tests/test_sm90_layout.cpp: what wgmma reads through our
+// descriptors is what TMA's 128B swizzle wrote; the accumulator fragment and the epilogue's
+// staging put every output in its column) and of both kernels' tile orders (every tile exactly
+// once, tests/test_tile_scheduler.cpp); a host simulation of the mbarrier ring's parities.
 //
 // Next to try, most promising first: measure kernel2 against kernel1 (L2->SM traffic is the likely
 // limiter at ~9 TB/s of L2 reads for 800 TFLOP/s; if multicast helps, also share A across a 2x2
@@ -202,16 +203,18 @@ __device__ __forceinline__ void consume_k_tiles(SharedStorage& s, float (&acc)[1
   release(prev_stage);
 }
 
-// A consumer warp's epilogue: rows row0 .. row0 + 15 and columns n0 .. n0 + 255 of C.
-// Thread (warp w, lane l) holds rows 16w + l/4 (+8) and columns 8j + 2(l%4) (+1), j < 32, of its
-// warpgroup's 64x256 tile (hopper_primitives.cuh). Per 64-column pass: write the pairs into the
-// warp's buffer, then read back 16-byte segments, 8 lanes per 128-byte row.
+// A consumer warp's epilogue: rows row0 .. row0 + 15 and columns n0 .. n0 + 255 of C, from the
+// warp's 16 rows of its warpgroup's accumulators (accumulator_coord in sm90_smem_layout.hpp: lane
+// l holds rows l/4 and l/4 + 8, columns 8j + 2(l%4) and +1 for j < 32). Per 64-column pass: the
+// pairs go into the warp's 128-byte-swizzled buffer, then come back as 16-byte row segments, 8
+// lanes per row, for coalesced stores (staging_* in the same header).
 template <InKind kKind>
 __device__ __forceinline__ void store_warp_rows(const float (&acc)[128], uint8_t* cbuf,
                                                 const GemmParams& p, int row0, int n0, int lane,
                                                 float out_scale) {
+  using sm90::staging_read_segment;
+  using sm90::staging_write_offset;
   if (row0 >= p.M) return;
-  const int qr = lane / 4, qc = lane % 4;
 #pragma unroll
   for (int pass = 0; pass < kBlockN / kEpiCols; ++pass) {
     const int col_base = n0 + pass * kEpiCols;
@@ -221,18 +224,15 @@ __device__ __forceinline__ void store_warp_rows(const float (&acc)[128], uint8_t
       const int j = pass * 8 + jl;
       const uint32_t lo = pack2<kKind>(acc[4 * j] * out_scale, acc[4 * j + 1] * out_scale);
       const uint32_t hi = pack2<kKind>(acc[4 * j + 2] * out_scale, acc[4 * j + 3] * out_scale);
-      // rows qr and qr + 8 share (row % 8), hence the same swizzled chunk
-      const int off = ((jl ^ qr) * 16) + qc * 4;
-      *reinterpret_cast<uint32_t*>(cbuf + qr * kRowBytes + off) = lo;
-      *reinterpret_cast<uint32_t*>(cbuf + (qr + 8) * kRowBytes + off) = hi;
+      *reinterpret_cast<uint32_t*>(cbuf + staging_write_offset(lane, jl, 0)) = lo;
+      *reinterpret_cast<uint32_t*>(cbuf + staging_write_offset(lane, jl, 1)) = hi;
     }
     __syncwarp();
 #pragma unroll
-    for (int i = 0; i < kEpiRows / 4; ++i) {
-      const int r = i * 4 + lane / 8, chunk = lane % 8;
-      const uint4 v =
-          *reinterpret_cast<const uint4*>(cbuf + r * kRowBytes + ((chunk ^ (r % 8)) * 16));
-      const int grow = row0 + r, gcol = col_base + chunk * 8;
+    for (int step = 0; step < kEpiRows / 4; ++step) {
+      const sm90::StagedSegment seg = staging_read_segment(lane, step);
+      const uint4 v = *reinterpret_cast<const uint4*>(cbuf + seg.offset);
+      const int grow = row0 + seg.row, gcol = col_base + seg.chunk * 8;
       if (grow < p.M && gcol < p.N) {
         uint16_t* dst = static_cast<uint16_t*>(p.C) + static_cast<size_t>(grow) * p.N + gcol;
         if (p.vec_stores && gcol + 8 <= p.N) {

@@ -10,6 +10,8 @@
 
 #include <cuda.h>  // CUtensorMap (a 64-byte aligned opaque struct); no libcuda symbols are used
 
+#include "kernels/gemm/sm90_smem_layout.hpp"
+
 // True in the device pass that compiles for sm_90a (wgmma and setmaxnreg exist only there; they
 // are not on sm_90 without "a", nor on sm_100a).
 #if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ == 900) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -185,26 +187,7 @@ __device__ __forceinline__ void setmaxnreg_inc() {
 }
 
 // ---- wgmma shared-memory matrix descriptor -----------------------------------------------------
-// 64-bit descriptor (PTX ISA, "Matrix Descriptor Format"):
-//   bits  0-13  start address >> 4            bits 32-45  stride byte offset (SBO) >> 4
-//   bits 16-29  leading byte offset (LBO) >> 4 bits 49-51  base offset (0: 1024-byte aligned)
-//   bits 62-63  swizzle: 0 none, 1 128B, 2 64B, 3 32B
-// Our operand tiles are K-major with 128-byte rows (64 bf16/fp16 or 128 e4m3 values of K) as
-// written by TMA with CU_TENSOR_MAP_SWIZZLE_128B: row r's 16-byte chunk c sits at physical chunk
-// c ^ (r % 8), i.e. address bits [4:6] ^= bits [7:9]. Core matrices are 8 rows x 16 bytes;
-//   SBO = 1024: from one group of 8 rows to the next along M/N;
-//   LBO: unused for K-major swizzled layouts whose K extent per instruction (32 bytes) lies
-//        inside one swizzle row; set to 1 by convention.
-// Stepping K by 32 bytes (one k16 of 16-bit types, one k32 of e4m3) adds 32 >> 4 = 2 to the start
-// address: the hardware applies the swizzle to the final address bits, which is what TMA did,
-// provided the tile base is 1024-byte aligned (checked against a CPU emulation of both sides).
-constexpr uint64_t kDescSbo1024 = uint64_t(1024 >> 4) << 32;
-constexpr uint64_t kDescLbo1 = uint64_t(1) << 16;
-constexpr uint64_t kDescSwizzle128B = uint64_t(1) << 62;
-
-__host__ __device__ __forceinline__ uint64_t make_sw128_kmajor_desc(uint32_t smem_addr) {
-  return (uint64_t((smem_addr & 0x3FFFF) >> 4)) | kDescLbo1 | kDescSbo1024 | kDescSwizzle128B;
-}
+// make_sw128_kmajor_desc and the layouts it describes: sm90_smem_layout.hpp.
 
 // ---- wgmma -------------------------------------------------------------------------------------
 
@@ -226,9 +209,8 @@ __device__ __forceinline__ void fence_accumulators(float (&d)[128]) {
   for (int i = 0; i < 128; ++i) asm volatile("" : "+f"(d[i])::"memory");
 }
 
-// m64n256 accumulator fragment (PTX ISA, "Register Fragments", wgmma .m64nNk* D): thread t of the
-// warpgroup, warp w = t / 32, lane l; d[i] holds
-//   row = 16 w + l / 4 + 8 * ((i / 2) % 2),   col = 8 * (i / 4) + 2 * (l % 4) + (i % 2).
+// m64n256 accumulators: d[i] of warpgroup thread t is element accumulator_coord(t, i) of the
+// 64 x 256 tile (sm90_smem_layout.hpp).
 
 #define AICBENCH_WGMMA_N256_D_LIST                                                             \
   "{"                                                                                          \

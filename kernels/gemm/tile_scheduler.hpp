@@ -7,11 +7,7 @@
 // consecutive items walk down the tile-rows first, then move one tile-column right. At any moment
 // the ~G items in flight then share a few rows of A and columns of B in L2, instead of sweeping a
 // whole row of C (all of B) as a row-major order would.
-#if defined(__CUDACC__)
-#define AICBENCH_HOST_DEVICE __host__ __device__
-#else
-#define AICBENCH_HOST_DEVICE
-#endif
+#include "kernels/gemm/host_device.hpp"
 
 namespace aicbench::kernels {
 
@@ -45,5 +41,3 @@ AICBENCH_HOST_DEVICE inline TileCoord cluster_tile(int t, int rank, int tiles_m,
 }
 
 }  // namespace aicbench::kernels
-
-#undef AICBENCH_HOST_DEVICE
