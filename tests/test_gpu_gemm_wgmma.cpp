@@ -42,7 +42,9 @@ namespace k = aicbench::kernels;
 
 enum class Kind { bf16, fp16, e4m3 };
 enum class Version { kernel1, multicast };
-void PrintTo(Version v, std::ostream* os) { *os << (v == Version::kernel1 ? "kernel1" : "multicast"); }
+void PrintTo(Version v, std::ostream* os) {
+  *os << (v == Version::kernel1 ? "kernel1" : "multicast");
+}
 
 const char* name(Kind kind) {
   switch (kind) {
