@@ -27,6 +27,10 @@
 // k-step always consumes 32 bytes of K per row (16 bf16/fp16 or 8 tf32 elements). The fp32 words
 // are rounded to tf32 (cvt.rna.tf32.f32) before the mma, as cuBLAS's TF32 mode does.
 //
+// Verified without a GPU: tests/test_sm80_layout.cpp emulates cp.async and ldmatrix.x4 on the
+// kernel's own index functions (sm80_layout.hpp) and checks every lane's mma operands against the
+// PTX ISA's fragment layouts, the swizzle's freedom from bank conflicts and the C tile coverage.
+//
 // Measured: not yet on a GPU (no results/gpu/ file records it). Aim (unmeasured): >= 80% of
 // cuBLASLt bf16 on H100 at 4096^3. Caveat: cuBLASLt uses wgmma on Hopper, and mma.sync cannot
 // reach wgmma's rate there (see gemm_wgmma_sm90.cu), so the aim may be out of reach for this
@@ -35,96 +39,14 @@
 #include <cstdint>
 
 #include "kernels/gemm/gemm_api.hpp"
+#include "kernels/gemm/sm80_layout.hpp"
+#include "kernels/gemm/tile_scheduler.hpp"
 
 namespace aicbench::kernels {
 
 namespace {
 
-// ------------------------------------------------------------------------------------------------
-// tile configuration
-// ------------------------------------------------------------------------------------------------
-constexpr int kBM = 128;                         // rows of C per block
-constexpr int kBN = 128;                         // columns of C per block
-constexpr int kRowBytes = 64;                    // K-depth of one stage, in bytes per row
-constexpr int kChunkBytes = 16;                  // one cp.async, one ldmatrix row
-constexpr int kChunks = kRowBytes / kChunkBytes;  // 4 chunks per tile row
-constexpr int kStepBytes = 32;                   // K-depth of one mma k-step, in bytes
-constexpr int kKSteps = kRowBytes / kStepBytes;  // 2 k-steps per stage
-constexpr int kStages = 4;
-constexpr int kWarpsM = 2, kWarpsN = 2;
-constexpr int kThreads = 32 * kWarpsM * kWarpsN;  // 128
-constexpr int kWM = kBM / kWarpsM;                // 64 rows of C per warp
-constexpr int kWN = kBN / kWarpsN;                // 64 columns of C per warp
-constexpr int kMTiles = kWM / 16;                 // 4 mma tiles of 16 rows per warp
-constexpr int kNTiles = kWN / 8;                  // 8 mma tiles of 8 columns per warp
-constexpr int kTileABytes = kBM * kRowBytes;      // 8 KiB
-constexpr int kTileBBytes = kBN * kRowBytes;      // 8 KiB
-constexpr int kStageBytes = kTileABytes + kTileBBytes;
-constexpr int kSmemBytes = kStages * kStageBytes;  // 64 KiB: dynamic, opted in at launch
-constexpr int kGroupM = 8;                         // block rows per raster group
-constexpr int kLoadsA = kBM * kChunks / kThreads;  // 4 cp.async per thread per stage for A
-constexpr int kLoadsB = kBN * kChunks / kThreads;  // and 4 for B
-constexpr int kLoadRowStep = kThreads / kChunks;   // 32 rows between a thread's cp.asyncs
-
-static_assert(kChunks == 4, "the swizzle below is written for 64-byte rows");
-static_assert(kKSteps * kStepBytes == kRowBytes, "a stage is a whole number of k-steps");
-static_assert(kBM * kChunks % kThreads == 0 && kBN * kChunks % kThreads == 0,
-              "every thread issues the same number of cp.asyncs");
-static_assert(kWM % 16 == 0 && kWN % 16 == 0, "ldmatrix.x4 covers 16 rows of A or of B");
-static_assert(kStages >= 2, "the pipeline needs a stage to compute and one to fill");
-
-// ------------------------------------------------------------------------------------------------
-// index math (host + device, so that a CPU emulation can check exactly these functions)
-// ------------------------------------------------------------------------------------------------
-
-// Byte offset of 16-byte chunk `chunk` (0..3) of tile row `row` within one operand's stage tile.
-// Rows are 64 bytes, so two rows share one 128-byte line of the 32 banks. ldmatrix reads one
-// chunk from 8 consecutive rows per phase (r = 8q..8q+7): without a swizzle rows r and r+2 hit
-// the same banks. XOR-ing the chunk with (row / 2) % 4 puts the 8 rows' chunks on 8 distinct
-// 16-byte bank groups: group = (row % 2) * 4 + (chunk ^ (row / 2 % 4)). cp.async writes of 8
-// consecutive threads cover two whole rows (128 contiguous bytes), also conflict-free.
-__host__ __device__ constexpr int swizzled_offset(int row, int chunk) {
-  return row * kRowBytes + ((chunk ^ ((row >> 1) & 3)) * kChunkBytes);
-}
-
-// cp.async roles: thread `tid` copies chunk load_chunk(tid) of tile rows load_row(tid, i),
-// i = 0..kLoads-1 (same for A and B).
-__host__ __device__ constexpr int load_chunk(int tid) { return tid % kChunks; }
-__host__ __device__ constexpr int load_row(int tid, int i) { return tid / kChunks + i * kLoadRowStep; }
-
-// Warp tile origin within the block tile: warps in a 2x2 grid.
-__host__ __device__ constexpr int warp_row0(int warp) { return (warp / kWarpsN) * kWM; }
-__host__ __device__ constexpr int warp_col0(int warp) { return (warp % kWarpsN) * kWN; }
-
-// ldmatrix.x4 addresses. Lanes 8q..8q+7 give the 8 row addresses of matrix q. We ask for
-//   matrix 0: rows 0-7  of a 16-row slab, chunk 2s      matrix 1: rows 8-15, chunk 2s
-//   matrix 2: rows 0-7,                   chunk 2s + 1  matrix 3: rows 8-15, chunk 2s + 1
-// so lane l addresses slab row l % 16 and chunk 2s + l / 16 (s = k-step within the stage).
-// For A (16 rows of M) the four result registers are then exactly mma's a0..a3; for B (16 rows
-// of N = two n8 tiles) they are b0 of tile 0, b0 of tile 1, b1 of tile 0, b1 of tile 1.
-__host__ __device__ constexpr int ldsm_row(int lane) { return lane % 16; }
-__host__ __device__ constexpr int ldsm_chunk(int lane, int kstep) {
-  return kstep * (kStepBytes / kChunkBytes) + lane / 16;
-}
-
-// Accumulator d[r] (r = 0..3) of an m16n8 tile sits at row groupID (+8 for r >= 2) and column
-// 2 * threadID_in_group + r % 2, groupID = lane / 4, threadID_in_group = lane % 4.
-__host__ __device__ constexpr int acc_row(int lane, int r) { return lane / 4 + (r >= 2 ? 8 : 0); }
-__host__ __device__ constexpr int acc_col(int lane, int r) { return 2 * (lane % 4) + (r % 2); }
-
-// Grouped raster order: consecutive blocks walk kGroupM block rows down one block column before
-// moving right, so a wave of blocks shares A's and B's tiles in L2.
-struct TileCoord {
-  int m, n;
-};
-__host__ __device__ constexpr TileCoord tile_coord(int pid, int tiles_m, int tiles_n) {
-  const int per_group = kGroupM * tiles_n;
-  const int group = pid / per_group;
-  const int first_m = group * kGroupM;
-  const int group_m = (tiles_m - first_m) < kGroupM ? (tiles_m - first_m) : kGroupM;
-  const int in_group = pid % per_group;
-  return {first_m + in_group % group_m, in_group / group_m};
-}
+using namespace sm80;  // tile configuration and index math (sm80_layout.hpp)
 
 // ------------------------------------------------------------------------------------------------
 // PTX helpers (sm_80+)
@@ -268,11 +190,14 @@ gemm_mma_sm80_kernel1(const T* __restrict__ A, const T* __restrict__ B, T* __res
   const int tid = threadIdx.x;
   const int warp = tid / 32, lane = tid % 32;
   const int tiles_m = (M - 1) / kBM + 1, tiles_n = (N - 1) / kBN + 1;  // M, N >= 1
-  const TileCoord tile = tile_coord(blockIdx.x, tiles_m, tiles_n);
+  // Grouped raster order (tile_scheduler.hpp): consecutive blocks walk kGroupM block rows down
+  // one block column before moving right, so a wave of blocks shares A's and B's tiles in L2.
+  const TileCoord tile = banded_tile(blockIdx.x, tiles_m, tiles_n, kGroupM);
   const int block_m = tile.m * kBM, block_n = tile.n * kBN;
 
   // ==== partition: this thread's cp.async sources and destinations ============================
-  // Rows block_m + load_row(tid, i) of A and block_n + load_row(tid, i) of B, chunk load_chunk(tid).
+  // Rows block_m + load_row(tid, i) of A and block_n + load_row(tid, i) of B, chunk
+  // load_chunk(tid).
   const int chunk = load_chunk(tid);
   const T* a_src[kLoadsA];
   const T* b_src[kLoadsB];
@@ -360,10 +285,10 @@ gemm_mma_sm80_kernel1(const T* __restrict__ A, const T* __restrict__ B, T* __res
       for (int p = 0; p < kNTiles / 2; ++p) {
         uint32_t r[4];
         ldmatrix_x4(r, stage_b + swizzled_offset(b_ld_row + 16 * p, ldsm_chunk(lane, s)));
-        b[2 * p][0] = Traits::operand(r[0]);
-        b[2 * p + 1][0] = Traits::operand(r[1]);
-        b[2 * p][1] = Traits::operand(r[2]);
-        b[2 * p + 1][1] = Traits::operand(r[3]);
+#pragma unroll
+        for (int q = 0; q < 4; ++q) {
+          b[2 * p + ldsm_b_tile(q)][ldsm_b_reg(q)] = Traits::operand(r[q]);
+        }
       }
 #pragma unroll
       for (int i = 0; i < kMTiles; ++i)
