@@ -51,6 +51,15 @@ class UnsupportedHere : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown when the backend can run nothing more in this process: on CUDA, a sticky error (a kernel
+// that trapped or faulted) leaves the context unusable, and every later call returns it. The
+// runner records the error against the benchmark that caused it and every later benchmark as not
+// run, with that reason, instead of letting each fail in turn with an error that is not its own.
+class BackendLost : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct Validation {
   bool passed = false;
   double max_rel_err = 0;

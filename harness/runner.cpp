@@ -100,6 +100,10 @@ class Session {
   Session(std::vector<BenchmarkSpec> specs, ResultWriter& writer, MeasureEnvironment env)
       : specs_(std::move(specs)), outcomes_(specs_.size()), writer_(writer), env_(std::move(env)) {}
 
+  // Set once the backend can run nothing more in this process (BackendLost, or a sticky CUDA
+  // error): why, naming the benchmark that caused it.
+  const std::optional<std::string>& lost() const { return lost_; }
+
   void run_one(size_t index, benchmark::State& state) {
     if (active_index_ != index) prepare(index);
     Outcome& outcome = outcomes_[index];
@@ -117,6 +121,7 @@ class Session {
     } catch (const std::exception& e) {
       outcome.status = kStatusError;
       outcome.reason = std::string("failed while measuring: ") + e.what();
+      note_if_lost(index, e);
       active_.reset();
       active_index_ = SIZE_MAX;
       state.SkipWithError(outcome.reason->c_str());
@@ -201,6 +206,11 @@ class Session {
     active_index_ = index;
     const BenchmarkSpec& spec = specs_[index];
     Outcome& outcome = outcomes_[index];
+    if (lost_) {
+      outcome.status = kStatusError;
+      outcome.reason = "not run: " + *lost_;
+      return;
+    }
     try {
       active_ = find_implementation(spec.family, spec.impl)->make(spec);
       Validation v = active_->validate();
@@ -216,8 +226,24 @@ class Session {
     } catch (const std::exception& e) {
       outcome.status = kStatusError;
       outcome.reason = std::string("failed to set up or validate: ") + e.what();
+      note_if_lost(index, e);
     }
     if (outcome.status != kStatusOk) active_.reset();
+  }
+
+  // After benchmark `index` failed with `e`: is the backend gone for this process?
+  void note_if_lost(size_t index, const std::exception& e) {
+    std::optional<std::string> why;
+    if (dynamic_cast<const BackendLost*>(&e)) {
+      why = e.what();
+    } else if (env_.backend == Backend::cuda) {
+      why = cuda_context_lost();
+    }
+    if (why) {
+      lost_ = "the " + to_string(env_.backend) + " backend was lost for this process after " +
+              specs_[index].name() + " failed (" + *why +
+              "); run the rest in a new process, e.g. with --filter";
+    }
   }
 
   std::pair<Measurement, TelemetrySummary> measure_active(MeasureMode mode) {
@@ -265,6 +291,7 @@ class Session {
   MeasureEnvironment env_;
   std::unique_ptr<BenchmarkCase> active_;
   size_t active_index_ = SIZE_MAX;
+  std::optional<std::string> lost_;
 };
 
 // Feeds each finished run to the result file and prints one line for it. (Google Benchmark's own
@@ -442,6 +469,7 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
         << writer.count(kStatusSkipped) << " skipped";
     if (size_t unstable = writer.count_unstable()) out << "; " << unstable << " flagged unstable";
     out << "\n";
+    if (session.lost()) err << "aicbench run: " << *session.lost() << "\n";
     return (failed + errors) > 0 ? 1 : 0;
   } catch (const InputError& e) {
     err << "aicbench run: " << e.what() << "\n";

@@ -54,6 +54,11 @@ class Runner : public ::testing::Test {
                              [](const BenchmarkSpec&) -> std::unique_ptr<BenchmarkCase> {
                                throw std::runtime_error("out of planted memory");
                              }});
+    // As a CUDA kernel that traps leaves the context: nothing after it can run in this process.
+    register_implementation({"gemm", "planted_lost", Backend::cpu, false, {"fp32"}, supported,
+                             [](const BenchmarkSpec&) -> std::unique_ptr<BenchmarkCase> {
+                               throw BackendLost("planted sticky error");
+                             }});
   }
   void SetUp() override {
     fs::create_directories(dir_ / "specs" / "suites");
@@ -99,6 +104,38 @@ TEST_F(Runner, WrongKernelIsReportedAsFailedNeverAsFast) {
   EXPECT_EQ(b[2]["aicbench"]["status"], "error");
   EXPECT_NE(b[2]["error_message"].get<std::string>().find("out of planted memory"), std::string::npos);
   EXPECT_NE(out.str().find("1 valid, 1 failed validation, 1 errors"), std::string::npos) << out.str();
+}
+
+TEST_F(Runner, LostBackendStopsTheRunAndSaysWhyTheRestDidNotRun) {
+  std::ofstream(dir_ / "specs" / "suites" / "lost.json") << R"({
+    "name": "lost", "version": 1, "measurement": {"cpu": {"min_samples": 3, "min_time_s": 0.001, "timeout_s": 1}},
+    "groups": [{"family": "gemm", "dtypes": ["fp32"], "impls": ["cpu_blocked", "planted_lost"],
+                "shapes": {"cpu": [{"M": 32, "N": 32, "K": 32}, {"M": 48, "N": 16, "K": 8}]}}]})";
+  RunOptions options;
+  options.suite = "lost";
+  options.backend = "cpu";
+  options.out_dir = dir_ / "out";
+  std::ostringstream out, err;
+  EXPECT_EQ(run_benchmarks(options, out, err), 1) << out.str() << err.str();
+
+  ResultFile result = load_result_file(fs::directory_iterator(dir_ / "out")->path());
+  EXPECT_TRUE(result.provenance()["complete"].get<bool>());
+  const auto& b = result.benchmarks();
+  ASSERT_EQ(b.size(), 4u);
+  // Benchmarks run shape by shape: cpu_blocked, planted_lost, then the second shape's two.
+  EXPECT_EQ(b[0]["aicbench"]["status"], "ok");
+  EXPECT_EQ(b[1]["name"], "gemm/planted_lost/fp32/M:32/N:32/K:32");
+  EXPECT_EQ(b[1]["aicbench"]["status"], "error");
+  EXPECT_NE(b[1]["error_message"].get<std::string>().find("planted sticky error"), std::string::npos);
+  for (size_t i = 2; i < 4; ++i) {
+    EXPECT_EQ(b[i]["aicbench"]["status"], "error") << b[i]["name"];
+    const std::string message = b[i]["error_message"];
+    EXPECT_EQ(message.rfind("not run: ", 0), 0u) << message;
+    EXPECT_NE(message.find("after gemm/planted_lost/fp32/M:32/N:32/K:32 failed"), std::string::npos)
+        << message;
+    EXPECT_FALSE(b[i].contains("tflops"));
+  }
+  EXPECT_NE(err.str().find("backend was lost for this process"), std::string::npos) << err.str();
 }
 
 }  // namespace
