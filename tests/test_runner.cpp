@@ -70,19 +70,27 @@ class Runner : public ::testing::Test {
     ::setenv("AICBENCH_SPECS", (dir_ / "specs").c_str(), 1);
   }
   void TearDown() override { ::unsetenv("AICBENCH_SPECS"); }
+
+  // Runs `suite` on the CPU backend into dir_/out; returns the exit code.
+  int run_suite(const std::string& suite) {
+    RunOptions options;
+    options.suite = suite;
+    options.backend = "cpu";
+    options.out_dir = dir_ / "out";
+    return run_benchmarks(options, out_, err_);
+  }
+  ResultFile only_result_file() const {
+    return load_result_file(fs::directory_iterator(dir_ / "out")->path());
+  }
+
   testing::TestDir dir_;
+  std::ostringstream out_, err_;
 };
 
 TEST_F(Runner, WrongKernelIsReportedAsFailedNeverAsFast) {
-  RunOptions options;
-  options.suite = "planted";
-  options.backend = "cpu";
-  options.out_dir = dir_ / "out";
-  std::ostringstream out, err;
-  EXPECT_EQ(run_benchmarks(options, out, err), 1) << out.str() << err.str();
+  EXPECT_EQ(run_suite("planted"), 1) << out_.str() << err_.str();
 
-  fs::path file = fs::directory_iterator(dir_ / "out")->path();
-  ResultFile result = load_result_file(file);
+  ResultFile result = only_result_file();
   EXPECT_TRUE(result.provenance()["complete"].get<bool>());
   EXPECT_EQ(result.provenance()["suite_version"], 3);
   const auto& b = result.benchmarks();
@@ -103,7 +111,7 @@ TEST_F(Runner, WrongKernelIsReportedAsFailedNeverAsFast) {
 
   EXPECT_EQ(b[2]["aicbench"]["status"], "error");
   EXPECT_NE(b[2]["error_message"].get<std::string>().find("out of planted memory"), std::string::npos);
-  EXPECT_NE(out.str().find("1 valid, 1 failed validation, 1 errors"), std::string::npos) << out.str();
+  EXPECT_NE(out_.str().find("1 valid, 1 failed validation, 1 errors"), std::string::npos) << out_.str();
 }
 
 TEST_F(Runner, LostBackendStopsTheRunAndSaysWhyTheRestDidNotRun) {
@@ -111,14 +119,9 @@ TEST_F(Runner, LostBackendStopsTheRunAndSaysWhyTheRestDidNotRun) {
     "name": "lost", "version": 1, "measurement": {"cpu": {"min_samples": 3, "min_time_s": 0.001, "timeout_s": 1}},
     "groups": [{"family": "gemm", "dtypes": ["fp32"], "impls": ["cpu_blocked", "planted_lost"],
                 "shapes": {"cpu": [{"M": 32, "N": 32, "K": 32}, {"M": 48, "N": 16, "K": 8}]}}]})";
-  RunOptions options;
-  options.suite = "lost";
-  options.backend = "cpu";
-  options.out_dir = dir_ / "out";
-  std::ostringstream out, err;
-  EXPECT_EQ(run_benchmarks(options, out, err), 1) << out.str() << err.str();
+  EXPECT_EQ(run_suite("lost"), 1) << out_.str() << err_.str();
 
-  ResultFile result = load_result_file(fs::directory_iterator(dir_ / "out")->path());
+  ResultFile result = only_result_file();
   EXPECT_TRUE(result.provenance()["complete"].get<bool>());
   const auto& b = result.benchmarks();
   ASSERT_EQ(b.size(), 4u);
@@ -135,7 +138,7 @@ TEST_F(Runner, LostBackendStopsTheRunAndSaysWhyTheRestDidNotRun) {
         << message;
     EXPECT_FALSE(b[i].contains("tflops"));
   }
-  EXPECT_NE(err.str().find("backend was lost for this process"), std::string::npos) << err.str();
+  EXPECT_NE(err_.str().find("backend was lost for this process"), std::string::npos) << err_.str();
 }
 
 }  // namespace
