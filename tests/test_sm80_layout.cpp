@@ -68,10 +68,8 @@ TEST(Sm80Layout, LdmatrixReadsAreConflictFree) {
         for (int q = 0; q < 4; ++q) {
           std::vector<int> a, b;
           for (int lane = 8 * q; lane < 8 * q + 8; ++lane) {
-            a.push_back(swizzled_offset(warp_row0(warp) + ldsm_row(lane) + 16 * slab,
-                                        ldsm_chunk(lane, s)));
-            b.push_back(swizzled_offset(warp_col0(warp) + ldsm_row(lane) + 16 * slab,
-                                        ldsm_chunk(lane, s)));
+            a.push_back(ldsm_offset(warp_row0(warp) + 16 * slab, lane, s));
+            b.push_back(ldsm_offset(warp_col0(warp) + 16 * slab, lane, s));
           }
           EXPECT_TRUE(conflict_free(a)) << "A warp " << warp << " slab " << slab << " q " << q;
           EXPECT_TRUE(conflict_free(b)) << "B warp " << warp << " slab " << slab << " q " << q;
@@ -118,10 +116,8 @@ TEST(Sm80Layout, LdmatrixGivesMmaOperandFragments) {
       for (int s = 0; s < kKSteps; ++s) {
         std::vector<int> a_addr(32), b_addr(32);
         for (int lane = 0; lane < 32; ++lane) {
-          a_addr[lane] = swizzled_offset(warp_row0(warp) + ldsm_row(lane) + 16 * slab,
-                                         ldsm_chunk(lane, s));
-          b_addr[lane] = swizzled_offset(warp_col0(warp) + ldsm_row(lane) + 16 * slab,
-                                         ldsm_chunk(lane, s));
+          a_addr[lane] = ldsm_offset(warp_row0(warp) + 16 * slab, lane, s);
+          b_addr[lane] = ldsm_offset(warp_col0(warp) + 16 * slab, lane, s);
         }
         const Fragment a = ldmatrix_x4(tile, a_addr), b = ldmatrix_x4(tile, b_addr);
         for (int lane = 0; lane < 32; ++lane) {

@@ -238,9 +238,6 @@ gemm_mma_sm80_kernel1(const T* __restrict__ A, const T* __restrict__ B, T* __res
     }
   };
 
-  // ldmatrix row offsets of this lane: A rows warp_row0 + 16i + ldsm_row, B rows likewise.
-  const int a_ld_row = warp_row0(warp) + ldsm_row(lane);
-  const int b_ld_row = warp_col0(warp) + ldsm_row(lane);
 
   float acc[kMTiles][kNTiles][4];  // (m16 tile, n8 tile, d0..d3)
 #pragma unroll
@@ -277,14 +274,14 @@ gemm_mma_sm80_kernel1(const T* __restrict__ A, const T* __restrict__ B, T* __res
       uint32_t b[kNTiles][2];      // (n8 tile, b0..b1)
 #pragma unroll
       for (int i = 0; i < kMTiles; ++i) {
-        ldmatrix_x4(a[i], stage_a + swizzled_offset(a_ld_row + 16 * i, ldsm_chunk(lane, s)));
+        ldmatrix_x4(a[i], stage_a + ldsm_offset(warp_row0(warp) + 16 * i, lane, s));
 #pragma unroll
         for (int r = 0; r < 4; ++r) a[i][r] = Traits::operand(a[i][r]);
       }
 #pragma unroll
       for (int p = 0; p < kNTiles / 2; ++p) {
         uint32_t r[4];
-        ldmatrix_x4(r, stage_b + swizzled_offset(b_ld_row + 16 * p, ldsm_chunk(lane, s)));
+        ldmatrix_x4(r, stage_b + ldsm_offset(warp_col0(warp) + 16 * p, lane, s));
 #pragma unroll
         for (int q = 0; q < 4; ++q) {
           b[2 * p + ldsm_b_tile(q)][ldsm_b_reg(q)] = Traits::operand(r[q]);

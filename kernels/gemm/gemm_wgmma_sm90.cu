@@ -212,6 +212,7 @@ template <InKind kKind>
 __device__ __forceinline__ void store_warp_rows(const float (&acc)[128], uint8_t* cbuf,
                                                 const GemmParams& p, int row0, int n0, int lane,
                                                 float out_scale) {
+  using sm90::accumulator_index;
   using sm90::staging_read_segment;
   using sm90::staging_write_offset;
   if (row0 >= p.M) return;
@@ -222,10 +223,12 @@ __device__ __forceinline__ void store_warp_rows(const float (&acc)[128], uint8_t
 #pragma unroll
     for (int jl = 0; jl < 8; ++jl) {  // 16-byte chunk jl of the row = columns 8 jl..8 jl+7
       const int j = pass * 8 + jl;
-      const uint32_t lo = pack2<kKind>(acc[4 * j] * out_scale, acc[4 * j + 1] * out_scale);
-      const uint32_t hi = pack2<kKind>(acc[4 * j + 2] * out_scale, acc[4 * j + 3] * out_scale);
-      *reinterpret_cast<uint32_t*>(cbuf + staging_write_offset(lane, jl, 0)) = lo;
-      *reinterpret_cast<uint32_t*>(cbuf + staging_write_offset(lane, jl, 1)) = hi;
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const uint32_t pair = pack2<kKind>(acc[accumulator_index(j, half, 0)] * out_scale,
+                                           acc[accumulator_index(j, half, 1)] * out_scale);
+        *reinterpret_cast<uint32_t*>(cbuf + staging_write_offset(lane, jl, half)) = pair;
+      }
     }
     __syncwarp();
 #pragma unroll

@@ -76,6 +76,11 @@ AICBENCH_HOST_DEVICE constexpr int ldsm_row(int lane) { return lane % 16; }
 AICBENCH_HOST_DEVICE constexpr int ldsm_chunk(int lane, int kstep) {
   return kstep * (kStepBytes / kChunkBytes) + lane / 16;
 }
+// The byte offset, within an operand's stage tile, that lane `lane` gives ldmatrix.x4 for the
+// 16-row slab starting at tile row `slab_row0`, in k-step `kstep`.
+AICBENCH_HOST_DEVICE constexpr int ldsm_offset(int slab_row0, int lane, int kstep) {
+  return swizzled_offset(slab_row0 + ldsm_row(lane), ldsm_chunk(lane, kstep));
+}
 // For B, result register q of ldmatrix.x4 is operand b(q / 2) of n8 tile q % 2 of the slab.
 AICBENCH_HOST_DEVICE constexpr int ldsm_b_tile(int q) { return q % 2; }
 AICBENCH_HOST_DEVICE constexpr int ldsm_b_reg(int q) { return q / 2; }

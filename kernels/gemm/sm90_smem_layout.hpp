@@ -39,7 +39,8 @@ AICBENCH_HOST_DEVICE constexpr uint64_t make_sw128_kmajor_desc(uint32_t smem_add
 }
 
 // ---- wgmma accumulators ------------------------------------------------------------------------
-// m64nN fp32 accumulator fragment (PTX ISA, "Register Fragments", wgmma .m64nNk* D): thread t of
+// m64nN fp32 accumulator fragment (PTX ISA, "Register Fragments", wgmma .m64nNk* D), the
+// definition the tests hold the kernel's indexing (accumulator_index, staging_*) to: thread t of
 // the warpgroup (warp w = t / 32, lane l) holds in d[i]
 //   row = 16 w + l / 4 + 8 * ((i / 2) % 2),   col = 8 * (i / 4) + 2 * (l % 4) + (i % 2).
 struct TileCoordinate {
@@ -48,6 +49,12 @@ struct TileCoordinate {
 AICBENCH_HOST_DEVICE constexpr TileCoordinate accumulator_coord(int thread, int i) {
   return {16 * (thread / 32) + (thread % 32) / 4 + 8 * ((i / 2) % 2),
           8 * (i / 4) + 2 * (thread % 4) + (i % 2)};
+}
+
+// The epilogue walks the accumulators as pairs: pair (j, half) of a thread is d[4j + 2 half] and
+// d[4j + 2 half + 1], columns 8j + 2(l % 4) and +1 of row l / 4 + 8 half of its warp's 16 rows.
+AICBENCH_HOST_DEVICE constexpr int accumulator_index(int j, int half, int e) {
+  return 4 * j + 2 * half + e;
 }
 
 // ---- epilogue staging --------------------------------------------------------------------------
