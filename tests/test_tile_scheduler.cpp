@@ -15,7 +15,7 @@ namespace {
 // and counts how often each tile of the tiles_m x tiles_n grid is visited.
 std::vector<int> visits(int tiles_m, int tiles_n, int grid, int cluster_rows, int band_rows) {
   std::vector<int> count(static_cast<size_t>(tiles_m) * tiles_n, 0);
-  const int items = cluster_items(tiles_m, tiles_n, cluster_rows);
+  const int64_t items = cluster_items(tiles_m, tiles_n, cluster_rows);
   for (int g = 0; g < grid; ++g) {
     for (int t = g; t < items; t += grid) {
       for (int rank = 0; rank < cluster_rows; ++rank) {

@@ -79,6 +79,7 @@
 
 #include "kernels/gemm/gemm_api.hpp"
 #include "kernels/gemm/hopper_primitives.cuh"
+#include "kernels/gemm/sm90_smem_layout.hpp"
 #include "kernels/gemm/tile_scheduler.hpp"
 
 namespace aicbench::kernels {
@@ -379,7 +380,8 @@ gemm_wgmma_sm90_kernel2(const __grid_constant__ GemmParams p) {
   if (cluster_nctarank() != kClusterSize) __trap();
   const int rank = static_cast<int>(cluster_ctarank());  // == blockIdx.x % kClusterSize (1-D)
   const int cluster = blockIdx.x / kClusterSize, clusters = gridDim.x / kClusterSize;
-  const int num_cluster_tiles = cluster_items(p.tiles_m, p.tiles_n, kClusterSize);
+  // < 2^31: the launcher checked
+  const int num_cluster_tiles = static_cast<int>(cluster_items(p.tiles_m, p.tiles_n, kClusterSize));
   const int warpgroup = threadIdx.x / 128;
 
   if (threadIdx.x == 0) {
@@ -615,11 +617,10 @@ cudaError_t launch(const void* A, const void* B, void* C, const float* scale_a,
 
   // Persistent grid: as many CTAs (kernel1) or clusters (kernel2) as run at once, at most one per
   // tile (cluster tile).
-  const long long cluster_size = kVersion == Version::kernel1 ? 1 : kClusterSize;
-  const long long work_items =
-      (static_cast<long long>(p.tiles_m) + cluster_size - 1) / cluster_size * p.tiles_n;
-  if (work_items * cluster_size > (1LL << 31) - 1) return cudaErrorInvalidValue;
-  const long long resident =
+  const int cluster_size = kVersion == Version::kernel1 ? 1 : kClusterSize;
+  const int64_t work_items = cluster_items(p.tiles_m, p.tiles_n, cluster_size);
+  if (work_items * cluster_size > INT32_MAX) return cudaErrorInvalidValue;
+  const int64_t resident =
       kVersion == Version::kernel1 ? support->sms : support->max_active_clusters;
   const int grid = static_cast<int>(std::min(work_items, resident) * cluster_size);
   if constexpr (kVersion == Version::kernel1) {

@@ -10,8 +10,6 @@
 
 #include <cuda.h>  // CUtensorMap (a 64-byte aligned opaque struct); no libcuda symbols are used
 
-#include "kernels/gemm/sm90_smem_layout.hpp"
-
 // True in the device pass that compiles for sm_90a (wgmma and setmaxnreg exist only there; they
 // are not on sm_90 without "a", nor on sm_100a).
 #if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ == 900) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -186,10 +184,9 @@ __device__ __forceinline__ void setmaxnreg_inc() {
   asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(kRegs));
 }
 
-// ---- wgmma shared-memory matrix descriptor -----------------------------------------------------
-// make_sw128_kmajor_desc and the layouts it describes: sm90_smem_layout.hpp.
-
 // ---- wgmma -------------------------------------------------------------------------------------
+// Operands come from shared memory through matrix descriptors (make_sw128_kmajor_desc in
+// sm90_smem_layout.hpp, with the layouts they describe).
 
 __device__ __forceinline__ void wgmma_fence() {
   asm volatile("wgmma.fence.sync.aligned;" ::: "memory");

@@ -7,6 +7,8 @@
 // consecutive items walk down the tile-rows first, then move one tile-column right. At any moment
 // the ~G items in flight then share a few rows of A and columns of B in L2, instead of sweeping a
 // whole row of C (all of B) as a row-major order would.
+#include <cstdint>
+
 #include "kernels/gemm/host_device.hpp"
 
 namespace aicbench::kernels {
@@ -30,8 +32,9 @@ AICBENCH_HOST_DEVICE inline TileCoord banded_tile(int t, int rows, int cols, int
 // band_rows tile-rows (band_rows a multiple of cluster_rows). When tiles_m is not a multiple of
 // cluster_rows, the last cluster tile's higher ranks get tile-rows >= tiles_m: the caller must
 // treat those tiles as empty (store nothing).
-AICBENCH_HOST_DEVICE inline int cluster_items(int tiles_m, int tiles_n, int cluster_rows) {
-  return (tiles_m + cluster_rows - 1) / cluster_rows * tiles_n;
+// (64-bit, so that a launcher can check it fits a grid before it launches.)
+AICBENCH_HOST_DEVICE inline int64_t cluster_items(int tiles_m, int tiles_n, int cluster_rows) {
+  return static_cast<int64_t>((tiles_m + cluster_rows - 1) / cluster_rows) * tiles_n;
 }
 AICBENCH_HOST_DEVICE inline TileCoord cluster_tile(int t, int rank, int tiles_m, int tiles_n,
                                                    int cluster_rows, int band_rows) {
