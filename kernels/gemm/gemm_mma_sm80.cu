@@ -17,8 +17,8 @@
 //   K a multiple of 8 for bf16/fp16 and of 4 for tf32: one 16-byte cp.async chunk is then entirely
 //   inside or outside a row, so zero-fill per chunk is exact;
 //   A, B, C 16-byte aligned (cp.async of 16 bytes; with K as above every row stays aligned).
-// The launchers return cudaErrorNotSupported on a GPU of compute capability < 8.0 or when this
-// binary holds no sm_80+ code for the running GPU.
+// The launchers return cudaErrorNotSupported when this binary holds no sm_80+ code the running GPU
+// can load (so on any GPU below compute capability 8.0).
 //
 // tf32: ldmatrix is a b16 instruction, but it moves 32-bit words: an "8x8 b16 matrix" is 8 rows of
 // 16 bytes, and thread l receives word l % 4 of row l / 4. For fp32 data that is exactly the tf32
@@ -35,8 +35,11 @@
 // cuBLASLt bf16 on H100 at 4096^3. Caveat: cuBLASLt uses wgmma on Hopper, and mma.sync cannot
 // reach wgmma's rate there (see gemm_wgmma_sm90.cu), so the aim may be out of reach for this
 // design on H100; on A100 (where cuBLAS itself uses mma.sync) it is the fair comparison.
+#include <array>
 #include <climits>
 #include <cstdint>
+#include <mutex>
+#include <optional>
 
 #include "kernels/gemm/gemm_api.hpp"
 #include "kernels/gemm/sm80_layout.hpp"
@@ -326,34 +329,47 @@ gemm_mma_sm80_kernel1(const T* __restrict__ A, const T* __restrict__ B, T* __res
 // ------------------------------------------------------------------------------------------------
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
+// Whether kernel1<T> can run on the current device, found out once per device: the binary must
+// hold code of compute capability >= 8.0 that this device loads (an image built from older PTX
+// and JIT-compiled here would have an empty body: see the #if in the kernel). Also raises the
+// kernel's shared-memory limit. Not supported: cudaErrorNotSupported; other errors as they come.
+template <class T>
+cudaError_t kernel1_ready() {
+  static std::mutex mutex;
+  static std::array<std::optional<cudaError_t>, 64> ready;  // per device, once known
+  int device = 0;
+  if (const cudaError_t err = cudaGetDevice(&device); err != cudaSuccess) return err;
+  if (device < 0 || device >= static_cast<int>(ready.size())) return cudaErrorNotSupported;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (ready[device]) return *ready[device];
+  auto kernel = gemm_mma_sm80_kernel1<T>;
+  cudaFuncAttributes attr{};
+  cudaError_t err = cudaFuncGetAttributes(&attr, kernel);
+  if (err == cudaErrorInvalidDeviceFunction || err == cudaErrorNoKernelImageForDevice) {
+    (void)cudaGetLastError();  // not sticky; do not leave it for the next caller
+    err = cudaErrorNotSupported;
+  } else if (err == cudaSuccess && attr.ptxVersion < 80) {
+    err = cudaErrorNotSupported;
+  } else if (err == cudaSuccess) {
+    err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
+  }
+  if (err != cudaSuccess && err != cudaErrorNotSupported) return err;  // not cached: ask again
+  ready[device] = err;
+  return err;
+}
+
 template <class T>
 cudaError_t launch_kernel1(const T* A, const T* B, T* C, int M, int N, int K,
                            cudaStream_t stream) {
   if (M <= 0 || N <= 0 || K <= 0) return cudaErrorInvalidValue;
   if (K % MmaTraits<T>::kElemsPerChunk != 0) return cudaErrorInvalidValue;
   if (!aligned16(A) || !aligned16(B) || !aligned16(C)) return cudaErrorInvalidValue;
-
-  int device = 0, major = 0;
-  cudaError_t err = cudaGetDevice(&device);
-  if (err != cudaSuccess) return err;
-  err = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
-  if (err != cudaSuccess) return err;
-  if (major < 8) return cudaErrorNotSupported;
-
-  auto kernel = gemm_mma_sm80_kernel1<T>;
-  // No image for this GPU in the binary (or only a pre-sm_80 one, whose body is empty).
-  cudaFuncAttributes attr{};
-  if (cudaFuncGetAttributes(&attr, kernel) != cudaSuccess) {
-    (void)cudaGetLastError();  // not sticky; do not leave it for the next caller
-    return cudaErrorNotSupported;
-  }
-  if (attr.binaryVersion < 80) return cudaErrorNotSupported;
-  err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
-  if (err != cudaSuccess) return err;
+  if (const cudaError_t err = kernel1_ready<T>(); err != cudaSuccess) return err;
 
   const int64_t tiles = static_cast<int64_t>((M - 1) / kBM + 1) * ((N - 1) / kBN + 1);
   if (tiles > INT_MAX) return cudaErrorInvalidValue;
-  kernel<<<static_cast<unsigned>(tiles), kThreads, kSmemBytes, stream>>>(A, B, C, M, N, K);
+  gemm_mma_sm80_kernel1<T><<<static_cast<unsigned>(tiles), kThreads, kSmemBytes, stream>>>(
+      A, B, C, M, N, K);
   return cudaGetLastError();
 }
 
