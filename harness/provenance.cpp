@@ -91,7 +91,8 @@ DeviceProbe probe_devices() {
     char bus[32] = {};
     cudaDeviceGetPCIBusId(bus, sizeof bus, d);
     gpu.pci_bus_id = bus;
-    gpu.compute_capability = std::to_string(prop.major) + "." + std::to_string(prop.minor);
+    gpu.cc_major = prop.major;
+    gpu.cc_minor = prop.minor;
     gpu.sm_count = prop.multiProcessorCount;
     gpu.memory_bytes = static_cast<long long>(prop.totalGlobalMem);
     gpu.l2_bytes = prop.l2CacheSize;
@@ -123,7 +124,7 @@ nlohmann::json collect_provenance(const DeviceProbe& probe) {
                     {"name", g.name},
                     {"uuid", g.uuid},
                     {"pci_bus_id", g.pci_bus_id},
-                    {"compute_capability", g.compute_capability},
+                    {"compute_capability", g.compute_capability()},
                     {"sm_count", g.sm_count},
                     {"memory_bytes", g.memory_bytes},
                     {"l2_bytes", g.l2_bytes},

@@ -11,13 +11,18 @@ namespace aicbench {
 
 struct GpuInfo {
   int index = 0;
-  std::string name, uuid, pci_bus_id, compute_capability;
+  std::string name, uuid, pci_bus_id;
+  int cc_major = 0, cc_minor = 0;  // compute capability
   int sm_count = 0;
   long long memory_bytes = 0;
   long long l2_bytes = 0;
   int max_sm_clock_mhz = 0;
   int max_mem_clock_mhz = 0;
   bool ecc_enabled = false;
+
+  std::string compute_capability() const {  // "9.0"
+    return std::to_string(cc_major) + "." + std::to_string(cc_minor);
+  }
 };
 
 // What the CUDA runtime can see. `unavailable_reason` is set (and `gpus` empty) when there is no

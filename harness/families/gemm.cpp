@@ -15,9 +15,7 @@
 // scaled per tensor into e4m3's range and the scales passed to the kernel, as in fp8 training.
 // Every implementation is validated by check_gemm() (Freivalds + sampled float64 elements,
 // docs/validation.md) against the rounded inputs before it is timed.
-#include <algorithm>
 #include <climits>
-#include <cmath>
 #include <vector>
 
 #include <cuda_bf16.h>
@@ -40,6 +38,16 @@ namespace aicbench {
 namespace {
 
 constexpr uint64_t kSeedA = 0xA11CE, kSeedB = 0xB0B;
+using bf16 = __nv_bfloat16;
+using e4m3 = __nv_fp8_e4m3;
+
+// An input operand of n elements, uniform in [-1, 1) from `seed`: the same for every backend
+// and implementation, so their results can be compared.
+std::vector<float> random_input(int64_t n, uint64_t seed) {
+  std::vector<float> v(static_cast<size_t>(n));
+  fill_uniform(v, seed);
+  return v;
+}
 
 struct GemmShape {
   int64_t M, N, K;
@@ -64,10 +72,10 @@ Validation to_validation(const GemmCheck& check) {
 class CpuGemmCase final : public BenchmarkCase {
  public:
   explicit CpuGemmCase(const BenchmarkSpec& spec)
-      : shape_(spec), A_(shape_.M * shape_.K), B_(shape_.K * shape_.N), C_(shape_.M * shape_.N) {
-    fill_uniform(A_, kSeedA);
-    fill_uniform(B_, kSeedB);
-  }
+      : shape_(spec),
+        A_(random_input(shape_.M * shape_.K, kSeedA)),
+        B_(random_input(shape_.K * shape_.N, kSeedB)),
+        C_(shape_.M * shape_.N) {}
   Validation validate() override {
     run();
     return to_validation(check_gemm(A_, B_, C_, shape_.M, shape_.N, shape_.K, tolerance(traits("fp32"), shape_.K)));
@@ -118,25 +126,22 @@ constexpr HopperGemm kWgmmaMulticast{"wgmma_sm90_multicast", kernels::gemm_wgmma
 class CudaGemmCase final : public BenchmarkCase {
  public:
   CudaGemmCase(const BenchmarkSpec& spec, CudaImpl impl)
-      : impl_(impl), t_(traits(spec.dtype)), shape_(spec) {
-    // A: M x K. B: N x K for TN, K x N for NN; validation reads either.
-    a_ref_.resize(shape_.M * shape_.K);
-    b_ref_.resize(shape_.K * shape_.N);
-    fill_uniform(a_ref_, kSeedA);
-    fill_uniform(b_ref_, kSeedB);
-    float scale_a = 1, scale_b = 1;
-    std::vector<unsigned char> a_bytes = quantize(t_, a_ref_, &scale_a);
-    std::vector<unsigned char> b_bytes = quantize(t_, b_ref_, &scale_b);
-    A_ = std::make_unique<DeviceBuffer<unsigned char>>(a_bytes.size());
-    B_ = std::make_unique<DeviceBuffer<unsigned char>>(b_bytes.size());
-    C_ = std::make_unique<DeviceBuffer<unsigned char>>(static_cast<size_t>(shape_.M * shape_.N) * t_.out_bytes);
-    CUDA_CHECK(cudaMemcpy(A_->get(), a_bytes.data(), a_bytes.size(), cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMemcpy(B_->get(), b_bytes.data(), b_bytes.size(), cudaMemcpyHostToDevice));
-    if (t_.dtype == Dtype::fp8) {
-      const float scales[2] = {scale_a, scale_b};
-      scales_ = std::make_unique<DeviceBuffer<float>>(2);
-      CUDA_CHECK(cudaMemcpy(scales_->get(), scales, sizeof scales, cudaMemcpyHostToDevice));
-    }
+      : impl_(impl),
+        t_(traits(spec.dtype)),
+        shape_(spec),
+        // A: M x K. B: N x K for TN, K x N for NN; validation reads either.
+        a_ref_(random_input(shape_.M * shape_.K, kSeedA)),
+        b_ref_(random_input(shape_.K * shape_.N, kSeedB)),
+        A_(a_ref_.size() * t_.in_bytes),
+        B_(b_ref_.size() * t_.in_bytes),
+        C_(static_cast<size_t>(shape_.M * shape_.N) * t_.out_bytes),
+        scales_(2) {
+    float scales[2] = {1, 1};  // per-tensor scales; fp8 sets them, the other precisions ignore them
+    const std::vector<unsigned char> a_bytes = quantize(t_, a_ref_, &scales[0]);
+    const std::vector<unsigned char> b_bytes = quantize(t_, b_ref_, &scales[1]);
+    CUDA_CHECK(cudaMemcpy(A_.get(), a_bytes.data(), a_bytes.size(), cudaMemcpyHostToDevice));
+    CUDA_CHECK(cudaMemcpy(B_.get(), b_bytes.data(), b_bytes.size(), cudaMemcpyHostToDevice));
+    CUDA_CHECK(cudaMemcpy(scales_.get(), scales, sizeof scales, cudaMemcpyHostToDevice));
     if (impl_ == CudaImpl::cublas) cublas_ = std::make_unique<kernels::CublasGemm>(stream_.get());
     if (impl_ == CudaImpl::cublaslt) cublaslt_ = std::make_unique<kernels::CublasLtGemm>(stream_.get());
   }
@@ -144,11 +149,11 @@ class CudaGemmCase final : public BenchmarkCase {
   Validation validate() override {
     // Poison C first (all bits set: NaN in every float format), so a kernel that writes nothing
     // cannot pass on stale data.
-    CUDA_CHECK(cudaMemsetAsync(C_->get(), 0xFF, C_->size(), stream_.get()));
+    CUDA_CHECK(cudaMemsetAsync(C_.get(), 0xFF, C_.size(), stream_.get()));
     run();
     CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
-    std::vector<unsigned char> bytes(C_->size());
-    CUDA_CHECK(cudaMemcpy(bytes.data(), C_->get(), bytes.size(), cudaMemcpyDeviceToHost));
+    std::vector<unsigned char> bytes(C_.size());
+    CUDA_CHECK(cudaMemcpy(bytes.data(), C_.get(), bytes.size(), cudaMemcpyDeviceToHost));
     std::vector<float> C = widen_output(t_, bytes);
     const BLayout layout = t_.dtype == Dtype::fp32 ? BLayout::k_by_n : BLayout::n_by_k;
     return to_validation(check_gemm(a_ref_, b_ref_, C, shape_.M, shape_.N, shape_.K, tolerance(t_, shape_.K),
@@ -158,11 +163,8 @@ class CudaGemmCase final : public BenchmarkCase {
   void run() override {
     const int M = static_cast<int>(shape_.M), N = static_cast<int>(shape_.N), K = static_cast<int>(shape_.K);
     cudaStream_t s = stream_.get();
-    void *a = A_->get(), *b = B_->get(), *c = C_->get();
-    using bf16 = __nv_bfloat16;
-    using e4m3 = __nv_fp8_e4m3;
-    const float* sa = scales_ ? scales_->get() : nullptr;
-    const float* sb = scales_ ? scales_->get() + 1 : nullptr;
+    void *a = A_.get(), *b = B_.get(), *c = C_.get();
+    const float *sa = scales_.get(), *sb = scales_.get() + 1;
     switch (impl_) {
       case CudaImpl::cublas:
         CUBLAS_CHECK(cublas_->sgemm(static_cast<float*>(a), static_cast<float*>(b), static_cast<float*>(c), M, N, K));
@@ -197,11 +199,14 @@ class CudaGemmCase final : public BenchmarkCase {
     throw std::logic_error(std::string("gemm: no implementation for dtype ") + t_.name);
   }
 
+  cudaStream_t stream() const override { return stream_.get(); }
+  double flops() const override { return shape_.flops(); }
+  double bytes() const override { return shape_.bytes(t_); }
+
+ private:
   // Launches the kernel for this case's dtype; false when it has none.
   bool run_hopper(const HopperGemm& k, void* a, void* b, void* c, const float* sa, const float* sb,
                   int M, int N, int K, cudaStream_t s) const {
-    using bf16 = __nv_bfloat16;
-    using e4m3 = __nv_fp8_e4m3;
     switch (t_.dtype) {
       case Dtype::bf16: check_launch(k.bf16(static_cast<bf16*>(a), static_cast<bf16*>(b), static_cast<bf16*>(c), M, N, K, s), k.name); return true;
       case Dtype::fp16: check_launch(k.fp16(static_cast<__half*>(a), static_cast<__half*>(b), static_cast<__half*>(c), M, N, K, s), k.name); return true;
@@ -210,18 +215,13 @@ class CudaGemmCase final : public BenchmarkCase {
     }
   }
 
-  cudaStream_t stream() const override { return stream_.get(); }
-  double flops() const override { return shape_.flops(); }
-  double bytes() const override { return shape_.bytes(t_); }
-
- private:
   CudaImpl impl_;
   const DtypeTraits& t_;
   GemmShape shape_;
   std::vector<float> a_ref_, b_ref_;  // the inputs as the device sees them, for validation
   CudaStream stream_;
-  std::unique_ptr<DeviceBuffer<unsigned char>> A_, B_, C_;
-  std::unique_ptr<DeviceBuffer<float>> scales_;  // fp8: {scale_a, scale_b}
+  DeviceBuffer<unsigned char> A_, B_, C_;  // in the dtype's bytes
+  DeviceBuffer<float> scales_;             // {scale_a, scale_b}
   std::unique_ptr<kernels::CublasGemm> cublas_;
   std::unique_ptr<kernels::CublasLtGemm> cublaslt_;
 };
@@ -241,12 +241,6 @@ std::optional<std::string> cpu_unsupported(const BenchmarkSpec& spec, const Devi
   return std::nullopt;
 }
 
-int compute_capability(const DeviceProbe& probe) {  // e.g. 90 for "9.0"
-  const std::string& cc = probe.gpus.front().compute_capability;
-  const auto dot = cc.find('.');
-  return std::stoi(cc.substr(0, dot)) * 10 + std::stoi(cc.substr(dot + 1));
-}
-
 struct CudaRequirements {
   int min_cc = 0, exact_cc = 0;
   const char* arch_note = "";
@@ -256,14 +250,11 @@ std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const Dev
                                             const CudaRequirements& req) {
   if (!probe.available()) return "no CUDA device: " + probe.unavailable_reason.value_or("unknown");
   const DtypeTraits& t = traits(spec.dtype);
-  const int cc = compute_capability(probe);
-  if (req.exact_cc && cc != req.exact_cc) {
+  const GpuInfo& gpu = probe.gpus.front();
+  const int cc = gpu.cc_major * 10 + gpu.cc_minor;  // e.g. 90
+  if ((req.exact_cc && cc != req.exact_cc) || cc < req.min_cc) {
     return std::string("needs ") + req.arch_note + "; this GPU is compute capability " +
-           probe.gpus.front().compute_capability;
-  }
-  if (cc < req.min_cc) {
-    return std::string("needs ") + req.arch_note + "; this GPU is compute capability " +
-           probe.gpus.front().compute_capability;
+           gpu.compute_capability();
   }
   GemmShape s(spec);
   if (s.M > INT_MAX || s.N > INT_MAX || s.K > INT_MAX) return "M, N and K must each fit in int32";
@@ -272,7 +263,7 @@ std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const Dev
            " (16-byte rows, which " + spec.dtype + " tensor-core loads need)";
   }
   const double need = s.bytes(t);
-  const double have = double(probe.gpus.front().memory_bytes);
+  const double have = double(gpu.memory_bytes);
   if (need > 0.9 * have) {
     return "needs " + mib(need) + " of device memory, more than 90% of the GPU's " + mib(have);
   }
