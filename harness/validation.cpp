@@ -66,8 +66,8 @@ double gemm_tolerance(int64_t K, double accumulate_unit_roundoff, double output_
 }
 
 GemmCheck check_gemm(std::span<const float> A, std::span<const float> B, std::span<const float> C,
-                     int64_t M, int64_t N, int64_t K, double tolerance, uint64_t seed,
-                     int random_samples, BLayout b_layout) {
+                     int64_t M, int64_t N, int64_t K, double tolerance, BLayout b_layout,
+                     uint64_t seed, int random_samples) {
   GemmCheck result;
   result.tolerance = tolerance;
   SplitMix64 rng{seed};

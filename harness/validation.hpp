@@ -36,8 +36,9 @@ enum class BLayout { k_by_n, n_by_k };
 // A: M x K row-major, B as `b_layout` says, C: M x N row-major. Inputs of narrower types are
 // widened to float (exactly) by the caller before checking. Uses every hardware thread.
 GemmCheck check_gemm(std::span<const float> A, std::span<const float> B, std::span<const float> C,
-                     int64_t M, int64_t N, int64_t K, double tolerance, uint64_t seed = 12345,
-                     int random_samples = 256, BLayout b_layout = BLayout::k_by_n);
+                     int64_t M, int64_t N, int64_t K, double tolerance,
+                     BLayout b_layout = BLayout::k_by_n, uint64_t seed = 12345,
+                     int random_samples = 256);
 
 // Deterministic, fast fill of `out` with uniform values in [-1, 1): benchmark inputs are never
 // zeros (zeros run faster and draw less power than real data). Element i depends only on the

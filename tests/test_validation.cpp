@@ -73,8 +73,8 @@ TEST_P(OneCorruptedElement, IsCaughtByFreivalds) {
     b += double(p.B[k * p.N + j]) * p.B[k * p.N + j];
   }
   p.C[i * p.N + j] += static_cast<float>(0.01 * std::sqrt(a * b));
-  GemmCheck c = check_gemm(p.A, p.B, p.C, p.M, p.N, p.K, gemm_tolerance(p.K, kU32, kU32), 777,
-                           /*random_samples=*/0);
+  GemmCheck c = check_gemm(p.A, p.B, p.C, p.M, p.N, p.K, gemm_tolerance(p.K, kU32, kU32),
+                           BLayout::k_by_n, 777, /*random_samples=*/0);
   EXPECT_FALSE(c.passed);
   EXPECT_GT(c.freivalds_err, c.tolerance);
   EXPECT_NE(c.message.find("Freivalds"), std::string::npos) << c.message;
@@ -115,9 +115,9 @@ TEST(Validation, TransposedBLayout) {
   for (int64_t k = 0; k < p.K; ++k)
     for (int64_t n = 0; n < p.N; ++n) b_nk[n * p.K + k] = p.B[k * p.N + n];
   const double tol = gemm_tolerance(p.K, kU32, kU32);
-  GemmCheck good = check_gemm(p.A, b_nk, p.C, p.M, p.N, p.K, tol, 1, 256, BLayout::n_by_k);
+  GemmCheck good = check_gemm(p.A, b_nk, p.C, p.M, p.N, p.K, tol, BLayout::n_by_k, 1);
   EXPECT_TRUE(good.passed) << good.message;
-  GemmCheck wrong_layout = check_gemm(p.A, b_nk, p.C, p.M, p.N, p.K, tol, 1, 256, BLayout::k_by_n);
+  GemmCheck wrong_layout = check_gemm(p.A, b_nk, p.C, p.M, p.N, p.K, tol, BLayout::k_by_n, 1);
   EXPECT_FALSE(wrong_layout.passed);
 }
 
