@@ -13,6 +13,7 @@
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
+#include "harness/families/gemm_precision.hpp"
 #include "harness/validation.hpp"
 #include "kernels/gemm/gemm_api.hpp"
 #include "kernels/gemm/gemm_cublas.hpp"
@@ -91,30 +92,22 @@ std::string describe(const Shape& s) {
   return "M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) + " K=" + std::to_string(s.K);
 }
 
-// B of the TN layout (N x K, K contiguous) as the K x N row-major matrix check_gemm takes.
-std::vector<float> transpose(const std::vector<float>& b, int N, int K) {
-  std::vector<float> t(static_cast<size_t>(N) * K);
-  for (int n = 0; n < N; ++n)
-    for (int k = 0; k < K; ++k) t[static_cast<size_t>(k) * N + n] = b[static_cast<size_t>(n) * K + k];
-  return t;
-}
-
-void expect_valid(const std::vector<float>& A, const std::vector<float>& B_kn,
-                  const std::vector<float>& C, const Shape& s, double tolerance,
+// B as `b_layout` says: K x N for the SIMT kernels, N x K (the TN layout) for the tensor cores.
+void expect_valid(const std::vector<float>& A, const std::vector<float>& B,
+                  const std::vector<float>& C, const Shape& s, double tolerance, BLayout b_layout,
                   const std::string& what) {
-  const GemmCheck check = check_gemm(A, B_kn, C, s.M, s.N, s.K, tolerance);
+  const GemmCheck check = check_gemm(A, B, C, s.M, s.N, s.K, tolerance, b_layout);
   EXPECT_TRUE(check.passed) << what << " " << describe(s) << ": " << check.message;
 }
 
-// Unit roundoffs.
-constexpr double kFp32U = 0x1.0p-24;
-constexpr double kBf16U = 0x1.0p-8;
-constexpr double kFp16U = 0x1.0p-11;
+// The harness's error budgets (harness/families/gemm_precision.hpp, docs/validation.md).
+double budget(const char* dtype, int K) { return tolerance(traits(dtype), K); }
 
 // tf32 rounds each input to 10 explicit mantissa bits: relative error <= 2^-11 when rounded,
-// 2^-10 if an implementation truncates. A product then errs by <= (2u + u^2)|a_k b_k|, and the
-// sum of |a_k b_k| is <= ||a|| ||b|| (Cauchy-Schwarz): 2^-9 covers either rounding, for any K.
-double tf32_tolerance(int K) { return 0x1.0p-9 + gemm_tolerance(K, kFp32U, kFp32U); }
+// 2^-10 if an implementation truncates (cuBLASLt may). A product then errs by <= (2u + u^2)
+// |a_k b_k|, and the sum of |a_k b_k| is <= ||a|| ||b|| (Cauchy-Schwarz): 2^-9 covers either
+// rounding, for any K; the harness budgets 2^-10, for rounding.
+double tf32_tolerance(int K) { return 0x1.0p-9 + budget("fp32", K); }
 
 // ---- fixture -----------------------------------------------------------------------------------
 
@@ -142,7 +135,6 @@ class GpuGemmKernels : public ::testing::Test {
   void run_tn(const Shape& s, double tolerance, Kernel kernel, Lt lt, uint64_t seed) {
     const auto a = random_matrix<T>(static_cast<size_t>(s.M) * s.K, seed);
     const auto b = random_matrix<T>(static_cast<size_t>(s.N) * s.K, seed + 1);
-    const std::vector<float> b_kn = transpose(b.wide, s.N, s.K);
     DeviceArray<T> dA(a.data.size()), dB(b.data.size()), dC(static_cast<size_t>(s.M) * s.N);
     dA.upload(a.data);
     dB.upload(b.data);
@@ -151,13 +143,13 @@ class GpuGemmKernels : public ::testing::Test {
     ASSERT_EQ(kernel(dA.get(), dB.get(), dC.get(), s.M, s.N, s.K, stream_), cudaSuccess)
         << describe(s);
     ASSERT_EQ(cudaStreamSynchronize(stream_), cudaSuccess) << describe(s);
-    expect_valid(a.wide, b_kn, dC.download_wide(), s, tolerance, "kernel");
+    expect_valid(a.wide, b.wide, dC.download_wide(), s, tolerance, BLayout::n_by_k, "kernel");
 
     dC.poison();
     ASSERT_EQ(lt(dA.get(), dB.get(), dC.get(), s.M, s.N, s.K), CUBLAS_STATUS_SUCCESS)
         << describe(s);
     ASSERT_EQ(cudaStreamSynchronize(stream_), cudaSuccess) << describe(s);
-    expect_valid(a.wide, b_kn, dC.download_wide(), s, tolerance, "cuBLASLt");
+    expect_valid(a.wide, b.wide, dC.download_wide(), s, tolerance, BLayout::n_by_k, "cuBLASLt");
   }
 
   cudaDeviceProp prop_{};
@@ -196,7 +188,7 @@ TEST_F(GpuGemmKernels, MmaSm80Bf16MatchesReference) {
   CublasLtGemm lt(stream_);
   uint64_t seed = 200;
   for (const Shape& s : tn_shapes()) {
-    run_tn<__nv_bfloat16>(s, gemm_tolerance(s.K, kFp32U, kBf16U), kernels::gemm_mma_sm80_bf16,
+    run_tn<__nv_bfloat16>(s, budget("bf16", s.K), kernels::gemm_mma_sm80_bf16,
                           [&](auto... args) { return lt.bf16(args...); }, seed += 2);
   }
 }
@@ -206,7 +198,7 @@ TEST_F(GpuGemmKernels, MmaSm80Fp16MatchesReference) {
   CublasLtGemm lt(stream_);
   uint64_t seed = 300;
   for (const Shape& s : tn_shapes()) {
-    run_tn<__half>(s, gemm_tolerance(s.K, kFp32U, kFp16U), kernels::gemm_mma_sm80_fp16,
+    run_tn<__half>(s, budget("fp16", s.K), kernels::gemm_mma_sm80_fp16,
                    [&](auto... args) { return lt.fp16(args...); }, seed += 2);
   }
 }
@@ -249,8 +241,9 @@ TEST_F(GpuGemmKernels, CublasLtFp8MatchesReferenceOrIsNotSupported) {
     std::vector<float> a_scaled = a.wide, b_scaled = b.wide;
     for (float& x : a_scaled) x *= scale_a;
     for (float& x : b_scaled) x *= scale_b;
-    expect_valid(a_scaled, transpose(b_scaled, s.N, s.K), dC.download_wide(), s,
-                 gemm_tolerance(s.K, kFp32U, kBf16U), "cuBLASLt fp8");
+    // cuBLASLt's fp8 GEMM accumulates in fp32 (no fast accumulation) and writes bf16: bf16's budget.
+    expect_valid(a_scaled, b_scaled, dC.download_wide(), s, budget("bf16", s.K), BLayout::n_by_k,
+                 "cuBLASLt fp8");
   }
 }
 
@@ -271,7 +264,7 @@ void run_simt(cudaStream_t stream, const Shape& s, int a_offset, uint64_t seed) 
             cudaSuccess)
       << describe(s);
   ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess) << describe(s);
-  expect_valid(a.wide, b.wide, dC.download_wide(), s, gemm_tolerance(s.K, kFp32U, kFp32U),
+  expect_valid(a.wide, b.wide, dC.download_wide(), s, budget("fp32", s.K), BLayout::k_by_n,
                "simt (A offset " + std::to_string(a_offset) + ")");
 }
 
