@@ -5,7 +5,7 @@
 // devices other than compute capability 9.0.
 //
 // Check per element (i, j), with a_i row i of A, b_j row j of B (both as rounded to the input
-// type, times the fp8 scales):
+// type by the harness's quantize(), fp8 scaled per tensor, i.e. q * scale):
 //   |c_ij - ref_ij| <= 2 u_out |ref_ij| + min(K, 16 sqrt(K)) u_acc ||a_i|| ||b_j||
 // i.e. the output's rounding plus the accumulation error bound of harness/validation.cpp. The
 // reported "normalised error" is |c - ref| / (||a_i|| ||b_j||). u_acc is 2^-23 for 16-bit inputs
@@ -15,7 +15,6 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <random>
 #include <set>
 #include <sstream>
@@ -26,6 +25,8 @@
 
 #include <cuda_runtime.h>
 
+#include "harness/device_buffer.hpp"
+#include "harness/families/gemm_precision.hpp"
 #include "harness/validation.hpp"
 #include "kernels/gemm/gemm_api.hpp"
 
@@ -55,49 +56,10 @@ const char* name(Kind kind) {
   return "?";
 }
 
-// Round each value to the input type, in place, and return the type's bytes.
-std::vector<uint8_t> to_input_type(Kind kind, std::vector<float>& values) {
-  const size_t elem = kind == Kind::e4m3 ? 1 : 2;
-  std::vector<uint8_t> bytes(values.size() * elem);
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (kind == Kind::bf16) {
-      const __nv_bfloat16 v = __float2bfloat16_rn(values[i]);
-      values[i] = __bfloat162float(v);
-      std::memcpy(&bytes[i * 2], &v, 2);
-    } else if (kind == Kind::fp16) {
-      const __half v = __float2half_rn(values[i]);
-      values[i] = __half2float(v);
-      std::memcpy(&bytes[i * 2], &v, 2);
-    } else {
-      const __nv_fp8_e4m3 v(values[i]);
-      values[i] = static_cast<float>(v);
-      std::memcpy(&bytes[i], &v, 1);
-    }
-  }
-  return bytes;
+// The harness's precision of each kind (rounding, fp8 scaling, widening the output).
+const DtypeTraits& precision(Kind kind) {
+  return traits(kind == Kind::bf16 ? "bf16" : kind == Kind::fp16 ? "fp16" : "fp8");
 }
-
-float output_to_float(Kind kind, uint16_t raw) {
-  if (kind == Kind::fp16) {
-    __half_raw h;
-    h.x = raw;
-    return __half2float(__half(h));
-  }
-  __nv_bfloat16_raw b;
-  b.x = raw;
-  return __bfloat162float(__nv_bfloat16(b));
-}
-
-template <class T>
-struct DeviceArray {
-  T* ptr = nullptr;
-  explicit DeviceArray(size_t n) {
-    if (cudaMalloc(&ptr, std::max<size_t>(n, 1) * sizeof(T)) != cudaSuccess) ptr = nullptr;
-  }
-  ~DeviceArray() { cudaFree(ptr); }
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-};
 
 // Where the wrong elements are, in the kernels' terms, so a first failure on a GPU points at its
 // cause: unwritten (NaN) elements, whole tiles wrong (scheduler, TMA coordinates), rows wrong by
@@ -187,35 +149,36 @@ class GpuGemmWgmma : public ::testing::TestWithParam<Version> {
     std::vector<float> a(static_cast<size_t>(M) * K), b(static_cast<size_t>(N) * K);
     fill_uniform(a, 1000 + M);
     fill_uniform(b, 2000 + N);
-    const std::vector<uint8_t> a_bytes = to_input_type(kind, a);
-    const std::vector<uint8_t> b_bytes = to_input_type(kind, b);
-    const float scale_a = kind == Kind::e4m3 ? 0.5f : 1.0f;
-    const float scale_b = kind == Kind::e4m3 ? 0.25f : 1.0f;
+    // Rounded to the input type in place (fp8: scaled per tensor, a and b then hold q * scale,
+    // exactly what the kernel computes with).
+    float scales[2] = {1, 1};
+    const std::vector<unsigned char> a_bytes = quantize(precision(kind), a, &scales[0]);
+    const std::vector<unsigned char> b_bytes = quantize(precision(kind), b, &scales[1]);
 
     // C gets a sentinel tail: a kernel that stores outside M x N trips over it.
     const size_t c_elems = static_cast<size_t>(M) * N, tail = 4096;
-    DeviceArray<uint8_t> dA(a_bytes.size()), dB(b_bytes.size());
-    DeviceArray<uint16_t> dC(c_elems + tail);
-    DeviceArray<float> dscale(2);
-    ASSERT_TRUE(dA.ptr && dB.ptr && dC.ptr && dscale.ptr);
-    ASSERT_CUDA(cudaMemcpy(dA.ptr, a_bytes.data(), a_bytes.size(), cudaMemcpyHostToDevice));
-    ASSERT_CUDA(cudaMemcpy(dB.ptr, b_bytes.data(), b_bytes.size(), cudaMemcpyHostToDevice));
-    const float scales[2] = {scale_a, scale_b};
-    ASSERT_CUDA(cudaMemcpy(dscale.ptr, scales, sizeof(scales), cudaMemcpyHostToDevice));
-    ASSERT_CUDA(cudaMemset(dC.ptr, 0xFF, (c_elems + tail) * 2));  // NaN in bf16 and fp16
+    DeviceBuffer<unsigned char> dA(a_bytes.size()), dB(b_bytes.size()), dC((c_elems + tail) * 2);
+    DeviceBuffer<float> dscale(2);
+    ASSERT_CUDA(cudaMemcpy(dA.get(), a_bytes.data(), a_bytes.size(), cudaMemcpyHostToDevice));
+    ASSERT_CUDA(cudaMemcpy(dB.get(), b_bytes.data(), b_bytes.size(), cudaMemcpyHostToDevice));
+    ASSERT_CUDA(cudaMemcpy(dscale.get(), scales, sizeof(scales), cudaMemcpyHostToDevice));
+    ASSERT_CUDA(cudaMemset(dC.get(), 0xFF, dC.size()));  // NaN in bf16 and fp16
 
-    ASSERT_CUDA(call(kind, dA.ptr, dB.ptr, dC.ptr, dscale.ptr, dscale.ptr + 1, M, N, K));
+    ASSERT_CUDA(call(kind, dA.get(), dB.get(), dC.get(), dscale.get(), dscale.get() + 1, M, N, K));
     ASSERT_CUDA(cudaDeviceSynchronize());
-    std::vector<uint16_t> c(c_elems + tail);
-    ASSERT_CUDA(cudaMemcpy(c.data(), dC.ptr, c.size() * 2, cudaMemcpyDeviceToHost));
+    std::vector<unsigned char> c_bytes(dC.size());
+    ASSERT_CUDA(cudaMemcpy(c_bytes.data(), dC.get(), c_bytes.size(), cudaMemcpyDeviceToHost));
 
-    for (size_t i = c_elems; i < c.size(); ++i) ASSERT_EQ(c[i], 0xFFFF) << "store past M x N";
+    for (size_t i = c_elems * 2; i < c_bytes.size(); ++i) {
+      ASSERT_EQ(c_bytes[i], 0xFF) << "store past M x N";
+    }
+    c_bytes.resize(c_elems * 2);
+    const std::vector<float> c = widen_output(precision(kind), c_bytes);
 
     const double u_out = kind == Kind::fp16 ? std::ldexp(1.0, -11) : std::ldexp(1.0, -8);
     const double u_acc = kind == Kind::e4m3 ? std::ldexp(1.0, -13) : std::ldexp(1.0, -23);
     const double kd = K;
     const double acc_term = std::min(kd, 16.0 * std::sqrt(kd)) * u_acc;
-    const double scale = double(scale_a) * scale_b;
 
     std::vector<std::pair<int, int>> samples;
     if (static_cast<double>(M) * N * K <= 2e9) {
@@ -244,9 +207,8 @@ class GpuGemmWgmma : public ::testing::TestWithParam<Version> {
       const float* bj = &b[static_cast<size_t>(j) * K];
       double ref = 0;
       for (int kk = 0; kk < K; ++kk) ref += double(ai[kk]) * bj[kk];
-      ref *= scale;
-      const double norms = std::max(std::sqrt(a_sq[i] * b_sq[j]) * scale, 1e-30);
-      const double got = output_to_float(kind, c[static_cast<size_t>(i) * N + j]);
+      const double norms = std::max(std::sqrt(a_sq[i] * b_sq[j]), 1e-30);
+      const double got = c[static_cast<size_t>(i) * N + j];
       const double err = std::abs(got - ref);  // NaN (an unwritten element) fails below
       const double bound = 2 * u_out * std::abs(ref) + acc_term * norms;
       max_norm_err = std::max(max_norm_err, err / norms);
@@ -292,29 +254,27 @@ TEST_P(GpuGemmWgmma, Fp8E4m3Scaled) {
 }
 
 TEST_P(GpuGemmWgmma, RejectsMisalignedK) {
-  DeviceArray<uint8_t> buf(1 << 20);
-  DeviceArray<float> scale(2);
-  ASSERT_TRUE(buf.ptr && scale.ptr);
-  EXPECT_EQ(call(Kind::bf16, buf.ptr, buf.ptr, buf.ptr, nullptr, nullptr, 64, 64, 100),
+  DeviceBuffer<uint8_t> buf(1 << 20);
+  DeviceBuffer<float> scale(2);
+  EXPECT_EQ(call(Kind::bf16, buf.get(), buf.get(), buf.get(), nullptr, nullptr, 64, 64, 100),
             cudaErrorInvalidValue);
-  EXPECT_EQ(call(Kind::fp16, buf.ptr, buf.ptr, buf.ptr, nullptr, nullptr, 64, 64, 12),
+  EXPECT_EQ(call(Kind::fp16, buf.get(), buf.get(), buf.get(), nullptr, nullptr, 64, 64, 12),
             cudaErrorInvalidValue);
-  EXPECT_EQ(call(Kind::e4m3, buf.ptr, buf.ptr, buf.ptr, scale.ptr, scale.ptr + 1, 64, 64, 24),
+  EXPECT_EQ(call(Kind::e4m3, buf.get(), buf.get(), buf.get(), scale.get(), scale.get() + 1, 64, 64, 24),
             cudaErrorInvalidValue);
-  EXPECT_EQ(call(Kind::bf16, buf.ptr + 2, buf.ptr, buf.ptr, nullptr, nullptr, 64, 64, 64),
+  EXPECT_EQ(call(Kind::bf16, buf.get() + 2, buf.get(), buf.get(), nullptr, nullptr, 64, 64, 64),
             cudaErrorInvalidValue)
       << "A not 16-byte aligned";
   EXPECT_EQ(cudaGetLastError(), cudaSuccess);
 }
 
 TEST_P(GpuGemmWgmma, ZeroKWritesZeros) {
-  DeviceArray<uint16_t> c(33 * 17);
-  DeviceArray<uint8_t> ab(64);
-  ASSERT_TRUE(c.ptr && ab.ptr);
-  ASSERT_CUDA(cudaMemset(c.ptr, 0xFF, 33 * 17 * 2));
-  ASSERT_CUDA(call(Kind::bf16, ab.ptr, ab.ptr, c.ptr, nullptr, nullptr, 33, 17, 0));
+  DeviceBuffer<uint16_t> c(33 * 17);
+  DeviceBuffer<uint8_t> ab(64);
+  ASSERT_CUDA(cudaMemset(c.get(), 0xFF, 33 * 17 * 2));
+  ASSERT_CUDA(call(Kind::bf16, ab.get(), ab.get(), c.get(), nullptr, nullptr, 33, 17, 0));
   std::vector<uint16_t> h(33 * 17);
-  ASSERT_CUDA(cudaMemcpy(h.data(), c.ptr, h.size() * 2, cudaMemcpyDeviceToHost));
+  ASSERT_CUDA(cudaMemcpy(h.data(), c.get(), h.size() * 2, cudaMemcpyDeviceToHost));
   for (uint16_t v : h) ASSERT_EQ(v, 0);
 }
 
