@@ -199,14 +199,24 @@ class GpuGemmWgmma : public ::testing::TestWithParam<Version> {
     for (size_t i = 0; i < a.size(); ++i) a_sq[i / K] += double(a[i]) * a[i];
     for (size_t i = 0; i < b.size(); ++i) b_sq[i / K] += double(b[i]) * b[i];
 
+    // The float64 references, over every hardware thread (they dominate these tests' time).
+    std::vector<double> refs(samples.size());
+    parallel_for(static_cast<int64_t>(samples.size()), [&](int64_t begin, int64_t end) {
+      for (int64_t n = begin; n < end; ++n) {
+        const float* ai = &a[static_cast<size_t>(samples[n].first) * K];
+        const float* bj = &b[static_cast<size_t>(samples[n].second) * K];
+        double dot = 0;
+        for (int kk = 0; kk < K; ++kk) dot += double(ai[kk]) * bj[kk];
+        refs[n] = dot;
+      }
+    });
+
     double max_norm_err = 0;
     int bad = 0;
     FailurePattern pattern;
-    for (const auto& [i, j] : samples) {
-      const float* ai = &a[static_cast<size_t>(i) * K];
-      const float* bj = &b[static_cast<size_t>(j) * K];
-      double ref = 0;
-      for (int kk = 0; kk < K; ++kk) ref += double(ai[kk]) * bj[kk];
+    for (size_t n = 0; n < samples.size(); ++n) {
+      const auto [i, j] = samples[n];
+      const double ref = refs[n];
       const double norms = std::max(std::sqrt(a_sq[i] * b_sq[j]), 1e-30);
       const double got = c[static_cast<size_t>(i) * N + j];
       const double err = std::abs(got - ref);  // NaN (an unwritten element) fails below
