@@ -74,12 +74,17 @@ const char* time_unit_name(benchmark::TimeUnit unit) {
 
 // What happened to one benchmark: set up and validated (or not), then each repetition's
 // measurement and telemetry.
-struct Outcome {
+struct Repetition {
   std::string status = kStatusOk;
+  std::optional<std::string> reason;
+  nlohmann::json details;  // {"measurement": ..., "telemetry": ...} when it was measured
+};
+struct Outcome {
+  std::string status = kStatusOk;  // the benchmark's, as it stands after its latest call
   std::optional<std::string> reason;
   nlohmann::json validation;
   double max_rel_err = 0;
-  std::vector<nlohmann::json> repetitions;  // {"measurement": ..., "telemetry": ...} per call
+  std::vector<Repetition> repetitions;  // one per call, in order: each row keeps its own status
 };
 
 // Everything measuring needs beyond the benchmark itself.
@@ -105,9 +110,11 @@ class Session {
   const std::optional<std::string>& lost() const { return lost_; }
 
   void run_one(size_t index, benchmark::State& state) {
-    if (active_index_ != index) prepare(index);
     Outcome& outcome = outcomes_[index];
+    // A benchmark that failed, errored or was skipped stays so: it is not built again.
+    if (active_index_ != index && outcome.status == kStatusOk) prepare(index);
     if (outcome.status != kStatusOk) {
+      outcome.repetitions.push_back({outcome.status, outcome.reason, nullptr});
       state.SkipWithError(outcome.reason->c_str());
       return;
     }
@@ -124,6 +131,7 @@ class Session {
       note_if_lost(index, e);
       active_.reset();
       active_index_ = SIZE_MAX;
+      outcome.repetitions.push_back({outcome.status, outcome.reason, nullptr});
       state.SkipWithError(outcome.reason->c_str());
       return;
     }
@@ -146,7 +154,7 @@ class Session {
     } else {
       rep["telemetry"] = {{"unavailable", env_.telemetry_unavailable}};
     }
-    outcome.repetitions.push_back(std::move(rep));
+    outcome.repetitions.push_back({kStatusOk, std::nullopt, std::move(rep)});
   }
 
   void record(const benchmark::BenchmarkReporter::Run& run) {
@@ -177,21 +185,21 @@ class Session {
         entry["aggregate_unit"] = "time";
       }
     }
-    std::string status = outcome.status;
-    std::optional<std::string> reason = outcome.reason;
-    if (run.error_occurred && status == kStatusOk) {
-      status = kStatusError;
-      reason = run.error_message;
-    }
-    if (status == kStatusOk) {
-      for (const auto& [name, counter] : run.counters) entry[name] = counter.value;
-    }
-    nlohmann::json extra;
+    // A repetition's row carries that repetition's status (an earlier one may have been measured
+    // before a later one failed); an aggregate's, the benchmark's.
+    Repetition row{outcome.status, outcome.reason, nullptr};
     if (!aggregate && run.repetition_index >= 0 &&
         static_cast<size_t>(run.repetition_index) < outcome.repetitions.size()) {
-      extra = outcome.repetitions[static_cast<size_t>(run.repetition_index)];
+      row = outcome.repetitions[static_cast<size_t>(run.repetition_index)];
     }
-    writer_.add(spec, std::move(entry), status, reason, outcome.validation, extra);
+    if (run.error_occurred && row.status == kStatusOk) {
+      row.status = kStatusError;
+      row.reason = run.error_message;
+    }
+    if (row.status == kStatusOk) {
+      for (const auto& [name, counter] : run.counters) entry[name] = counter.value;
+    }
+    writer_.add(spec, std::move(entry), row.status, row.reason, outcome.validation, row.details);
     writer_.write(/*complete=*/false);
   }
 

@@ -44,6 +44,34 @@ class WrongGemm final : public BenchmarkCase {
   std::vector<float> A_, B_, C_;
 };
 
+// A correct GEMM that measures fine once; from the second repetition on (the runner asks for
+// flops() after each measured repetition) every run throws, as a kernel that starts failing
+// part-way through a run would.
+class FailsAfterFirstRepetition final : public BenchmarkCase {
+ public:
+  explicit FailsAfterFirstRepetition(const BenchmarkSpec&) : A_(32 * 32), B_(32 * 32), C_(32 * 32) {
+    fill_uniform(A_, 1);
+    fill_uniform(B_, 2);
+  }
+  Validation validate() override {
+    run();
+    GemmCheck c = check_gemm(A_, B_, C_, 32, 32, 32, gemm_tolerance(32, 0x1.0p-24, 0x1.0p-24));
+    return {c.passed, c.max_rel_err, c.message, {{"max_rel_err", c.max_rel_err}}};
+  }
+  void run() override {
+    if (measured_once_) throw std::runtime_error("planted failure in repetition 2");
+    kernels::gemm_cpu_blocked_fp32(A_.data(), B_.data(), C_.data(), 32, 32, 32, 1);
+  }
+  double flops() const override {
+    measured_once_ = true;
+    return 2.0 * 32 * 32 * 32;
+  }
+
+ private:
+  std::vector<float> A_, B_, C_;
+  mutable bool measured_once_ = false;
+};
+
 class Runner : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -53,6 +81,10 @@ class Runner : public ::testing::Test {
     register_implementation({"gemm", "planted_throw", Backend::cpu, false, {"fp32"}, supported,
                              [](const BenchmarkSpec&) -> std::unique_ptr<BenchmarkCase> {
                                throw std::runtime_error("out of planted memory");
+                             }});
+    register_implementation({"gemm", "planted_flaky", Backend::cpu, false, {"fp32"}, supported,
+                             [](const BenchmarkSpec& s) {
+                               return std::make_unique<FailsAfterFirstRepetition>(s);
                              }});
     // As a CUDA kernel that traps leaves the context: nothing after it can run in this process.
     register_implementation({"gemm", "planted_lost", Backend::cpu, false, {"fp32"}, supported,
@@ -72,11 +104,12 @@ class Runner : public ::testing::Test {
   void TearDown() override { ::unsetenv("AICBENCH_SPECS"); }
 
   // Runs `suite` on the CPU backend into dir_/out; returns the exit code.
-  int run_suite(const std::string& suite) {
+  int run_suite(const std::string& suite, int repetitions = 1) {
     RunOptions options;
     options.suite = suite;
     options.backend = "cpu";
     options.out_dir = dir_ / "out";
+    options.repetitions = repetitions;
     return run_benchmarks(options, out_, err_);
   }
   ResultFile only_result_file() const {
@@ -139,6 +172,30 @@ TEST_F(Runner, LostBackendStopsTheRunAndSaysWhyTheRestDidNotRun) {
     EXPECT_FALSE(b[i].contains("tflops"));
   }
   EXPECT_NE(err_.str().find("backend was lost for this process"), std::string::npos) << err_.str();
+}
+
+TEST_F(Runner, EachRepetitionKeepsItsOwnStatus) {
+  std::ofstream(dir_ / "specs" / "suites" / "flaky.json") << R"({
+    "name": "flaky", "version": 1, "measurement": {"cpu": {"min_samples": 3, "min_time_s": 0.001, "timeout_s": 1}},
+    "groups": [{"family": "gemm", "dtypes": ["fp32"], "impls": ["planted_flaky"],
+                "shapes": {"cpu": [{"M": 32, "N": 32, "K": 32}]}}]})";
+  EXPECT_EQ(run_suite("flaky", /*repetitions=*/2), 1) << out_.str() << err_.str();
+
+  const ResultFile result = only_result_file();
+  std::vector<nlohmann::json> rows;  // the two repetitions, without Google Benchmark's aggregates
+  for (const auto& b : result.benchmarks()) {
+    if (b.value("run_type", "") != "aggregate") rows.push_back(b);
+  }
+  ASSERT_EQ(rows.size(), 2u);
+  // The first repetition was measured before the second failed: it stays a valid number.
+  EXPECT_EQ(rows[0]["aicbench"]["status"], "ok");
+  EXPECT_GT(rows[0]["tflops"].get<double>(), 0);
+  EXPECT_TRUE(rows[0]["aicbench"].contains("measurement"));
+  EXPECT_EQ(rows[1]["aicbench"]["status"], "error");
+  EXPECT_NE(rows[1]["error_message"].get<std::string>().find("planted failure in repetition 2"),
+            std::string::npos);
+  EXPECT_FALSE(rows[1].contains("tflops"));
+  EXPECT_FALSE(rows[1]["aicbench"].contains("measurement"));
 }
 
 }  // namespace
