@@ -20,6 +20,13 @@ bool same_problem(const BenchmarkSpec& a, const BenchmarkSpec& b) {
   return true;
 }
 
+// The same row of the same run: a repetition matches its repetition, an aggregate its aggregate.
+bool same_row(const nlohmann::json& a, const nlohmann::json& b) {
+  return a.value("run_type", "") == b.value("run_type", "") &&
+         a.value("aggregate_name", "") == b.value("aggregate_name", "") &&
+         a.value("repetition_index", -1) == b.value("repetition_index", -1);
+}
+
 }  // namespace
 
 ResultWriter::ResultWriter(std::filesystem::path path, nlohmann::json provenance,
@@ -31,12 +38,6 @@ ResultWriter::ResultWriter(std::filesystem::path path, nlohmann::json provenance
 
 void ResultWriter::set_benchmark_context(nlohmann::json context) { gbench_context_ = std::move(context); }
 
-// The same row of the same run: a repetition matches its repetition, an aggregate its aggregate.
-bool same_row(const nlohmann::json& a, const nlohmann::json& b) {
-  return a.value("run_type", "") == b.value("run_type", "") &&
-         a.value("aggregate_name", "") == b.value("aggregate_name", "") &&
-         a.value("repetition_index", -1) == b.value("repetition_index", -1);
-}
 
 void ResultWriter::add(const BenchmarkSpec& spec, nlohmann::json entry, const std::string& status,
                        const std::optional<std::string>& reason, const nlohmann::json& validation,
@@ -87,38 +88,46 @@ nlohmann::json ResultWriter::document(bool complete) const {
   context[ResultFile::kProvenanceKey] = prov;
 
   nlohmann::json benchmarks = nlohmann::json::array();
-  for (const auto& [spec, stored] : entries_) {
-    nlohmann::json entry = stored;
-    const bool ok = entry["aicbench"]["status"] == kStatusOk && entry.contains("tflops");
-    if (ok) {
-      // Context for the number (DESIGN.md rule 3): fraction of the datasheet peak, and of the
-      // vendor library on the same problem in the same run.
-      const double tflops = entry["tflops"].get<double>();
-      if (auto peak = peak_tflops_.find(spec.dtype); peak != peak_tflops_.end() && peak->second > 0) {
-        entry["pct_of_peak"] = 100.0 * tflops / peak->second;
-      }
-      // Efficiency: throughput per watt of mean board power while measuring.
-      if (entry.contains("power_w") && entry["power_w"].get<double>() > 0) {
-        entry["tflops_per_w"] = tflops / entry["power_w"].get<double>();
-        if (entry.contains("gbps")) entry["gbps_per_w"] = entry["gbps"].get<double>() / entry["power_w"].get<double>();
-      }
-      for (const auto& [other, other_entry] : entries_) {
-        if (other.vendor && same_problem(other, spec) && same_row(other_entry, entry) &&
-            other_entry["aicbench"]["status"] == kStatusOk && other_entry.contains("tflops") &&
-            other_entry["tflops"].get<double>() > 0) {
-          entry["pct_of_vendor"] = 100.0 * tflops / other_entry["tflops"].get<double>();
-          break;
-        }
-      }
-    }
-    benchmarks.push_back(std::move(entry));
-  }
+  for (size_t i = 0; i < entries_.size(); ++i) benchmarks.push_back(decorated(i));
   return {{"context", context}, {"benchmarks", benchmarks}};
+}
+
+nlohmann::json ResultWriter::decorated(size_t index) const {
+  const auto& [spec, stored] = entries_[index];
+  nlohmann::json entry = stored;
+  // Only where tflops is a throughput: a measurement, or the mean or median of repetitions (on
+  // a stddev or cv row it is a spread, and ratios of it mean nothing).
+  const std::string aggregate = entry.value("aggregate_name", "");
+  const bool throughput = entry.value("run_type", "") != "aggregate" || aggregate == "mean" ||
+                          aggregate == "median";
+  if (!throughput || entry["aicbench"]["status"] != kStatusOk || !entry.contains("tflops")) {
+    return entry;
+  }
+  // Context for the number (DESIGN.md rule 3): fraction of the datasheet peak, and of the
+  // vendor library on the same problem in the same run.
+  const double tflops = entry["tflops"].get<double>();
+  if (auto peak = peak_tflops_.find(spec.dtype); peak != peak_tflops_.end() && peak->second > 0) {
+    entry["pct_of_peak"] = 100.0 * tflops / peak->second;
+  }
+  // Efficiency: throughput per watt of mean board power while measuring.
+  if (entry.contains("power_w") && entry["power_w"].get<double>() > 0) {
+    entry["tflops_per_w"] = tflops / entry["power_w"].get<double>();
+    if (entry.contains("gbps")) entry["gbps_per_w"] = entry["gbps"].get<double>() / entry["power_w"].get<double>();
+  }
+  for (const auto& [other, other_entry] : entries_) {
+    if (other.vendor && same_problem(other, spec) && same_row(other_entry, entry) &&
+        other_entry["aicbench"]["status"] == kStatusOk && other_entry.contains("tflops") &&
+        other_entry["tflops"].get<double>() > 0) {
+      entry["pct_of_vendor"] = 100.0 * tflops / other_entry["tflops"].get<double>();
+      break;
+    }
+  }
+  return entry;
 }
 
 std::string ResultWriter::last_entry_summary() const {
   if (entries_.empty()) return "";
-  const nlohmann::json doc_entry = document(false)["benchmarks"].back();  // with derived counters
+  const nlohmann::json doc_entry = decorated(entries_.size() - 1);  // with derived counters
   const nlohmann::json& info = doc_entry["aicbench"];
   char buf[512];
   std::string line = doc_entry["name"].get<std::string>();

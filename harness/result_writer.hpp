@@ -42,6 +42,9 @@ class ResultWriter {
 
  private:
   nlohmann::json document(bool complete) const;
+  // Entry `index` with the numbers derived from it and its neighbours: pct_of_peak,
+  // pct_of_vendor, tflops_per_w, gbps_per_w.
+  nlohmann::json decorated(size_t index) const;
 
   std::filesystem::path path_;
   nlohmann::json provenance_;

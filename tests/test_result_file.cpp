@@ -72,6 +72,33 @@ TEST_F(ResultFileTest, DerivedCountersComeFromPeakAndVendor) {
   EXPECT_EQ(writer.count_unstable(), 1u);
 }
 
+TEST_F(ResultFileTest, SpreadAggregatesGetNoDerivedCounters) {
+  // Over repetitions, Google Benchmark aggregates tflops with the row's own statistic: on a
+  // median row it is a throughput, on a stddev row a spread, which has no fraction of a peak.
+  auto aggregate = [](const char* name, double tflops) {
+    nlohmann::json row = timing(tflops);
+    row["run_type"] = "aggregate";
+    row["aggregate_name"] = name;
+    row["power_w"] = 400.0;
+    return row;
+  };
+  ResultWriter writer(dir_ / "run.json", nlohmann::json::object(), {{"fp32", 50.0}});
+  writer.add(gemm("cublas", true), aggregate("median", 40.0), kStatusOk, std::nullopt, nullptr, nullptr);
+  writer.add(gemm("cublas", true), aggregate("stddev", 2.0), kStatusOk, std::nullopt, nullptr, nullptr);
+  writer.add(gemm("simt", false), aggregate("median", 20.0), kStatusOk, std::nullopt, nullptr, nullptr);
+  writer.add(gemm("simt", false), aggregate("stddev", 1.0), kStatusOk, std::nullopt, nullptr, nullptr);
+  writer.write(true);
+  const ResultFile file = load_result_file(dir_ / "run.json");
+  const auto& b = file.benchmarks();
+  EXPECT_DOUBLE_EQ(b[2]["pct_of_peak"].get<double>(), 40.0);
+  EXPECT_DOUBLE_EQ(b[2]["pct_of_vendor"].get<double>(), 50.0);
+  EXPECT_DOUBLE_EQ(b[2]["tflops_per_w"].get<double>(), 0.05);
+  for (const char* key : {"pct_of_peak", "pct_of_vendor", "tflops_per_w"}) {
+    EXPECT_FALSE(b[1].contains(key)) << key;
+    EXPECT_FALSE(b[3].contains(key)) << key;
+  }
+}
+
 TEST_F(ResultFileTest, FailedValidationIsAnErrorEntryWithoutNumbers) {
   ResultWriter writer(dir_ / "run.json", nlohmann::json::object(), {{"fp32", 50.0}});
   writer.add(gemm("simt", false), {{"iterations", 0}}, kStatusFailed,
@@ -94,6 +121,11 @@ TEST_F(ResultFileTest, AtomicWriteReplacesWholeFile) {
   std::ifstream in(dir_ / "x.txt");
   std::string content((std::istreambuf_iterator<char>(in)), {});
   EXPECT_EQ(content, "short");
+}
+
+TEST_F(ResultFileTest, AtomicWriteCreatesMissingDirectories) {
+  write_file_atomically(dir_ / "results" / "gpu" / "x.json", "{}");
+  EXPECT_TRUE(fs::is_regular_file(dir_ / "results" / "gpu" / "x.json"));
 }
 
 TEST_F(ResultFileTest, AtomicWriteToUnwritablePlaceNamesThePath) {
