@@ -108,7 +108,16 @@ int cmd_list(int argc, char** argv) {
   return 0;
 }
 
+// Defaults for the help text: 0.5, not 0.500000.
+std::string number(double value) {
+  std::ostringstream os;
+  os << value;
+  return os.str();
+}
+std::string suite_default(double value) { return " (default: the suite's, else " + number(value) + ")"; }
+
 int cmd_run(int argc, char** argv) {
+  const StoppingRule rule;  // the defaults a suite may override
   cxxopts::Options options("aicbench run", "Validate and time a suite's benchmarks; write a result file.");
   options.add_options()
       ("suite", "suite to run (see 'aicbench list')", cxxopts::value<std::string>()->default_value("quick"))
@@ -117,13 +126,16 @@ int cmd_run(int argc, char** argv) {
       ("out", "directory for the result file", cxxopts::value<std::string>()->default_value("results"))
       ("mode", "cold (caches flushed before every sample), hot (back-to-back runs) or both; default: the suite's",
        cxxopts::value<std::string>())
-      ("min-samples", "stopping rule: at least this many samples (default 10)", cxxopts::value<int>())
-      ("min-time", "stopping rule: at least this many seconds of measured time (default 0.5)", cxxopts::value<double>())
-      ("max-noise", "stopping rule: stop once the relative standard deviation is under this, in percent (default 0.5)",
+      ("min-samples", "stopping rule: at least this many samples" + suite_default(rule.min_samples),
+       cxxopts::value<int>())
+      ("min-time", "stopping rule: at least this many seconds of measured time" + suite_default(rule.min_time_s),
        cxxopts::value<double>())
-      ("timeout", "stopping rule: wall-clock seconds per benchmark at most (default 15)", cxxopts::value<double>())
-      ("throttle-threshold", "discard samples taken while the SM clock is below this fraction of its maximum",
-       cxxopts::value<double>()->default_value("0.75"))
+      ("max-noise", "stopping rule: stop once the relative standard deviation is under this, in percent" +
+       suite_default(100 * rule.max_noise), cxxopts::value<double>())
+      ("timeout", "stopping rule: wall-clock seconds of sampling per benchmark at most, after a warm-up of at "
+       "most min(2 s, this)" + suite_default(rule.timeout_s), cxxopts::value<double>())
+      ("throttle-threshold", "discard samples taken while the SM clock is below this fraction of its maximum "
+       "(default " + number(MeasureConfig{}.throttle_threshold) + ")", cxxopts::value<double>())
       ("repetitions", "repeat every benchmark N times, in random interleaved order, for statistical comparison",
        cxxopts::value<int>()->default_value("1"))
       ("no-blocking-kernel", "do not hold the stream while a sample is queued (for compute-sanitizer, which "
@@ -157,9 +169,11 @@ int cmd_run(int argc, char** argv) {
   if (parsed->count("min-time")) run.min_time_s = positive("min-time");
   if (parsed->count("max-noise")) run.max_noise = positive("max-noise") / 100.0;
   if (parsed->count("timeout")) run.timeout_s = positive("timeout");
-  run.throttle_threshold = (*parsed)["throttle-threshold"].as<double>();
-  if (run.throttle_threshold < 0 || run.throttle_threshold > 1) {
-    throw InputError("--throttle-threshold must be a fraction between 0 and 1");
+  if (parsed->count("throttle-threshold")) {
+    run.throttle_threshold = (*parsed)["throttle-threshold"].as<double>();
+    if (*run.throttle_threshold < 0 || *run.throttle_threshold > 1) {
+      throw InputError("--throttle-threshold must be a fraction between 0 and 1");
+    }
   }
   run.blocking_kernel = !(*parsed)["no-blocking-kernel"].as<bool>();
   run.repetitions = (*parsed)["repetitions"].as<int>();

@@ -363,7 +363,7 @@ MeasureConfig measure_config(const RunOptions& options, const Suite& suite, Back
   if (options.min_time_s) config.rule.min_time_s = *options.min_time_s;
   if (options.max_noise) config.rule.max_noise = *options.max_noise;
   if (options.timeout_s) config.rule.timeout_s = *options.timeout_s;
-  config.throttle_threshold = options.throttle_threshold;
+  if (options.throttle_threshold) config.throttle_threshold = *options.throttle_threshold;
   return config;
 }
 

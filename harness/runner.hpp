@@ -24,8 +24,7 @@ struct RunOptions {
   // Overrides of the suite's measurement settings (unset: the suite's, else the defaults).
   std::optional<std::vector<MeasureMode>> modes;
   std::optional<int> min_samples;
-  std::optional<double> min_time_s, max_noise, timeout_s;
-  double throttle_threshold = 0.75;
+  std::optional<double> min_time_s, max_noise, timeout_s, throttle_threshold;
   int repetitions = 1;  // > 1: Google Benchmark repeats each, in random interleaved order
   bool blocking_kernel = true;  // false under compute-sanitizer (harness/samplers.hpp)
   int rank = 0;

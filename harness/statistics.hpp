@@ -16,7 +16,7 @@ struct StoppingRule {
   int min_samples = 10;
   double min_time_s = 0.5;   // accumulated measured time (device time on the GPU)
   double max_noise = 0.005;  // relative standard deviation: 0.5 %
-  double timeout_s = 15.0;   // wall clock, per benchmark
+  double timeout_s = 15.0;   // wall clock of sampling, per benchmark (warm-up comes before)
   // The noise estimate has "stopped changing" when it moved by less than this fraction of
   // itself over the last quarter of the samples (and there are at least 3 * min_samples).
   double noise_convergence = 0.05;
