@@ -60,13 +60,8 @@ int cmd_info(int argc, char** argv) {
   if (!parsed) return 0;
   const DeviceProbe probe = probe_devices();
   nlohmann::json prov = collect_provenance(probe);
-  if (probe.available()) {
-    GpuTelemetry telemetry = open_gpu_telemetry(probe.gpus.front().pci_bus_id);
-    prov["telemetry"] = telemetry.provenance;
-    prov["gpus"][0]["power_limit_w"] = telemetry.provenance.value("power_limit_w", nlohmann::json(nullptr));
-  } else {
-    prov["telemetry"] = {{"available", false}, {"reason", "no GPU"}};
-  }
+  record_telemetry(prov, probe.available() ? open_gpu_telemetry(probe.gpus.front().pci_bus_id)
+                                           : no_gpu_telemetry("no GPU"));
   if ((*parsed)["json"].as<bool>()) {
     std::cout << prov.dump(2) << "\n";
   } else {

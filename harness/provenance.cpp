@@ -160,6 +160,17 @@ nlohmann::json collect_provenance(const DeviceProbe& probe) {
   return prov;
 }
 
+std::string describe_telemetry(const nlohmann::json& t) {
+  if (!t.value("available", false)) return "unavailable (" + t.value("reason", std::string("unknown")) + ")";
+  std::string line = "NVML; clock policy: " + t.value("clock_policy", std::string("unknown"));
+  if (t.contains("power_limit_w") && t["power_limit_w"].is_number()) {
+    std::ostringstream watts;
+    watts << t["power_limit_w"].get<double>();
+    line += "; power limit " + watts.str() + " W";
+  }
+  return line;
+}
+
 std::string format_provenance(const nlohmann::json& prov) {
   std::ostringstream out;
   const auto& host = prov["host"];
@@ -180,18 +191,7 @@ std::string format_provenance(const nlohmann::json& prov) {
     out << "GPUs:    none usable: " << prov.value("gpu_unavailable_reason", std::string("unknown"))
         << "\n         (the cpu backend still runs; `aicbench run` picks it automatically)\n";
   }
-  if (prov.contains("telemetry")) {
-    const auto& t = prov["telemetry"];
-    if (t.value("available", false)) {
-      out << "Telemetry: NVML; clock policy: " << t.value("clock_policy", std::string("unknown"));
-      if (t.contains("power_limit_w") && t["power_limit_w"].is_number()) {
-        out << "; power limit " << t["power_limit_w"].get<double>() << " W";
-      }
-      out << "\n";
-    } else {
-      out << "Telemetry: unavailable (" << t.value("reason", std::string("unknown")) << ")\n";
-    }
-  }
+  if (prov.contains("telemetry")) out << "Telemetry: " << describe_telemetry(prov["telemetry"]) << "\n";
   for (const auto& g : prov["gpus"]) {
     out << "GPU " << g["index"].get<int>() << ":   " << g["name"].get<std::string>() << ", compute capability "
         << g["compute_capability"].get<std::string>() << ", " << g["sm_count"].get<int>()

@@ -38,6 +38,10 @@ DeviceProbe probe_devices();
 // Host, GPUs (or the reason there are none), driver and library versions, build.
 nlohmann::json collect_provenance(const DeviceProbe& probe);
 
+// One line for people from provenance["telemetry"]: "NVML; clock policy: ...; power limit 700 W"
+// or "unavailable (reason)".
+std::string describe_telemetry(const nlohmann::json& telemetry_provenance);
+
 // Human-readable form of collect_provenance()'s output, for `aicbench info`.
 std::string format_provenance(const nlohmann::json& provenance);
 

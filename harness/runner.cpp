@@ -402,9 +402,8 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
                                          : "CUDA events, no blocking kernel (host launch latency may be included)"}};
 
     std::map<std::string, double> peaks;
-    std::unique_ptr<TelemetrySource> telemetry;
+    GpuTelemetry opened = no_gpu_telemetry("cpu backend: GPU telemetry does not apply");
     std::unique_ptr<CudaMeasureResources> cuda_resources;
-    nlohmann::json telemetry_json;
     if (choice.backend == Backend::cuda) {
       const GpuInfo& gpu = probe.gpus.front();
       if (auto sheet = find_datasheet(gpu.name)) {
@@ -413,27 +412,17 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
       } else {
         prov["datasheet"] = nullptr;  // unknown GPU: pct_of_peak is omitted
       }
-      GpuTelemetry opened = open_gpu_telemetry(gpu.pci_bus_id);
-      telemetry = std::move(opened.source);
-      telemetry_json = opened.provenance;
-      env.telemetry_unavailable = opened.unavailable_reason;
-      if (telemetry) {
-        env.telemetry = telemetry.get();
-        env.max_sm_clock_mhz = telemetry->max_sm_clock_mhz();
-        prov["gpus"][0]["power_limit_w"] = telemetry_json["power_limit_w"];
-      }
+      opened = open_gpu_telemetry(gpu.pci_bus_id);
       cuda_resources = std::make_unique<CudaMeasureResources>(static_cast<size_t>(gpu.l2_bytes),
                                                               options.blocking_kernel);
       env.cuda = cuda_resources.get();
-    } else {
-      env.telemetry_unavailable = "cpu backend: GPU telemetry does not apply";
-      telemetry_json = {{"available", false}, {"reason", env.telemetry_unavailable}};
     }
-    prov["telemetry"] = telemetry_json;
-    out << "aicbench: telemetry: "
-        << (env.telemetry ? "NVML, clock policy: " + telemetry_json["clock_policy"].get<std::string>()
-                          : "unavailable (" + env.telemetry_unavailable + ")")
-        << "\n";
+    record_telemetry(prov, opened);
+    out << "aicbench: telemetry: " << describe_telemetry(prov["telemetry"]) << "\n";
+    const std::unique_ptr<TelemetrySource> telemetry = std::move(opened.source);
+    env.telemetry = telemetry.get();
+    env.telemetry_unavailable = opened.unavailable_reason;
+    if (telemetry) env.max_sm_clock_mhz = telemetry->max_sm_clock_mhz();
 
     std::string file = "aicbench-" + suite.name + "-" + to_string(choice.backend) + "-" +
                        prov["host"]["hostname"].get<std::string>() + "-" + format_time_now("%Y%m%dT%H%M%SZ");

@@ -153,9 +153,21 @@ GpuTelemetry open_gpu_telemetry(const std::string& pci_bus_id) {
   return t;
 }
 
+GpuTelemetry no_gpu_telemetry(const std::string& reason) {
+  return {nullptr, reason, {{"available", false}, {"reason", reason}}};
+}
+
+void record_telemetry(nlohmann::json& provenance, const GpuTelemetry& t) {
+  provenance["telemetry"] = t.provenance;
+  nlohmann::json& gpus = provenance["gpus"];
+  if (gpus.is_array() && !gpus.empty()) {
+    gpus[0]["power_limit_w"] = t.provenance.value("power_limit_w", nlohmann::json(nullptr));
+  }
+}
+
 std::vector<std::string> throttle_reason_names(uint64_t mask) {
   static const std::pair<uint64_t, const char*> names[] = {
-      {0x1, "gpu_idle"},          {0x2, "applications_clocks_setting"},
+      {kReasonGpuIdle, "gpu_idle"}, {kReasonApplicationsClocksSetting, "applications_clocks_setting"},
       {0x4, "sw_power_cap"},      {0x8, "hw_slowdown"},
       {0x10, "sync_boost"},       {0x20, "sw_thermal_slowdown"},
       {0x40, "hw_thermal_slowdown"}, {0x80, "hw_power_brake_slowdown"},
