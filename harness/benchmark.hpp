@@ -2,6 +2,7 @@
 // The benchmark model: what a benchmark is (BenchmarkSpec), how it runs (BenchmarkCase), and
 // which implementations exist (Implementation). Families (harness/families/) fill the table;
 // the runner times whatever the table holds, through Google Benchmark.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -92,6 +93,10 @@ struct Implementation {
   std::function<std::optional<std::string>(const BenchmarkSpec&, const DeviceProbe&)>
       unsupported_reason;
   std::function<std::unique_ptr<BenchmarkCase>(const BenchmarkSpec&)> make;
+
+  bool provides(std::string_view dtype) const {
+    return std::find(dtypes.begin(), dtypes.end(), dtype) != dtypes.end();
+  }
 };
 
 // Every implementation of every family, vendor baselines first within a family.

@@ -1,6 +1,7 @@
 #pragma once
 // One error-check macro per API family. Each throws with the file, line and the call's text, so
 // a failure on a remote node says where it happened.
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -20,6 +21,18 @@ class CudaError : public std::runtime_error {
   std::ostringstream msg;
   msg << api << " error: " << detail << " in " << call << " at " << file << ":" << line;
   throw CudaError(msg.str());
+}
+
+// After a CUDA error: whether it was sticky, i.e. the context is lost for this process (then the
+// error's name and text), or nullopt when the device still works. A non-sticky error was cleared
+// where it was caught (CUDA_CHECK); one that survives being cleared and comes back from the next
+// synchronisation is sticky.
+inline std::optional<std::string> cuda_context_lost() {
+  if (cudaDeviceSynchronize() == cudaSuccess) return std::nullopt;
+  (void)cudaGetLastError();
+  const cudaError_t err = cudaDeviceSynchronize();
+  if (err == cudaSuccess) return std::nullopt;
+  return std::string(cudaGetErrorName(err)) + " (" + cudaGetErrorString(err) + ")";
 }
 
 }  // namespace aicbench

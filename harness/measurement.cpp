@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <thread>
 
 namespace aicbench {
@@ -33,7 +32,7 @@ nlohmann::json Measurement::to_json() const {
           {"q1_s", stats.q1},
           {"q3_s", stats.q3},
           {"rel_stddev", stats.rel_stddev},
-          {"timed_out", timed_out},
+          {"timed_out", timed_out()},
           {"unstable", unstable},
           {"stop_reason", stop_reason},
           {"discarded_throttled", discarded_throttled},
@@ -94,7 +93,6 @@ Measurement measure(Sampler& sampler, const MeasureConfig& config, const Measure
     if (criterion.add(seconds, elapsed)) break;
   }
   result.stats = summarize(criterion.samples());
-  result.timed_out = criterion.timed_out();
   result.unstable = criterion.unstable();
   result.stop_reason = to_string(criterion.reason());
   return result;

@@ -57,13 +57,14 @@ class Sampler {
 struct Measurement {
   MeasureMode mode = MeasureMode::cold;
   SampleStats stats;  // seconds per run
-  bool timed_out = false;
   bool unstable = false;
-  std::string stop_reason;
+  std::string stop_reason;  // "noise_below_target", "noise_stopped_changing" or "timeout"
   int discarded_throttled = 0;  // samples thrown away by the throttle guard
   int warmup_runs = 0;
   int batch = 1;
   int blocker_timeouts = 0;  // GPU: samples whose blocking kernel timed out (see samplers.hpp)
+
+  bool timed_out() const { return stop_reason == "timeout"; }
   nlohmann::json to_json() const;  // benchmarks[i].aicbench.measurement
 };
 

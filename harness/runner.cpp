@@ -10,6 +10,7 @@
 
 #include "harness/benchmark.hpp"
 #include "harness/clock.hpp"
+#include "harness/cuda_check.hpp"
 #include "harness/provenance.hpp"
 #include "harness/result_writer.hpp"
 #include "harness/samplers.hpp"
@@ -319,7 +320,6 @@ class ResultReporter : public benchmark::BenchmarkReporter {
       out_ << writer_.last_entry_summary() << std::endl;
     }
   }
-  void Finalize() override {}
 
  private:
   Session& session_;

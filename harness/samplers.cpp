@@ -16,16 +16,6 @@ namespace {
 constexpr unsigned long long kBlockerTimeoutNs = 2'000'000'000ULL;
 }  // namespace
 
-std::optional<std::string> cuda_context_lost() {
-  // A non-sticky error was cleared where it was caught (CUDA_CHECK); one that survives being
-  // cleared and comes back from the next synchronisation is sticky.
-  if (cudaDeviceSynchronize() == cudaSuccess) return std::nullopt;
-  (void)cudaGetLastError();
-  const cudaError_t err = cudaDeviceSynchronize();
-  if (err == cudaSuccess) return std::nullopt;
-  return std::string(cudaGetErrorName(err)) + " (" + cudaGetErrorString(err) + ")";
-}
-
 CudaMeasureResources::CudaMeasureResources(size_t l2_bytes, bool blocking_kernel)
     : blocking_kernel_(blocking_kernel) {
   flush_bytes_ = std::max<size_t>(2 * l2_bytes, 64u << 20);

@@ -4,7 +4,6 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
-#include <string>
 #include <vector>
 
 #include <cuda_runtime.h>
@@ -14,10 +13,6 @@
 #include "harness/telemetry.hpp"
 
 namespace aicbench {
-
-// After a CUDA error: whether it was sticky, i.e. the context is lost for this process (then the
-// error's name and text), or nullopt when the device still works.
-std::optional<std::string> cuda_context_lost();
 
 // Device resources shared by every benchmark of a run: the flush buffer (allocated once, twice
 // the L2) and the host-mapped release flag of the blocking kernel.

@@ -167,9 +167,8 @@ Suite load_suite_file(const fs::path& path) {
       }
       // A group may list dtypes that only some of its implementations provide (e.g. fp8 is not
       // on mma_sm80); each implementation runs the ones it has, and must have at least one.
-      const bool any = std::any_of(group.dtypes.begin(), group.dtypes.end(), [&](const std::string& d) {
-        return std::find(found->dtypes.begin(), found->dtypes.end(), d) != found->dtypes.end();
-      });
+      const bool any = std::any_of(group.dtypes.begin(), group.dtypes.end(),
+                                   [&](const std::string& d) { return found->provides(d); });
       if (!any) {
         std::string offered;
         for (const auto& d : found->dtypes) offered += (offered.empty() ? "" : ", ") + d;
@@ -179,8 +178,7 @@ Suite load_suite_file(const fs::path& path) {
     }
     for (const std::string& dtype : group.dtypes) {
       const bool provided = std::any_of(group.impls.begin(), group.impls.end(), [&](const std::string& impl) {
-        const auto& d = find_implementation(group.family, impl)->dtypes;
-        return std::find(d.begin(), d.end(), dtype) != d.end();
+        return find_implementation(group.family, impl)->provides(dtype);
       });
       if (!provided) {
         throw InputError(path.string() + ": field '" + where + ".dtypes' names '" + dtype +
@@ -241,7 +239,7 @@ std::vector<BenchmarkSpec> Suite::benchmarks(Backend backend) const {
       for (const auto& params : shapes->second) {
         for (MeasureMode mode : modes) {
           for (const Implementation* impl : impls) {
-            if (std::find(impl->dtypes.begin(), impl->dtypes.end(), dtype) == impl->dtypes.end()) continue;
+            if (!impl->provides(dtype)) continue;
             out.push_back({group.family, impl->impl, dtype, backend, impl->vendor, params, mode});
           }
         }

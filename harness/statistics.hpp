@@ -47,7 +47,6 @@ class StoppingCriterion {
   bool unstable() const { return reason_ != Reason::not_stopped && current_noise() > rule_.max_noise; }
   double current_noise() const;
   const std::vector<double>& samples() const { return samples_; }
-  const StoppingRule& rule() const { return rule_; }
 
  private:
   StoppingRule rule_;

@@ -170,7 +170,7 @@ TEST(Measure, PermanentThrottlingEndsAtTheTimeoutFlagged) {
   MeasureConfig config;
   config.warmup_max_s = 0.1;
   Measurement m = measure(s, config, fake_hooks(s, &slept));
-  EXPECT_TRUE(m.timed_out);
+  EXPECT_TRUE(m.timed_out());
   EXPECT_TRUE(m.unstable);
   EXPECT_GT(m.discarded_throttled, 100);
 }
