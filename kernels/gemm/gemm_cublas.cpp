@@ -61,6 +61,15 @@ struct LtTypes {
     if (status_ != CUBLAS_STATUS_SUCCESS) return status_;      \
   } while (0)
 
+// fp8's per-tensor scales. cuBLASLt's A is our B (see the derivation above), so its A scale is
+// our scale_b and its B scale our scale_a.
+cublasStatus_t set_fp8_scales(cublasLtMatmulDesc_t op, const float* scale_a, const float* scale_b) {
+  AICBENCH_LT_TRY(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &scale_b,
+                                                 sizeof(scale_b)));
+  return cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &scale_a,
+                                        sizeof(scale_a));
+}
+
 }  // namespace
 
 CublasLtGemm::CublasLtGemm(cudaStream_t stream, size_t workspace_bytes)
@@ -114,10 +123,7 @@ cublasStatus_t CublasLtGemm::make_plan(const PlanKey& key, const float* scale_a,
                                                  sizeof(transb)));
   if (key.precision == Precision::fp8) {
     // Set before the heuristic, so it plans for scaled inputs; run() refreshes the pointers.
-    AICBENCH_LT_TRY(cublasLtMatmulDescSetAttribute(
-        plan.op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &scale_b, sizeof(scale_b)));
-    AICBENCH_LT_TRY(cublasLtMatmulDescSetAttribute(
-        plan.op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &scale_a, sizeof(scale_a)));
+    AICBENCH_LT_TRY(set_fp8_scales(plan.op, scale_a, scale_b));
   }
   AICBENCH_LT_TRY(cublasLtMatrixLayoutCreate(&plan.a, types.ab, K, N, K));  // our B
   AICBENCH_LT_TRY(cublasLtMatrixLayoutCreate(&plan.b, types.ab, K, M, K));  // our A
@@ -180,12 +186,7 @@ cublasStatus_t CublasLtGemm::run(Precision precision, const void* A, const void*
   Plan& plan = it->second;
   if (!plan.supported) return CUBLAS_STATUS_NOT_SUPPORTED;
 
-  if (precision == Precision::fp8) {  // A_lt is our B: its scale is scale_b
-    AICBENCH_LT_TRY(cublasLtMatmulDescSetAttribute(
-        plan.op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &scale_b, sizeof(scale_b)));
-    AICBENCH_LT_TRY(cublasLtMatmulDescSetAttribute(
-        plan.op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &scale_a, sizeof(scale_a)));
-  }
+  if (precision == Precision::fp8) AICBENCH_LT_TRY(set_fp8_scales(plan.op, scale_a, scale_b));
   const float alpha = 1.0f, beta = 0.0f;
   return cublasLtMatmul(handle_, plan.op, &alpha, /*A_lt=*/B, plan.a, /*B_lt=*/A, plan.b, &beta,
                         C, plan.c, C, plan.c, &plan.algo, workspace_, workspace_bytes_, stream_);
