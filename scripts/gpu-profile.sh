@@ -27,15 +27,18 @@ trap 'rm -rf "$scratch"' EXIT
 cases=(cublaslt/bf16 wgmma_sm90/bf16 wgmma_sm90_multicast/bf16 mma_sm80/bf16
        cublaslt/fp8 wgmma_sm90/fp8 wgmma_sm90_multicast/fp8
        cublas/fp32 simt/fp32)
+deadline=$(($(date +%s) + 540))  # inside one 10-minute device call
 for case in "${cases[@]}"; do
   impl=${case%/*} dtype=${case#*/}
+  left=$((deadline - $(date +%s)))
+  if ((left < 20)); then echo "gpu-profile: out of time before $impl $dtype"; break; fi
   report="$out/ncu-$impl-$dtype.txt"
   echo "== $impl $dtype"
   # The first GEMM launch is validation's; profile the second (the first timed or warm-up one).
   # Clocks are left alone (--clock-control none), as the harness's methodology requires.
   # The name filter keeps the L2-flush and blocker kernels out; cuBLASLt's kernels are named
   # nvjet_* or sm90_xmma_gemm_* depending on the version.
-  timeout 120 ncu --clock-control none -k 'regex:gemm|nvjet|xmma|cutlass' --launch-skip 1 \
+  timeout $((left < 120 ? left : 120)) ncu --clock-control none -k 'regex:gemm|nvjet|xmma|cutlass' --launch-skip 1 \
     --launch-count 1 --section SpeedOfLight --section MemoryWorkloadAnalysis \
     --section ComputeWorkloadAnalysis --section LaunchStats --section Occupancy \
     "$aicbench" run --suite quick --backend cuda --mode hot --no-blocking-kernel \
