@@ -62,10 +62,14 @@ for cu in $(find kernels -name '*.cu' | sort); do
   done
 done
 
+declare -A ptx_built  # one PTX compile per (file, architecture), however many patterns
 for e in "${expectations[@]}"; do
   IFS=: read -r cu arch pattern <<<"$e"
   ptx="$log_dir/$(basename "$cu" .cu)_compute_$arch.ptx"
-  "$nvcc" -std=c++17 -O3 --expt-relaxed-constexpr -I. -arch=compute_$arch -ptx -o "$ptx" "$cu"
+  if [ -z "${ptx_built[$ptx]:-}" ]; then
+    "$nvcc" -std=c++17 -O3 --expt-relaxed-constexpr -I. -arch=compute_$arch -ptx -o "$ptx" "$cu"
+    ptx_built[$ptx]=1
+  fi
   if grep -Eq "$pattern" "$ptx"; then
     echo "ok   $cu compute_$arch PTX has /$pattern/"
   else
