@@ -2,7 +2,7 @@
 # Prepares .kit/: the headers, libraries and CMake package files of the dependencies that a GPU
 # machine without apt or network lacks (Google Benchmark, GoogleTest, cxxopts, nlohmann-json),
 # copied from this machine's Debian packages with their directory layout, so that their CMake
-# package files still resolve relative to the kit. About 10 MiB; ignored by git; carried to the
+# package files still resolve relative to the kit. About 4 MiB; ignored by git; carried to the
 # GPU machine beside the working tree, where scripts/gpu-check.sh passes it as CMAKE_PREFIX_PATH.
 # The libraries are built against Debian 12's glibc and libstdc++, which newer distributions
 # (the GPU image is Ubuntu 24.04-based) are compatible with.
