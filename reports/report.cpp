@@ -172,6 +172,7 @@ struct Row {
   size_t file;
   const json* entry;
   std::string name, family, impl, dtype, status;
+  bool unstable;  // measured, but its noise stayed above the target
 };
 
 std::vector<Row> collect_rows(const std::vector<ResultFile>& files) {
@@ -187,7 +188,8 @@ std::vector<Row> collect_rows(const std::vector<ResultFile>& files) {
       if (!aggregate && has_median.count(text(b, "run_name"))) continue;
       const json& info = b.at("aicbench");
       rows.push_back({f, &b, aggregate ? text(b, "run_name") : text(b, "name"), text(info, "family"),
-                      text(info, "impl"), text(info, "dtype"), text(info, "status")});
+                      text(info, "impl"), text(info, "dtype"), text(info, "status"),
+                      field(info, "unstable") == true});
     }
   }
   return rows;
@@ -244,9 +246,9 @@ std::vector<std::string> cells_of(const Row& row) {
     if (auto n = number(measurement, "samples")) samples = whole(*n);
   }
   std::string status = status_text(row);
-  if (ok && field(info, "unstable") == true) {
+  if (ok && row.unstable) {
     status = "ok, UNSTABLE: noise above target";
-    if (text(measurement, "timed_out") == "yes") status += ", timed out";
+    if (field(measurement, "timed_out") == true) status += ", timed out";
   }
   if (auto discarded = number(measurement, "discarded_throttled"); ok && discarded && *discarded > 0) {
     status += "; " + whole(*discarded) + " throttled samples discarded";
@@ -554,8 +556,7 @@ std::string render_html(const std::vector<ResultFile>& files) {
   html << "</tr></thead>\n<tbody>\n";
   for (size_t r = 0; r < rows.size(); ++r) {
     const Row& row = rows[r];
-    const bool unstable = field(row.entry->at("aicbench"), "unstable") == true;
-    html << "<tr class=\"" << html_escape(row.status) << (unstable ? " unstable" : "") << "\">"
+    html << "<tr class=\"" << html_escape(row.status) << (row.unstable ? " unstable" : "") << "\">"
          << (many ? "<td>" + std::to_string(row.file + 1) + "</td>" : "");
     for (size_t i = 0; i < table.columns.size(); ++i) {
       const size_t c = table.columns[i];
