@@ -7,6 +7,7 @@
 
 #include "harness/specs.hpp"
 #include "reports/result_file.hpp"
+#include "tests/test_dir.hpp"
 
 namespace aicbench {
 namespace {
@@ -14,16 +15,15 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string load_error(const std::string& text) {
-  fs::path path = fs::temp_directory_path() / ("aicbench_suite_" + std::to_string(::getpid()) + ".json");
+  const testing::TestDir dir;
+  const fs::path path = dir / "suite.json";
   { std::ofstream(path) << text; }
   try {
     load_suite_file(path);
   } catch (const InputError& e) {
-    fs::remove(path);
     EXPECT_EQ(e.exit_code(), 2);
     return e.what();
   }
-  fs::remove(path);
   return "";
 }
 
