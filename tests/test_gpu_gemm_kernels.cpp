@@ -109,6 +109,18 @@ double budget(const char* dtype, int K) { return tolerance(traits(dtype), K); }
 // rounding, for any K; the harness budgets 2^-10, for rounding.
 double tf32_tolerance(int K) { return 0x1.0p-9 + budget("fp32", K); }
 
+// Shapes for the tensor-core GEMM: odd M and N (tile edges, odd-N scalar stores), K a multiple
+// of 8 (what the 16-bit kernels require; tf32 needs 4), plus a few random ones.
+std::vector<Shape> tn_shapes() {
+  std::vector<Shape> shapes = {{1, 8, 8},       {127, 129, 64}, {1000, 333, 72}, {129, 127, 8},
+                               {7, 1000, 24},   {300, 1, 40},   {256, 256, 4096},
+                               {2048, 2048, 2048}};
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> size(1, 700), k8(1, 100);
+  for (int i = 0; i < 4; ++i) shapes.push_back({size(rng), size(rng), 8 * k8(rng)});
+  return shapes;
+}
+
 // ---- fixture -----------------------------------------------------------------------------------
 
 class GpuGemmKernels : public ::testing::Test {
@@ -152,55 +164,42 @@ class GpuGemmKernels : public ::testing::Test {
     expect_valid(a.wide, b.wide, dC.download_wide(), s, tolerance, BLayout::n_by_k, "cuBLASLt");
   }
 
+  // run_tn on every tn_shapes() problem, with cuBLASLt's `method` as the baseline and
+  // tolerance(K) as the budget; seeds seed + 2, seed + 4, ...
+  template <class T, class Kernel, class LtMethod, class Tolerance>
+  void run_tn_shapes(Kernel kernel, LtMethod method, Tolerance tolerance, uint64_t seed) {
+    CublasLtGemm lt(stream_);
+    for (const Shape& s : tn_shapes()) {
+      run_tn<T>(s, tolerance(s.K), kernel, [&](auto... args) { return (lt.*method)(args...); },
+                seed += 2);
+    }
+  }
+
   cudaDeviceProp prop_{};
   cudaStream_t stream_ = nullptr;
 };
-
-// Shapes for the tensor-core GEMM: odd M and N (tile edges, odd-N scalar stores), K a multiple
-// of 8 (what the 16-bit kernels require; tf32 needs 4), plus a few random ones.
-std::vector<Shape> tn_shapes() {
-  std::vector<Shape> shapes = {{1, 8, 8},       {127, 129, 64}, {1000, 333, 72}, {129, 127, 8},
-                               {7, 1000, 24},   {300, 1, 40},   {256, 256, 4096},
-                               {2048, 2048, 2048}};
-  std::mt19937 rng(7);
-  std::uniform_int_distribution<int> size(1, 700), k8(1, 100);
-  for (int i = 0; i < 4; ++i) shapes.push_back({size(rng), size(rng), 8 * k8(rng)});
-  return shapes;
-}
 
 // ---- Ampere tensor-core GEMM and cuBLASLt ------------------------------------------------------
 
 TEST_F(GpuGemmKernels, MmaSm80Tf32MatchesReference) {
   if (cc() < 80) GTEST_SKIP() << "needs compute capability 8.0";
-  CublasLtGemm lt(stream_);
-  uint64_t seed = 100;
-  for (const Shape& s : tn_shapes()) {
-    run_tn<float>(s, tf32_tolerance(s.K), kernels::gemm_mma_sm80_tf32,
-                  [&](auto... args) { return lt.tf32(args...); }, seed += 2);
-  }
+  run_tn_shapes<float>(kernels::gemm_mma_sm80_tf32, &CublasLtGemm::tf32, tf32_tolerance, 100);
   // tf32 takes K % 4 == 0 too.
+  CublasLtGemm lt(stream_);
   run_tn<float>({65, 67, 12}, tf32_tolerance(12), kernels::gemm_mma_sm80_tf32,
                 [&](auto... args) { return lt.tf32(args...); }, 1);
 }
 
 TEST_F(GpuGemmKernels, MmaSm80Bf16MatchesReference) {
   if (cc() < 80) GTEST_SKIP() << "needs compute capability 8.0";
-  CublasLtGemm lt(stream_);
-  uint64_t seed = 200;
-  for (const Shape& s : tn_shapes()) {
-    run_tn<__nv_bfloat16>(s, budget("bf16", s.K), kernels::gemm_mma_sm80_bf16,
-                          [&](auto... args) { return lt.bf16(args...); }, seed += 2);
-  }
+  run_tn_shapes<__nv_bfloat16>(kernels::gemm_mma_sm80_bf16, &CublasLtGemm::bf16,
+                               [](int K) { return budget("bf16", K); }, 200);
 }
 
 TEST_F(GpuGemmKernels, MmaSm80Fp16MatchesReference) {
   if (cc() < 80) GTEST_SKIP() << "needs compute capability 8.0";
-  CublasLtGemm lt(stream_);
-  uint64_t seed = 300;
-  for (const Shape& s : tn_shapes()) {
-    run_tn<__half>(s, budget("fp16", s.K), kernels::gemm_mma_sm80_fp16,
-                   [&](auto... args) { return lt.fp16(args...); }, seed += 2);
-  }
+  run_tn_shapes<__half>(kernels::gemm_mma_sm80_fp16, &CublasLtGemm::fp16,
+                        [](int K) { return budget("fp16", K); }, 300);
 }
 
 TEST_F(GpuGemmKernels, MmaSm80RejectsWhatItDoesNotTake) {
