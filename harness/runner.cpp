@@ -270,11 +270,10 @@ class Session {
     hooks.warmed_up = [&] { measured_from = steady_seconds(); };
     ClockWatch clock(telemetry.get(), env_.max_sm_clock_mhz);
     Measurement m;
-    int blocker_timeouts = 0;
     if (env_.backend == Backend::cuda) {
       CudaSampler sampler(*active_, *env_.cuda, mode, clock);
       m = measure(sampler, config, hooks);
-      blocker_timeouts = sampler.blocker_timeouts();
+      m.blocker_timeouts = sampler.blocker_timeouts();
     } else {
       CpuSampler sampler(*active_, mode);
       m = measure(sampler, config, hooks);
@@ -290,7 +289,6 @@ class Session {
       }
       summary = summarize(measured);
     }
-    m.blocker_timeouts = blocker_timeouts;
     return {m, summary};
   }
 

@@ -1,11 +1,11 @@
 #include "harness/samplers.hpp"
 
 #include <atomic>
-#include <chrono>
 #include <cstring>
 
 #include <unistd.h>
 
+#include "harness/clock.hpp"
 #include "harness/cuda_check.hpp"
 #include "harness/stream_blocker.hpp"
 
@@ -102,12 +102,11 @@ CpuSampler::CpuSampler(BenchmarkCase& bench, MeasureMode mode) : bench_(bench), 
 double CpuSampler::sample() {
   if (mode_ == MeasureMode::cold) {
     // Write every cache line of a buffer twice the LLC: the benchmark's data is evicted.
-    static unsigned char value = 0;
-    std::memset(flush_.data(), ++value, flush_.size());
+    std::memset(flush_.data(), ++flush_value_, flush_.size());
   }
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = steady_seconds();
   for (int i = 0; i < batch_; ++i) bench_.run();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / batch_;
+  return (steady_seconds() - t0) / batch_;
 }
 
 }  // namespace aicbench

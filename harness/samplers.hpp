@@ -91,6 +91,7 @@ class CpuSampler final : public Sampler {
   MeasureMode mode_;
   int batch_ = 1;
   std::vector<unsigned char> flush_;  // twice the last-level cache
+  unsigned char flush_value_ = 0;      // changes every sample, so every line is really written
 };
 
 }  // namespace aicbench
