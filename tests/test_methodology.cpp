@@ -248,8 +248,13 @@ TEST(Telemetry, SamplerReadsInTheBackground) {
   FakeNvml nvml;
   TelemetrySampler sampler(nvml, std::chrono::milliseconds(1));
   sampler.start();
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  // Wait for the first reading (at most 2 s: a loaded CI machine may be slow to schedule the
+  // sampler's thread), then give it time for a few more.
+  for (int waited_ms = 0; !sampler.latest() && waited_ms < 2000; ++waited_ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   EXPECT_TRUE(sampler.latest().has_value());
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
   auto readings = sampler.stop();
   EXPECT_GE(readings.size(), 3u);
   for (size_t i = 1; i < readings.size(); ++i) EXPECT_GT(readings[i].time_s, readings[i - 1].time_s);
