@@ -18,11 +18,20 @@ namespace {
 
 using json = nlohmann::json;
 
+// "field 'a.b[3]'", shortened when a path is too long to read.
+std::string field_phrase(const std::string& path) {
+  if (path.empty()) return "the document";
+  return "field '" + (path.size() > 120 ? path.substr(0, 117) + "..." : path) + "'";
+}
+
 // Follows the parse as nlohmann's callback parser reports it, keeping the path of the value being
 // read, so that a depth, duplicate-key or number error names its field.
 class ParseGuard {
  public:
   ParseGuard(const std::string& origin, const JsonLimits& limits) : origin_(origin), limits_(limits) {}
+
+  // The field being read when the parser stopped, for errors the parser raises itself.
+  std::string current_path() const { return child_path(); }
 
   bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
     switch (event) {
@@ -74,8 +83,7 @@ class ParseGuard {
     if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
   }
   [[noreturn]] void fail(const std::string& path, const std::string& what) const {
-    throw InputError(origin_ + ": " + (path.empty() ? std::string("the document") : "field '" + path + "'") +
-                     " " + what);
+    throw InputError(origin_ + ": " + field_phrase(path) + " " + what);
   }
 
   const std::string& origin_;
@@ -126,7 +134,10 @@ json parse_json_text(std::string_view text, const std::string& origin, const Jso
     return json::parse(text.begin(), text.end(), std::ref(guard));
   } catch (const json::parse_error& e) {
     throw InputError(origin + ": not JSON: " + without_exception_id(e.what()));
-  } catch (const json::exception& e) {  // e.g. invalid UTF-8 met while building a string
+  } catch (const json::out_of_range& e) {  // a number beyond double's range: 1e999
+    throw InputError(origin + ": " + field_phrase(guard.current_path()) +
+                     " is a number out of range (" + without_exception_id(e.what()) + "); expected a finite number");
+  } catch (const json::exception& e) {
     throw InputError(origin + ": not JSON: " + without_exception_id(e.what()));
   }
 }

@@ -53,6 +53,7 @@ std::string type_phrase(const std::string& type) {
 
 std::string number_text(double v) {
   std::ostringstream s;
+  s.precision(15);
   s << v;
   return s.str();
 }
@@ -181,7 +182,7 @@ void JsonSchema::validate_at(const json& schema_in, const json& value, const std
   }
   if (value.is_array()) {
     if (schema.contains("minItems") && value.size() < schema["minItems"].get<size_t>()) {
-      fail("an array of at least " + std::to_string(schema["minItems"].get<size_t>()) + " items");
+      fail("an array of at least " + std::to_string(schema["minItems"].get<size_t>()) + " item(s)");
     }
     if (schema.contains("maxItems") && value.size() > schema["maxItems"].get<size_t>()) {
       fail("an array of at most " + std::to_string(schema["maxItems"].get<size_t>()) + " items");
