@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "reports/build_info.hpp"
 #include "reports/result_file.hpp"
 #include "tests/test_dir.hpp"
 
@@ -49,6 +50,18 @@ TEST_F(Cli, HelpForEveryCommand) {
   Outcome unknown = aicbench("frobnicate");
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.output.find("unknown command 'frobnicate'"), std::string::npos);
+}
+
+TEST_F(Cli, VersionSaysVersionCommitAndBuild) {
+  for (const char* spelling : {"--version", "version"}) {
+    Outcome o = aicbench(spelling);
+    ASSERT_EQ(o.exit_code, 0) << spelling << "\n" << o.output;
+    EXPECT_NE(o.output.find("aicbench " + build_info().version + "\n"), std::string::npos) << o.output;
+    EXPECT_NE(o.output.find("commit " + build_info().git_commit), std::string::npos) << o.output;
+    EXPECT_EQ(o.output.find("uncommitted changes") != std::string::npos, build_info().git_dirty) << o.output;
+    EXPECT_NE(o.output.find("full build"), std::string::npos) << o.output;
+  }
+  EXPECT_NE(aicbench("--help").output.find("--version"), std::string::npos);
 }
 
 TEST_F(Cli, InfoShowsHostAndSaysWhetherThereIsAGpu) {
