@@ -1,17 +1,14 @@
 // The aicbench binary end to end: exit codes and messages for bad input, and the quick suite on
 // the cpu backend followed by a report of its result file.
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <sys/wait.h>
 
 #include <gtest/gtest.h>
 
 #include "reports/build_info.hpp"
 #include "reports/result_file.hpp"
+#include "tests/run_binary.hpp"
 #include "tests/test_dir.hpp"
 
 namespace aicbench {
@@ -19,21 +16,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
+using testing::Outcome;
 
-Outcome aicbench(const std::string& args) {
-  const std::string command = std::string(AICBENCH_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string output;
-  std::array<char, 4096> buffer;
-  while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+Outcome aicbench(const std::string& args) { return testing::run_binary(AICBENCH_BINARY, args); }
 
 class Cli : public ::testing::Test {
  protected:
