@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <unordered_set>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -24,63 +23,112 @@ std::string field_phrase(const std::string& path) {
   return "field '" + (path.size() > 120 ? path.substr(0, 117) + "..." : path) + "'";
 }
 
-// Follows the parse as nlohmann's callback parser reports it, keeping the path of the value being
-// read, so that a depth, duplicate-key or number error names its field.
-class ParseGuard {
+// Builds the document from nlohmann's SAX events (as its own DOM parser does) and checks the
+// bounds on the way: the depth before an object or array is opened, a key against the keys the
+// object already has, every number finite. The path of the value being read is kept as a stack of
+// frames (a key pointer or an array index each) and spelled out only for a message, so reading a
+// valid file builds no path strings at all.
+class GuardedBuilder {
  public:
-  ParseGuard(const std::string& origin, const JsonLimits& limits) : origin_(origin), limits_(limits) {}
+  GuardedBuilder(const std::string& origin, const JsonLimits& limits) : origin_(origin), limits_(limits) {}
+
+  json& result() { return root_; }
 
   // The field being read when the parser stopped, for errors the parser raises itself.
-  std::string current_path() const { return child_path(); }
-
-  bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start:
-        if (static_cast<int>(frames_.size()) >= limits_.max_depth) {
-          fail(child_path(), "nests deeper than " + std::to_string(limits_.max_depth) +
-                                 " levels of objects and arrays");
-        }
-        frames_.push_back({event == json::parse_event_t::object_start, child_path(), 0, "", {}});
-        break;
-      case json::parse_event_t::key: {
-        Frame& frame = frames_.back();
-        frame.key = parsed.get<std::string>();
-        if (!frame.keys.insert(frame.key).second) fail(child_path(), "appears twice in one object");
-        break;
-      }
-      case json::parse_event_t::value:
-        if (parsed.is_number_float() && !std::isfinite(parsed.get<double>())) {
-          fail(child_path(), "is a number out of range (" + std::string(parsed.get<double>() > 0 ? "+" : "-") +
-                                 "infinity as a double); expected a finite number");
-        }
-        child_done();
-        break;
-      case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end:
-        frames_.pop_back();
-        child_done();
-        break;
+  std::string current_path() const {
+    std::string path;
+    for (const Frame& frame : frames_) {
+      path = frame.container->is_object() ? json_path_join(path, frame.key ? *frame.key : std::string())
+                                          : json_path_index(path, frame.index);
     }
+    return path;
+  }
+
+  // What the parser reported when it stopped at bad input: the caller turns it into a message.
+  int error_id = 0;
+  std::string error_what;
+
+  bool null() { return place(json(nullptr)); }
+  bool boolean(bool v) { return place(json(v)); }
+  bool number_integer(json::number_integer_t v) { return place(json(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return place(json(v)); }
+  bool number_float(json::number_float_t v, const json::string_t& /*text*/) {
+    if (!std::isfinite(v)) {
+      fail(current_path(), "is a number out of range (" + std::string(v > 0 ? "+" : "-") +
+                               "infinity as a double); expected a finite number");
+    }
+    return place(json(v));
+  }
+  bool string(json::string_t& v) { return place(json(std::move(v))); }
+  bool binary(json::binary_t& v) { return place(json(std::move(v))); }
+
+  bool start_object(std::size_t /*elements*/) { return open(json::value_t::object); }
+  bool start_array(std::size_t /*elements*/) { return open(json::value_t::array); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+
+  bool key(json::string_t& k) {
+    Frame& frame = frames_.back();
+    auto& members = frame.container->get_ref<json::object_t&>();
+    auto [it, fresh] = members.try_emplace(std::move(k));  // k is left as it was when the key exists
+    if (!fresh) {
+      frame.key = &k;
+      fail(current_path(), "appears twice in one object");
+    }
+    frame.key = &it->first;
+    frame.member = &it->second;
     return true;
+  }
+
+  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/, const nlohmann::detail::exception& e) {
+    error_id = e.id;
+    error_what = e.what();
+    return false;
   }
 
  private:
   struct Frame {
-    bool object;
-    std::string path;
-    size_t index;      // arrays: the index of the next element
-    std::string key;   // objects: the key of the value being read
-    std::unordered_set<std::string> keys;
+    json* container;
+    const std::string* key = nullptr;  // objects: the key of the value being read
+    json* member = nullptr;            // objects: where that value goes
+    size_t index = 0;                  // arrays: the index of the value being read
   };
 
-  std::string child_path() const {
-    if (frames_.empty()) return "";
-    const Frame& frame = frames_.back();
-    return frame.object ? json_path_join(frame.path, frame.key) : json_path_index(frame.path, frame.index);
+  // Puts a value where the parse is: the document, the next array element, the current member.
+  json* put(json&& value) {
+    if (frames_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    Frame& frame = frames_.back();
+    if (frame.container->is_array()) {
+      auto& elements = frame.container->get_ref<json::array_t&>();
+      elements.push_back(std::move(value));
+      return &elements.back();
+    }
+    *frame.member = std::move(value);
+    return frame.member;
+  }
+  bool place(json&& value) {
+    put(std::move(value));
+    child_done();
+    return true;
+  }
+  bool open(json::value_t type) {
+    if (static_cast<int>(frames_.size()) >= limits_.max_depth) {
+      fail(current_path(), "nests deeper than " + std::to_string(limits_.max_depth) + " levels of objects and arrays");
+    }
+    json* container = put(json(type));
+    frames_.push_back({container});
+    return true;
+  }
+  bool close() {
+    frames_.pop_back();
+    child_done();
+    return true;
   }
   void child_done() {
-    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+    if (!frames_.empty() && frames_.back().container->is_array()) ++frames_.back().index;
   }
   [[noreturn]] void fail(const std::string& path, const std::string& what) const {
     throw InputError(origin_ + ": " + field_phrase(path) + " " + what);
@@ -88,6 +136,7 @@ class ParseGuard {
 
   const std::string& origin_;
   const JsonLimits& limits_;
+  json root_;
   std::vector<Frame> frames_;
 };
 
@@ -129,17 +178,22 @@ json parse_json_text(std::string_view text, const std::string& origin, const Jso
     throw InputError(origin + ": is " + std::to_string(text.size()) + " bytes, more than the limit of " +
                      std::to_string(limits.max_bytes));
   }
-  ParseGuard guard(origin, limits);
+  GuardedBuilder builder(origin, limits);
+  bool parsed = false;
   try {
-    return json::parse(text.begin(), text.end(), std::ref(guard));
-  } catch (const json::parse_error& e) {
-    throw InputError(origin + ": not JSON: " + without_exception_id(e.what()));
-  } catch (const json::out_of_range& e) {  // a number beyond double's range: 1e999
-    throw InputError(origin + ": " + field_phrase(guard.current_path()) +
-                     " is a number out of range (" + without_exception_id(e.what()) + "); expected a finite number");
+    parsed = json::sax_parse(text.begin(), text.end(), &builder);
   } catch (const json::exception& e) {
     throw InputError(origin + ": not JSON: " + without_exception_id(e.what()));
   }
+  if (!parsed) {
+    // 406: a number beyond double's range (1e999); every other id is a syntax error.
+    if (builder.error_id == 406) {
+      throw InputError(origin + ": " + field_phrase(builder.current_path()) + " is a number out of range (" +
+                       without_exception_id(builder.error_what) + "); expected a finite number");
+    }
+    throw InputError(origin + ": not JSON: " + without_exception_id(builder.error_what));
+  }
+  return std::move(builder.result());
 }
 
 json read_json_file(const std::filesystem::path& path, const std::string& what, const JsonLimits& limits) {

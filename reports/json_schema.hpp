@@ -12,7 +12,10 @@
 // validate() stops at the first violation and throws InputError (exit 2) naming the origin, the
 // field path, the value found and what was expected; an unknown field under
 // "additionalProperties": false is named with the nearest known one ("did you mean ...?").
+#include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -22,19 +25,32 @@ class JsonSchema {
  public:
   // `name` identifies the schema in the logic_error thrown for an unsupported keyword.
   JsonSchema(nlohmann::json schema, std::string name);
+  ~JsonSchema();
+  // The compiled form points into the schema document: a JsonSchema stays where it was made.
+  JsonSchema(const JsonSchema&) = delete;
+  JsonSchema& operator=(const JsonSchema&) = delete;
 
   void validate(const nlohmann::json& document, const std::string& origin) const;
 
   const nlohmann::json& document() const { return schema_; }
 
  private:
+  // The schema compiled once: every keyword's value read out of the JSON, every $ref resolved, so
+  // that validating a document looks nothing up by name (a fleet reads thousands of files).
+  struct Node;
+  struct PathLink;
+
   void check_keywords(const nlohmann::json& schema, const std::string& where) const;
-  void validate_at(const nlohmann::json& schema, const nlohmann::json& value, const std::string& path,
-                   const std::string& origin) const;
   const nlohmann::json& resolve(const nlohmann::json& schema) const;
+  const Node* compile(const nlohmann::json& schema);
+  void validate_node(const Node& node, const nlohmann::json& value, const PathLink* path,
+                     const std::string& origin) const;
 
   nlohmann::json schema_;
   std::string name_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::unordered_map<const nlohmann::json*, const Node*> compiled_;  // by the schema object compiled
+  const Node* root_ = nullptr;
 };
 
 }  // namespace aicbench
