@@ -1,5 +1,6 @@
 // The commands that read result files only, in both the full and the reports-only binary:
 //   aicbench report RESULTS... [--md F] [--html F]
+//   aicbench fleet RESULTS... [--md F] [--html F] [--csv F] [--json F]   (reports/fleet_command.cpp)
 #include <iostream>
 #include <string>
 #include <vector>
@@ -9,6 +10,9 @@
 #include "reports/result_file.hpp"
 
 namespace aicbench::cli {
+
+int fleet_command(int argc, char** argv);  // reports/fleet_command.cpp
+
 namespace {
 
 int report_command(int argc, char** argv) {
@@ -48,6 +52,9 @@ int report_command(int argc, char** argv) {
 std::vector<Command> report_commands() {
   return {
       {"report", "turn result files into a Markdown summary and an HTML page with charts", report_command},
+      {"fleet", "outlier GPUs and nodes of a fleet, with the reason (slow, failing, hot, throttled, missing, odd "
+                "provenance); exit 1 when a node stands out",
+       fleet_command},
   };
 }
 

@@ -1,0 +1,132 @@
+// aicbench fleet RESULTS... [--md F] [--html F] [--csv F] [--json F] [--k SIGMAS] [--slow-pct PCT] ...
+// The outliers among a fleet's result files (reports/fleet.hpp); exit 1 when a node stands out.
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "reports/cli_common.hpp"
+#include "reports/fleet.hpp"
+#include "reports/fleet_render.hpp"
+#include "reports/report.hpp"
+#include "reports/result_file.hpp"
+
+namespace aicbench::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A directory stands for the result files (*.json) directly in it, in name order.
+std::vector<fs::path> expand_inputs(const std::vector<std::string>& arguments) {
+  std::vector<fs::path> paths;
+  for (const std::string& argument : arguments) {
+    std::error_code ec;
+    if (!fs::is_directory(argument, ec)) {
+      paths.emplace_back(argument);
+      continue;
+    }
+    std::vector<fs::path> found;
+    for (const auto& entry : fs::directory_iterator(argument, ec)) {
+      if (entry.path().extension() == ".json") found.push_back(entry.path());
+    }
+    if (ec) throw InputError(argument + ": cannot list the directory: " + ec.message());
+    if (found.empty()) throw InputError(argument + ": a directory without result files (*.json)");
+    std::sort(found.begin(), found.end());
+    paths.insert(paths.end(), found.begin(), found.end());
+  }
+  return paths;
+}
+
+// An output must never overwrite one of the files read.
+void refuse_output_over_input(const std::string& option, const fs::path& output, const std::vector<fs::path>& inputs) {
+  std::error_code ec;
+  if (!fs::exists(output, ec)) return;
+  for (const fs::path& input : inputs) {
+    if (input.filename() == output.filename() && fs::equivalent(input, output, ec)) {
+      throw InputError("--" + option + " " + output.string() + " is one of the result files read; choose another path");
+    }
+  }
+}
+
+double positive(const cxxopts::ParseResult& parsed, const char* option, double upper) {
+  const double v = parsed[option].as<double>();
+  if (!(v > 0) || !(v < upper)) {
+    throw InputError("--" + std::string(option) + " is " + std::to_string(v) + ", expected a number above 0 and below " +
+                     std::to_string(upper));
+  }
+  return v;
+}
+
+}  // namespace
+
+int fleet_command(int argc, char** argv) {
+  cxxopts::Options options("aicbench fleet",
+                           "The GPUs and nodes that stand out from a fleet's result files, with the reason: slow, "
+                           "failing, hot, throttled, missing, odd provenance. Exit 1 when a node stands out.");
+  options.positional_help("RESULTS... (files, or directories of *.json)");
+  options.add_options()
+      ("md", "write the Markdown summary here (else it goes to stdout)", cxxopts::value<std::string>())
+      ("html", "write an HTML page with a distribution chart per GPU model", cxxopts::value<std::string>())
+      ("csv", "write one row per GPU and benchmark: value, z, flags", cxxopts::value<std::string>())
+      ("json", "write everything as JSON", cxxopts::value<std::string>())
+      ("k", "robust sigmas (1.4826 MAD) beyond which a value stands out", cxxopts::value<double>()->default_value("3.5"))
+      ("slow-pct", "slow also needs this many percent below the median", cxxopts::value<double>()->default_value("5"))
+      ("clock-pct", "a low SM clock also needs this many percent below the median", cxxopts::value<double>()->default_value("5"))
+      ("max-temp", "hot above this temperature (C), whatever the fleet", cxxopts::value<double>()->default_value("85"))
+      ("temp-margin", "hot against the fleet also needs this many C above the median", cxxopts::value<double>()->default_value("5"))
+      ("sigma-floor-pct", "sigma is at least this percentage of the median", cxxopts::value<double>()->default_value("0.5"))
+      ("min-gpus", "GPUs a distribution needs before anyone is judged by it", cxxopts::value<size_t>()->default_value("5"))
+      ("results", "result files or directories", cxxopts::value<std::vector<std::string>>());
+  options.parse_positional({"results"});
+  auto parsed = parse_options(options, argc, argv);
+  if (!parsed) return 0;
+  if (!parsed->count("results")) throw InputError("fleet needs result files or directories\n" + options.help());
+
+  fleet::FleetOptions o;
+  o.k_sigma = positive(*parsed, "k", 1e6);
+  o.slow_fraction = positive(*parsed, "slow-pct", 100) / 100;
+  o.clock_fraction = positive(*parsed, "clock-pct", 100) / 100;
+  o.max_temp_c = positive(*parsed, "max-temp", 1000);
+  o.temp_margin_c = positive(*parsed, "temp-margin", 1000);
+  o.sigma_floor = positive(*parsed, "sigma-floor-pct", 100) / 100;
+  o.min_gpus = (*parsed)["min-gpus"].as<size_t>();
+  if (o.min_gpus < 1) throw InputError("--min-gpus is 0, expected at least 1");
+
+  const std::vector<fs::path> inputs = expand_inputs((*parsed)["results"].as<std::vector<std::string>>());
+  const char* outputs[] = {"md", "html", "csv", "json"};
+  for (const char* option : outputs) {
+    if (parsed->count(option)) refuse_output_over_input(option, (*parsed)[option].as<std::string>(), inputs);
+  }
+
+  // One file at a time: only the compact records stay, so memory does not grow with bytes read.
+  fleet::FleetCollector collector;
+  for (const fs::path& input : inputs) collector.add(load_result_file(input));
+  const fleet::FleetReport report = fleet::analyse_fleet(collector, o);
+
+  bool wrote = false;
+  auto write = [&](const char* option, const std::string& content) {
+    const std::string path = (*parsed)[option].as<std::string>();
+    write_file_atomically(path, content);
+    std::cout << "aicbench: wrote " << path << "\n";
+    wrote = true;
+  };
+  if (parsed->count("md")) write("md", fleet::render_markdown(report));
+  if (parsed->count("html")) {
+    write("html", fleet::render_html(report, [](const std::string& script) {
+      return reports::render_svg_with_gnuplot(script);
+    }));
+  }
+  if (parsed->count("csv")) write("csv", fleet::render_csv(report));
+  if (parsed->count("json")) write("json", fleet::render_json(report));
+  if (!wrote) {
+    std::cout << fleet::render_markdown(report);
+  } else {
+    std::cout << "aicbench fleet: " << report.outliers.size() << " of " << report.nodes.size()
+              << " nodes stand out (" << report.outlier_gpus() << " GPUs named)\n";
+  }
+  return report.outliers.empty() ? 0 : 1;
+}
+
+}  // namespace aicbench::cli

@@ -1,0 +1,496 @@
+#include "reports/fleet_render.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace aicbench::fleet {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kNamedPerRow = 5;       // slow GPUs named on one chart row, the worst first
+constexpr size_t kAllPointsBelow = 400;  // GPUs on a row up to which every one is drawn as a point
+
+std::string format(const char* spec, double v) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, spec, v);
+  return buffer;
+}
+
+// Three significant digits without an exponent in the usual range; "-" where there is no number.
+std::string number(double v) {
+  if (!std::isfinite(v)) return "-";
+  const double a = std::fabs(v);
+  if (a == 0) return "0";
+  if (a >= 100) return format("%.0f", v);
+  if (a >= 1e-4) return format("%#.3g", v);
+  return format("%.2e", v);
+}
+
+std::string percent(double fraction) { return format("%.1f", 100 * fraction) + " %"; }
+
+std::string join(const std::vector<std::string>& parts, const std::string& separator) {
+  std::string out;
+  for (const auto& part : parts) out += (out.empty() ? "" : separator) + part;
+  return out;
+}
+
+std::string benchmark_label(const Distribution& d) {
+  if (d.mode.empty() || d.mode == "cold" || d.benchmark.find("mode:" + d.mode) != std::string::npos) return d.benchmark;
+  return d.benchmark + " (" + d.mode + ")";
+}
+
+// A Markdown table cell: no line breaks, no column separators.
+std::string md(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n' || c == '\r') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+std::string html(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string gnuplot_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "''";
+    else if (static_cast<unsigned char>(c) < 0x20) out += ' ';
+    else out += c;
+  }
+  return out + "'";
+}
+
+std::string csv(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string csv_number(double v) { return std::isfinite(v) ? format("%.9g", v) : ""; }
+
+json json_number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+std::string models_text(const FleetReport& r) {
+  std::vector<std::string> parts;
+  for (const auto& [model, n] : r.models) parts.push_back(model + " × " + std::to_string(n));
+  return join(parts, ", ");
+}
+
+// The rules as applied, in one line each: what the summary says before any verdict.
+std::vector<std::pair<std::string, std::string>> rules(const FleetOptions& o) {
+  const std::string k = format("%g", o.k_sigma);
+  return {
+      {"slow", "z < -" + k + " and more than " + percent(o.slow_fraction) + " below the median of its benchmark and GPU model"},
+      {"failing", "a benchmark failed validation or errored"},
+      {"hot", "max temperature above " + format("%g", o.max_temp_c) + " C, or z > " + k + " and more than " +
+                  format("%g", o.temp_margin_c) + " C above its model's median"},
+      {"throttled", "SM clock z < -" + k + " and more than " + percent(o.clock_fraction) +
+                        " below the median on a benchmark, or a thermal or hardware-slowdown throttle reason, or one fewer than half the GPUs show"},
+      {"missing", "fewer GPUs than most nodes report, or a benchmark most GPUs of its model ran"},
+      {"odd provenance", "driver, CUDA, cuBLAS, NCCL version, GPU model, clock policy or backend unlike a strict majority"},
+      {"sigma", "max(1.4826 MAD, " + percent(o.sigma_floor) + " of the median); temperatures at least " +
+                    format("%g", o.temp_floor_c) + " C; verdicts need " + std::to_string(o.min_gpus) + " GPUs"},
+  };
+}
+
+std::string reasons_text(const NodeVerdict& v) {
+  std::vector<std::string> parts;
+  for (Reason r : v.reasons()) parts.push_back(reason_name(r));
+  return join(parts, ", ");
+}
+
+// "node-0042:3", or "all 8 GPUs", or "the node".
+std::string who(const Finding& f, const NodeVerdict& v) {
+  if (f.gpus.empty()) return "node";
+  if (f.gpus.size() > 1 && f.gpus.size() == v.gpus) return "all " + std::to_string(v.gpus) + " GPUs";
+  return join(f.gpus, ", ");
+}
+
+// Which reasons each GPU (by label) has, for the CSV.
+std::map<std::string, std::set<Reason>> reasons_by_gpu(const FleetReport& r) {
+  std::map<std::string, std::set<Reason>> out;
+  for (const NodeVerdict& v : r.outliers) {
+    for (const Finding& f : v.findings) {
+      for (const std::string& gpu : f.gpus) out[gpu].insert(f.reason);
+    }
+  }
+  return out;
+}
+
+std::string summary_title(const FleetReport& r) {
+  return "Fleet: " + std::to_string(r.nodes.size()) + " nodes, " + std::to_string(r.gpus.size()) + " GPUs, " +
+         std::to_string(r.files) + " result files";
+}
+
+std::string outliers_line(const FleetReport& r) {
+  return std::to_string(r.outliers.size()) + " of " + std::to_string(r.nodes.size()) + " nodes (" +
+         std::to_string(r.outlier_gpus()) + " GPUs named)";
+}
+
+std::string environment_text(const FleetReport& r) {
+  std::vector<std::string> parts;
+  for (const auto& [key, value] : r.majority_environment) {
+    if (key != "gpu.name") parts.push_back(key + " " + (value.empty() ? "(none)" : value));
+  }
+  return join(parts, ", ");
+}
+
+// Relative performance in percent against the median (negative is slower) of a distribution's
+// ok cells, sorted, with the cell index.
+std::vector<std::pair<double, size_t>> relatives(const FleetReport& r, size_t distribution,
+                                                 const std::vector<std::vector<size_t>>& cells_of) {
+  std::vector<std::pair<double, size_t>> out;
+  for (size_t c : cells_of[distribution]) {
+    if (std::isfinite(r.cells[c].relative)) out.emplace_back(100 * (r.cells[c].relative - 1), c);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+double sorted_quantile(const std::vector<std::pair<double, size_t>>& s, double p) {
+  const double h = static_cast<double>(s.size() - 1) * p;
+  const size_t lo = static_cast<size_t>(h);
+  const size_t hi = std::min(lo + 1, s.size() - 1);
+  return s[lo].first + (h - static_cast<double>(lo)) * (s[hi].first - s[lo].first);
+}
+
+// A stable jitter in [-0.22, 0.22] for a GPU, so points of one row do not sit on one line.
+double jitter(size_t gpu) {
+  uint64_t x = gpu * 0x9E3779B97F4A7C15ull;
+  x ^= x >> 29;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 32;
+  return (static_cast<double>(x % 10000) / 9999.0 - 0.5) * 0.44;
+}
+
+std::string svg_for_page(std::string svg, size_t chart_index, const std::string& title) {
+  const size_t start = svg.find("<svg");
+  if (start == std::string::npos) throw std::runtime_error("gnuplot wrote no <svg> element");
+  svg.erase(0, start);  // the <?xml?> prolog has no place inside HTML
+  // Every gnuplot SVG defines the same ids; a page's must be unique for <use> to find the right one.
+  const std::string prefix = "fleet" + std::to_string(chart_index) + "-";
+  for (const std::string id_start : {" id='", " id=\"", "href='#", "href=\"#", "url(#"}) {
+    for (size_t at = svg.find(id_start); at != std::string::npos; at = svg.find(id_start, at + id_start.size() + prefix.size())) {
+      svg.insert(at + id_start.size(), prefix);
+    }
+  }
+  const std::string gnuplot_title = "<title>Gnuplot</title>";
+  if (size_t at = svg.find(gnuplot_title); at != std::string::npos) {
+    svg.replace(at, gnuplot_title.size(), "<title>" + html(title) + "</title>");
+  }
+  return svg;
+}
+
+}  // namespace
+
+// ==== Markdown
+
+std::string render_markdown(const FleetReport& r) {
+  std::ostringstream out;
+  out << "# " << summary_title(r) << "\n\n";
+  out << "| | |\n|---|---|\n";
+  out << "| GPU models | " << md(models_text(r)) << " |\n";
+  out << "| GPUs per node | " << r.usual_gpus_per_node << " on most nodes |\n";
+  out << "| Environment (majority) | " << md(environment_text(r)) << " |\n";
+  out << "| Outliers | " << outliers_line(r) << " |\n";
+  for (const auto& [name, rule] : rules(r.options)) out << "| Rule: " << name << " | " << md(rule) << " |\n";
+  if (!r.notes.empty()) {
+    out << "\nNotes:\n\n";
+    for (const std::string& note : r.notes) out << "- " << md(note) << "\n";
+  }
+  out << "\n## Outlier nodes\n\n";
+  if (r.outliers.empty()) {
+    out << "None: no node stands out.\n";
+  } else {
+    out << "| Node | Reasons | GPUs | Details |\n|---|---|---|---|\n";
+    for (const NodeVerdict& v : r.outliers) {
+      std::vector<std::string> details;
+      for (const Finding& f : v.findings) details.push_back(std::string("**") + reason_name(f.reason) + "** " + who(f, v) + ": " + f.detail);
+      out << "| " << md(v.node) << " | " << reasons_text(v) << " | " << v.gpus << " | " << md(join(details, "; ")) << " |\n";
+    }
+  }
+  out << "\n## Distributions per benchmark and GPU model\n\n";
+  out << "Value: a GPU's median over its repetitions; z = (value - median) / sigma, negative is slower.\n\n";
+  out << "| Benchmark | GPU model | Unit | GPUs | Median | MAD | Sigma | P5 | P95 | Min | Max | Slow |\n";
+  out << "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const Distribution& d : r.distributions) {
+    out << "| " << md(benchmark_label(d)) << " | " << md(d.model) << " | " << md(d.unit)
+        << (d.higher_is_better ? "" : " (time)") << " | " << d.count << " | " << number(d.median) << " | "
+        << number(d.mad) << " | " << number(d.sigma) << " | " << number(d.p5) << " | " << number(d.p95) << " | "
+        << number(d.min) << " | " << number(d.max) << " | " << (d.judged ? std::to_string(d.slow) : "not judged") << " |\n";
+  }
+  return out.str();
+}
+
+// ==== Chart
+
+std::string chart_script(const FleetReport& r, const std::string& model) {
+  std::vector<std::vector<size_t>> cells_of(r.distributions.size());
+  for (size_t c = 0; c < r.cells.size(); ++c) cells_of[r.cells[c].distribution].push_back(c);
+  std::vector<size_t> rows;
+  for (size_t d = 0; d < r.distributions.size(); ++d) {
+    if (r.distributions[d].model == model && r.distributions[d].count > 0) rows.push_back(d);
+  }
+  if (rows.empty()) return "";
+
+  std::ostringstream boxes, whiskers, medians, points, slow, labels, ytics;
+  size_t labelled = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const double y = static_cast<double>(i);
+    const auto rel = relatives(r, rows[i], cells_of);
+    if (rel.empty()) continue;
+    const double q5 = sorted_quantile(rel, 0.05), q25 = sorted_quantile(rel, 0.25), q50 = sorted_quantile(rel, 0.5),
+                 q75 = sorted_quantile(rel, 0.75), q95 = sorted_quantile(rel, 0.95);
+    boxes << format("%.6g", (q25 + q75) / 2) << ' ' << y << ' ' << format("%.6g", q25) << ' ' << format("%.6g", q75)
+          << ' ' << y - 0.3 << ' ' << y + 0.3 << '\n';
+    whiskers << format("%.6g", q5) << ' ' << y << ' ' << format("%.6g", q25 - q5) << " 0\n"
+             << format("%.6g", q75) << ' ' << y << ' ' << format("%.6g", q95 - q75) << " 0\n";
+    medians << format("%.6g", q50) << ' ' << y - 0.3 << " 0 0.6\n";
+    std::vector<std::pair<double, size_t>> named;
+    for (const auto& [x, c] : rel) {
+      const Cell& cell = r.cells[c];
+      const double py = y + jitter(cell.gpu);
+      if (cell.slow) {
+        slow << format("%.6g", x) << ' ' << format("%.4f", py) << '\n';
+        named.emplace_back(x, c);
+      } else if (rel.size() <= kAllPointsBelow || x < q5 || x > q95) {
+        points << format("%.6g", x) << ' ' << format("%.4f", py) << '\n';
+      }
+    }
+    // The worst slow GPUs of the row by name (rel is sorted, slowest first).
+    for (size_t n = 0; n < named.size() && n < kNamedPerRow; ++n) {
+      const Cell& cell = r.cells[named[n].second];
+      labels << "set label " << ++labelled << ' ' << gnuplot_quote(r.gpus[cell.gpu].label) << " at "
+             << format("%.6g", named[n].first) << ',' << format("%.4f", y + jitter(cell.gpu) - 0.12)
+             << " right offset -0.6,0 font 'sans,9' textcolor rgb '#b00020'\n";
+    }
+    if (named.size() > kNamedPerRow) {
+      labels << "set label " << ++labelled << ' ' << gnuplot_quote("+" + std::to_string(named.size() - kNamedPerRow) + " more slow")
+             << " at " << format("%.6g", named.back().first) << ',' << y + 0.42 << " left font 'sans,9' textcolor rgb '#b00020'\n";
+    }
+    ytics << (i ? ", " : "") << gnuplot_quote(benchmark_label(r.distributions[rows[i]])) << ' ' << i;
+  }
+  auto block = [](const std::string& name, const std::string& data) {
+    // An empty datablock cannot be plotted; a point far outside the range stands for nothing.
+    return "$" + name + " << EOD\n" + (data.empty() ? "1e30 1e30 0 0 0 0\n" : data) + "EOD\n";
+  };
+  const double height = 140 + 34 * static_cast<double>(rows.size());
+  const double slow_line = -100 * r.options.slow_fraction;
+  std::ostringstream gp;
+  gp << "set terminal svg size 1100," << height << " dynamic noenhanced font 'sans,11' background '#ffffff'\n"
+     << block("box", boxes.str()) << block("whisker", whiskers.str()) << block("median", medians.str())
+     << block("points", points.str()) << block("slow", slow.str())
+     << "set title " << gnuplot_quote(model + ": performance of each GPU against the median of its benchmark") << "\n"
+     << "set xlabel 'performance against the median (%); left is slower'\n"
+     << "set ytics (" << ytics.str() << ")\n"
+     << "set yrange [" << static_cast<double>(rows.size()) - 0.5 << ":-0.5]\n"
+     << "set xrange [*:*]\nset offsets graph 0.04, graph 0.04, 0, 0\n"
+     << "set grid xtics\nset border 3\nset tics nomirror\nset key below horizontal\n"
+     << "set arrow from " << slow_line << ", graph 0 to " << slow_line << ", graph 1 nohead dt 2 lc rgb '#b00020'\n"
+     << labels.str()
+     << "plot $box using 1:2:3:4:5:6 with boxxyerror fill solid 0.35 lc rgb '#4c78a8' title 'P25-P75', \\\n"
+     << "     $whisker using 1:2:3:4 with vectors nohead lw 1.5 lc rgb '#4c78a8' title 'P5-P95', \\\n"
+     << "     $median using 1:2:3:4 with vectors nohead lw 2.5 lc rgb '#1f3b5c' title 'median', \\\n"
+     << "     $points using 1:2 with points pt 7 ps 0.35 lc rgb '#6b6b6b' title 'GPUs"
+     << " (outside P5-P95 where a row has more than " << kAllPointsBelow << ")', \\\n"
+     << "     $slow using 1:2 with points pt 7 ps 0.7 lc rgb '#b00020' title 'slow (outlier)'\n";
+  return gp.str();
+}
+
+// ==== HTML
+
+namespace {
+
+constexpr const char* kStyle = R"(
+body { font-family: system-ui, sans-serif; color: #222; max-width: 1600px; margin: 2rem auto; padding: 0 1rem; }
+h1 { font-size: 1.6rem; }  h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
+th, td { border: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #f4f4f4; }
+.reason { display: inline-block; padding: 0 .4rem; border-radius: .6rem; background: #fde2e4; color: #8a1020; margin-right: .3rem; font-size: .8rem; }
+.note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .4rem .8rem; margin: .6rem 0; }
+.scroll { overflow-x: auto; }
+)";
+
+}  // namespace
+
+std::string render_html(const FleetReport& r, const SvgDrawer& draw) {
+  std::ostringstream out;
+  out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << html(summary_title(r))
+      << "</title><style>" << kStyle << "</style></head><body>\n";
+  out << "<h1>" << html(summary_title(r)) << "</h1>\n<table>\n";
+  out << "<tr><th>GPU models</th><td>" << html(models_text(r)) << "</td></tr>\n";
+  out << "<tr><th>GPUs per node</th><td>" << r.usual_gpus_per_node << " on most nodes</td></tr>\n";
+  out << "<tr><th>Environment (majority)</th><td>" << html(environment_text(r)) << "</td></tr>\n";
+  out << "<tr><th>Outliers</th><td>" << html(outliers_line(r)) << "</td></tr>\n";
+  for (const auto& [name, rule] : rules(r.options)) out << "<tr><th>Rule: " << html(name) << "</th><td>" << html(rule) << "</td></tr>\n";
+  out << "</table>\n";
+  for (const std::string& note : r.notes) out << "<p class=\"note\">" << html(note) << "</p>\n";
+
+  out << "<h2>Outlier nodes</h2>\n";
+  if (r.outliers.empty()) {
+    out << "<p>None: no node stands out.</p>\n";
+  } else {
+    out << "<div class=\"scroll\"><table><tr><th>Node</th><th>Reasons</th><th>GPUs</th><th>Details</th></tr>\n";
+    for (const NodeVerdict& v : r.outliers) {
+      out << "<tr><td>" << html(v.node) << "</td><td>";
+      for (Reason reason : v.reasons()) out << "<span class=\"reason\">" << reason_name(reason) << "</span>";
+      out << "</td><td class=\"n\">" << v.gpus << "</td><td>";
+      for (size_t i = 0; i < v.findings.size(); ++i) {
+        const Finding& f = v.findings[i];
+        out << (i ? "<br>" : "") << "<b>" << reason_name(f.reason) << "</b> " << html(who(f, v)) << ": " << html(f.detail);
+      }
+      out << "</td></tr>\n";
+    }
+    out << "</table></div>\n";
+  }
+
+  out << "<h2>Distributions</h2>\n";
+  size_t chart_index = 0;
+  std::string no_charts;
+  for (const auto& [model, n] : r.models) {
+    const std::string script = chart_script(r, model);
+    if (script.empty()) continue;
+    if (!no_charts.empty()) break;
+    try {
+      out << "<div class=\"scroll\">" << svg_for_page(draw(script), chart_index++, model) << "</div>\n";
+    } catch (const std::exception& e) {
+      no_charts = e.what();
+    }
+  }
+  if (!no_charts.empty()) {
+    out << "<p class=\"note\">Charts left out: " << html(no_charts) << ". The tables hold every number.</p>\n";
+  }
+  out << "<p>Value: a GPU's median over its repetitions; z = (value - median) / sigma, negative is slower.</p>\n";
+  out << "<div class=\"scroll\"><table><tr><th>Benchmark</th><th>GPU model</th><th>Unit</th><th>GPUs</th><th>Median</th>"
+         "<th>MAD</th><th>Sigma</th><th>P5</th><th>P95</th><th>Min</th><th>Max</th><th>Slow</th></tr>\n";
+  for (const Distribution& d : r.distributions) {
+    out << "<tr><td>" << html(benchmark_label(d)) << "</td><td>" << html(d.model) << "</td><td>" << html(d.unit)
+        << (d.higher_is_better ? "" : " (time)") << "</td><td class=\"n\">" << d.count << "</td>";
+    for (double v : {d.median, d.mad, d.sigma, d.p5, d.p95, d.min, d.max}) out << "<td class=\"n\">" << number(v) << "</td>";
+    out << "<td class=\"n\">" << (d.judged ? std::to_string(d.slow) : "not judged") << "</td></tr>\n";
+  }
+  out << "</table></div>\n</body></html>\n";
+  return out.str();
+}
+
+// ==== CSV
+
+std::string render_csv(const FleetReport& r) {
+  const auto gpu_reasons = reasons_by_gpu(r);
+  std::ostringstream out;
+  out << "node,gpu,uuid,model,benchmark,mode,unit,status,repetitions,value,fleet_median,relative,z,"
+         "sm_clock_mhz,clock_z,max_temp_c,flags,gpu_reasons\n";
+  for (const Cell& c : r.cells) {
+    const Gpu& g = r.gpus[c.gpu];
+    const Distribution& d = r.distributions[c.distribution];
+    std::vector<std::string> flags;
+    if (c.slow) flags.push_back("slow");
+    if (c.status == CellStatus::failed || c.status == CellStatus::error) flags.push_back("failing");
+    if (c.status == CellStatus::missing) flags.push_back("missing");
+    if (c.clock_low) flags.push_back("low clock");
+    std::vector<std::string> reasons;
+    if (auto it = gpu_reasons.find(g.label); it != gpu_reasons.end()) {
+      for (Reason reason : it->second) reasons.push_back(reason_name(reason));
+    }
+    out << csv(g.node) << ',' << csv(g.label) << ',' << csv(g.uuid) << ',' << csv(g.model) << ',' << csv(d.benchmark)
+        << ',' << csv(d.mode) << ',' << csv(d.unit) << ',' << cell_status_name(c.status) << ',' << c.repetitions << ','
+        << csv_number(c.value) << ',' << csv_number(d.median) << ',' << csv_number(c.relative) << ',' << csv_number(c.z)
+        << ',' << csv_number(c.clock_mhz) << ',' << csv_number(c.clock_z) << ',' << csv_number(g.max_temp_c) << ','
+        << csv(join(flags, ";")) << ',' << csv(join(reasons, ";")) << '\n';
+  }
+  return out.str();
+}
+
+// ==== JSON
+
+std::string render_json(const FleetReport& r) {
+  const FleetOptions& o = r.options;
+  json doc;
+  doc["fleet"] = {{"files", r.files},
+                  {"nodes", r.nodes.size()},
+                  {"gpus", r.gpus.size()},
+                  {"models", r.models},
+                  {"usual_gpus_per_node", r.usual_gpus_per_node},
+                  {"majority_environment", r.majority_environment},
+                  {"outlier_nodes", r.outliers.size()},
+                  {"outlier_gpus", r.outlier_gpus()}};
+  doc["options"] = {{"k_sigma", o.k_sigma},           {"slow_fraction", o.slow_fraction},
+                    {"clock_fraction", o.clock_fraction}, {"sigma_floor", o.sigma_floor},
+                    {"temp_floor_c", o.temp_floor_c}, {"max_temp_c", o.max_temp_c},
+                    {"temp_margin_c", o.temp_margin_c}, {"min_gpus", o.min_gpus}};
+  doc["notes"] = r.notes;
+  json outliers = json::array();
+  for (const NodeVerdict& v : r.outliers) {
+    json findings = json::array();
+    for (const Finding& f : v.findings) {
+      findings.push_back({{"reason", reason_name(f.reason)},
+                          {"gpus", f.gpus},
+                          {"benchmark", f.benchmark},
+                          {"value", json_number(f.value)},
+                          {"fleet", json_number(f.fleet)},
+                          {"z", json_number(f.z)},
+                          {"detail", f.detail}});
+    }
+    std::vector<std::string> reasons;
+    for (Reason reason : v.reasons()) reasons.push_back(reason_name(reason));
+    outliers.push_back({{"node", v.node}, {"gpus", v.gpus}, {"reasons", reasons}, {"findings", findings}});
+  }
+  doc["outliers"] = std::move(outliers);
+  json distributions = json::array();
+  for (const Distribution& d : r.distributions) {
+    distributions.push_back({{"benchmark", d.benchmark}, {"mode", d.mode}, {"model", d.model}, {"unit", d.unit},
+                             {"higher_is_better", d.higher_is_better}, {"count", d.count},
+                             {"median", json_number(d.median)}, {"mad", json_number(d.mad)},
+                             {"sigma", json_number(d.sigma)}, {"p5", json_number(d.p5)}, {"p95", json_number(d.p95)},
+                             {"min", json_number(d.min)}, {"max", json_number(d.max)}, {"judged", d.judged},
+                             {"slow", d.slow}, {"clock_median_mhz", json_number(d.clock_median_mhz)}});
+  }
+  doc["distributions"] = std::move(distributions);
+  std::vector<json> gpus(r.gpus.size());
+  for (size_t g = 0; g < r.gpus.size(); ++g) {
+    const Gpu& gpu = r.gpus[g];
+    gpus[g] = {{"label", gpu.label}, {"node", gpu.node}, {"uuid", gpu.uuid}, {"model", gpu.model},
+               {"files", gpu.files}, {"max_temp_c", json_number(gpu.max_temp_c)},
+               {"temp_z", json_number(gpu.temp_z)}, {"throttle_reasons", gpu.throttle_reasons},
+               {"values", json::array()}};
+  }
+  for (const Cell& c : r.cells) {
+    gpus[c.gpu]["values"].push_back({{"distribution", c.distribution},
+                                     {"status", cell_status_name(c.status)},
+                                     {"value", json_number(c.value)},
+                                     {"relative", json_number(c.relative)},
+                                     {"z", json_number(c.z)},
+                                     {"slow", c.slow},
+                                     {"sm_clock_mhz", json_number(c.clock_mhz)},
+                                     {"clock_z", json_number(c.clock_z)},
+                                     {"clock_low", c.clock_low}});
+  }
+  doc["gpus"] = std::move(gpus);
+  return doc.dump(1) + "\n";
+}
+
+}  // namespace aicbench::fleet
