@@ -1,8 +1,9 @@
-// aicbench fleet RESULTS... [--md F] [--html F] [--csv F] [--json F] [--k SIGMAS] [--slow-pct PCT] ...
+// aicbench fleet RESULTS... [--md F] [--html F] [--csv F] [--json F] [--k-sigma K] [--slow-pct PCT] ...
 // The outliers among a fleet's result files (reports/fleet.hpp); exit 1 when a node stands out.
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -53,8 +54,9 @@ void refuse_output_over_input(const std::string& option, const fs::path& output,
 double positive(const cxxopts::ParseResult& parsed, const char* option, double upper) {
   const double v = parsed[option].as<double>();
   if (!(v > 0) || !(v < upper)) {
-    throw InputError("--" + std::string(option) + " is " + std::to_string(v) + ", expected a number above 0 and below " +
-                     std::to_string(upper));
+    std::ostringstream message;
+    message << "--" << option << " is " << v << ", expected a number above 0 and below " << upper;
+    throw InputError(message.str());
   }
   return v;
 }
@@ -71,7 +73,7 @@ int fleet_command(int argc, char** argv) {
       ("html", "write an HTML page with a distribution chart per GPU model", cxxopts::value<std::string>())
       ("csv", "write one row per GPU and benchmark: value, z, flags", cxxopts::value<std::string>())
       ("json", "write everything as JSON", cxxopts::value<std::string>())
-      ("k", "robust sigmas (1.4826 MAD) beyond which a value stands out", cxxopts::value<double>()->default_value("3.5"))
+      ("k,k-sigma", "robust sigmas (1.4826 MAD) beyond which a value stands out", cxxopts::value<double>()->default_value("3.5"))
       ("slow-pct", "slow also needs this many percent below the median", cxxopts::value<double>()->default_value("5"))
       ("clock-pct", "a low SM clock also needs this many percent below the median", cxxopts::value<double>()->default_value("5"))
       ("max-temp", "hot above this temperature (C), whatever the fleet", cxxopts::value<double>()->default_value("85"))
@@ -85,7 +87,7 @@ int fleet_command(int argc, char** argv) {
   if (!parsed->count("results")) throw InputError("fleet needs result files or directories\n" + options.help());
 
   fleet::FleetOptions o;
-  o.k_sigma = positive(*parsed, "k", 1e6);
+  o.k_sigma = positive(*parsed, "k-sigma", 1e6);
   o.slow_fraction = positive(*parsed, "slow-pct", 100) / 100;
   o.clock_fraction = positive(*parsed, "clock-pct", 100) / 100;
   o.max_temp_c = positive(*parsed, "max-temp", 1000);

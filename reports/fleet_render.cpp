@@ -282,8 +282,10 @@ std::string chart_script(const FleetReport& r, const std::string& model) {
     // The worst slow GPUs of the row by name (rel is sorted, slowest first).
     for (size_t n = 0; n < named.size() && n < kNamedPerRow; ++n) {
       const Cell& cell = r.cells[named[n].second];
+      // Above and below their points in turn, so that neighbours do not print over each other.
+      const double label_y = y + jitter(cell.gpu) + (n % 2 ? 0.3 : -0.14);
       labels << "set label " << ++labelled << ' ' << gnuplot_quote(r.gpus[cell.gpu].label) << " at "
-             << format("%.6g", named[n].first) << ',' << format("%.4f", y + jitter(cell.gpu) - 0.12)
+             << format("%.6g", named[n].first) << ',' << format("%.4f", label_y)
              << " right offset -0.6,0 font 'sans,9' textcolor rgb '#b00020'\n";
     }
     if (named.size() > kNamedPerRow) {
@@ -296,7 +298,7 @@ std::string chart_script(const FleetReport& r, const std::string& model) {
     // An empty datablock cannot be plotted; a point far outside the range stands for nothing.
     return "$" + name + " << EOD\n" + (data.empty() ? "1e30 1e30 0 0 0 0\n" : data) + "EOD\n";
   };
-  const double height = 140 + 34 * static_cast<double>(rows.size());
+  const double height = 190 + 34 * static_cast<double>(rows.size());
   const double slow_line = -100 * r.options.slow_fraction;
   std::ostringstream gp;
   gp << "set terminal svg size 1100," << height << " dynamic noenhanced font 'sans,11' background '#ffffff'\n"
@@ -307,14 +309,13 @@ std::string chart_script(const FleetReport& r, const std::string& model) {
      << "set ytics (" << ytics.str() << ")\n"
      << "set yrange [" << static_cast<double>(rows.size()) - 0.5 << ":-0.5]\n"
      << "set xrange [*:*]\nset offsets graph 0.04, graph 0.04, 0, 0\n"
-     << "set grid xtics\nset border 3\nset tics nomirror\nset key below horizontal\n"
+     << "set grid xtics\nset border 3\nset tics nomirror\nset key outside top center horizontal reverse Left samplen 2\n"
      << "set arrow from " << slow_line << ", graph 0 to " << slow_line << ", graph 1 nohead dt 2 lc rgb '#b00020'\n"
      << labels.str()
      << "plot $box using 1:2:3:4:5:6 with boxxyerror fill solid 0.35 lc rgb '#4c78a8' title 'P25-P75', \\\n"
      << "     $whisker using 1:2:3:4 with vectors nohead lw 1.5 lc rgb '#4c78a8' title 'P5-P95', \\\n"
      << "     $median using 1:2:3:4 with vectors nohead lw 2.5 lc rgb '#1f3b5c' title 'median', \\\n"
-     << "     $points using 1:2 with points pt 7 ps 0.35 lc rgb '#6b6b6b' title 'GPUs"
-     << " (outside P5-P95 where a row has more than " << kAllPointsBelow << ")', \\\n"
+     << "     $points using 1:2 with points pt 7 ps 0.35 lc rgb '#6b6b6b' title 'GPU', \\\n"
      << "     $slow using 1:2 with points pt 7 ps 0.7 lc rgb '#b00020' title 'slow (outlier)'\n";
   return gp.str();
 }
@@ -329,6 +330,7 @@ h1 { font-size: 1.6rem; }  h2 { font-size: 1.2rem; margin-top: 2rem; border-bott
 table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
 th, td { border: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.node { white-space: nowrap; }
 th { background: #f4f4f4; }
 .reason { display: inline-block; padding: 0 .4rem; border-radius: .6rem; background: #fde2e4; color: #8a1020; margin-right: .3rem; font-size: .8rem; }
 .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .4rem .8rem; margin: .6rem 0; }
@@ -356,7 +358,7 @@ std::string render_html(const FleetReport& r, const SvgDrawer& draw) {
   } else {
     out << "<div class=\"scroll\"><table><tr><th>Node</th><th>Reasons</th><th>GPUs</th><th>Details</th></tr>\n";
     for (const NodeVerdict& v : r.outliers) {
-      out << "<tr><td>" << html(v.node) << "</td><td>";
+      out << "<tr><td class=\"node\">" << html(v.node) << "</td><td>";
       for (Reason reason : v.reasons()) out << "<span class=\"reason\">" << reason_name(reason) << "</span>";
       out << "</td><td class=\"n\">" << v.gpus << "</td><td>";
       for (size_t i = 0; i < v.findings.size(); ++i) {
@@ -380,6 +382,13 @@ std::string render_html(const FleetReport& r, const SvgDrawer& draw) {
     } catch (const std::exception& e) {
       no_charts = e.what();
     }
+  }
+  if (chart_index > 0) {
+    out << "<p>Each row is a benchmark; the box spans P25 to P75 of the GPUs' performance against the median, the "
+           "whiskers P5 to P95, the bar is the median. Points are GPUs: all of them on rows of up to "
+        << kAllPointsBelow << " GPUs, else those outside the whiskers. Red points are slow outliers, the worst "
+        << kNamedPerRow << " of a row named; the dashed line is the slow threshold (" << percent(r.options.slow_fraction)
+        << " below the median).</p>\n";
   }
   if (!no_charts.empty()) {
     out << "<p class=\"note\">Charts left out: " << html(no_charts) << ". The tables hold every number.</p>\n";
@@ -470,27 +479,34 @@ std::string render_json(const FleetReport& r) {
                              {"slow", d.slow}, {"clock_median_mhz", json_number(d.clock_median_mhz)}});
   }
   doc["distributions"] = std::move(distributions);
-  std::vector<json> gpus(r.gpus.size());
+  // Per GPU its values: the bulk of the document, written one GPU at a time so that 10,000 GPUs
+  // never stand as one JSON tree in memory.
+  std::string text = doc.dump(1);
+  text.erase(text.rfind('}'));
+  text += ",\n \"gpus\": [";
+  size_t c = 0;
   for (size_t g = 0; g < r.gpus.size(); ++g) {
     const Gpu& gpu = r.gpus[g];
-    gpus[g] = {{"label", gpu.label}, {"node", gpu.node}, {"uuid", gpu.uuid}, {"model", gpu.model},
-               {"files", gpu.files}, {"max_temp_c", json_number(gpu.max_temp_c)},
-               {"temp_z", json_number(gpu.temp_z)}, {"throttle_reasons", gpu.throttle_reasons},
-               {"values", json::array()}};
+    json entry = {{"label", gpu.label}, {"node", gpu.node}, {"uuid", gpu.uuid}, {"model", gpu.model},
+                  {"files", gpu.files}, {"max_temp_c", json_number(gpu.max_temp_c)},
+                  {"temp_z", json_number(gpu.temp_z)}, {"throttle_reasons", gpu.throttle_reasons},
+                  {"values", json::array()}};
+    for (; c < r.cells.size() && r.cells[c].gpu == g; ++c) {  // cells are ordered by GPU
+      const Cell& cell = r.cells[c];
+      entry["values"].push_back({{"distribution", cell.distribution},
+                                 {"status", cell_status_name(cell.status)},
+                                 {"value", json_number(cell.value)},
+                                 {"relative", json_number(cell.relative)},
+                                 {"z", json_number(cell.z)},
+                                 {"slow", cell.slow},
+                                 {"sm_clock_mhz", json_number(cell.clock_mhz)},
+                                 {"clock_z", json_number(cell.clock_z)},
+                                 {"clock_low", cell.clock_low}});
+    }
+    text += (g ? ",\n  " : "\n  ") + entry.dump();
   }
-  for (const Cell& c : r.cells) {
-    gpus[c.gpu]["values"].push_back({{"distribution", c.distribution},
-                                     {"status", cell_status_name(c.status)},
-                                     {"value", json_number(c.value)},
-                                     {"relative", json_number(c.relative)},
-                                     {"z", json_number(c.z)},
-                                     {"slow", c.slow},
-                                     {"sm_clock_mhz", json_number(c.clock_mhz)},
-                                     {"clock_z", json_number(c.clock_z)},
-                                     {"clock_low", c.clock_low}});
-  }
-  doc["gpus"] = std::move(gpus);
-  return doc.dump(1) + "\n";
+  text += "\n ]\n}\n";
+  return text;
 }
 
 }  // namespace aicbench::fleet

@@ -96,6 +96,8 @@ class Generator {
         draw.clock = std::exp(node_clock + normal(0.002 * spec_.telemetry_spread));
         draw.temp_offset_c = node_temp + normal(1.5 * spec_.telemetry_spread);
         if (plant && (plant->kind == Plant::odd_driver || plant->gpu == g)) draw.plant = plant;
+        // Hot: 15 C above the typical GPU (not above its own draw, which may have been cool).
+        if (draw.plant && draw.plant->kind == Plant::hot) draw.temp_offset_c = 15;
         if (draw.plant && draw.plant->kind == Plant::missing_gpu) continue;
         json doc = gpu_file(node, g, draw);
         const fs::path path = dir / ("aicbench-" + spec_.suite + "-cuda-" + node + "-20261130T000000Z-rank" +
@@ -236,7 +238,6 @@ class Generator {
     double temp = std::round(45 + 25 * base.load + draw.temp_offset_c + normal(0.7 * spread));
     std::vector<std::string> throttle_reasons;
     if (planted(Plant::slow)) speed *= 1 - draw.plant->amount;
-    if (planted(Plant::hot)) temp += 15;
     if (planted(Plant::throttled)) {
       clock *= 0.8;
       speed *= 0.82;  // a compute-bound kernel loses nearly what the clock loses

@@ -30,7 +30,7 @@ enum class Plant {
   slow,               // one GPU 8-15 % slower on every benchmark
   failing,            // one GPU fails validation on one benchmark
   erroring,           // one GPU's run errors on one benchmark
-  hot,                // one GPU 15 C hotter on every benchmark
+  hot,                // one GPU 15 C hotter than the typical GPU on every benchmark
   throttled,          // one GPU's SM clock 20 % lower, hw_slowdown throttle reason, and slower for it
   missing_gpu,        // the node reports one GPU fewer (needs gpus_per_node >= 2)
   missing_benchmark,  // one GPU's file lacks one benchmark

@@ -366,8 +366,15 @@ TEST_F(Fleet, CommandExitsZeroOnACleanFleetAndTwoOnBadInput) {
   o = fleet_command((dir_ / "results").string() + " --csv " + fleet.files[3].string());
   EXPECT_EQ(o.exit_code, 2) << o.output;
   EXPECT_NE(o.output.find("is one of the result files read"), std::string::npos) << o.output;
-  o = fleet_command((dir_ / "results").string() + " --k -1");
+  o = fleet_command((dir_ / "results").string() + " --k-sigma -1");
   EXPECT_EQ(o.exit_code, 2) << o.output;
+  EXPECT_NE(o.output.find("--k-sigma is -1"), std::string::npos) << o.output;
+  o = fleet_command((dir_ / "results").string() + " --slow-pct 100");
+  EXPECT_EQ(o.exit_code, 2) << o.output;
+  EXPECT_NE(o.output.find("--slow-pct is 100"), std::string::npos) << o.output;
+  o = fleet_command((dir_ / "results").string() + " -k 4 --slow-pct 2 --max-temp 90");
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("z < -4 and more than 2.0 % below"), std::string::npos) << o.output;
   o = fleet_command((dir_ / "nonexistent.json").string());
   EXPECT_EQ(o.exit_code, 2) << o.output;
   EXPECT_NE(o.output.find("nonexistent.json"), std::string::npos) << o.output;
