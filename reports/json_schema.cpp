@@ -51,10 +51,16 @@ std::string type_phrase(const std::string& type) {
   return "a " + type;
 }
 
+// The shortest of 15 or 17 significant digits that reads back as `v`: 0.6, 2147483647.
 std::string number_text(double v) {
   std::ostringstream s;
   s.precision(15);
   s << v;
+  if (std::stod(s.str()) != v) {
+    s.str("");
+    s.precision(17);
+    s << v;
+  }
   return s.str();
 }
 
@@ -143,7 +149,7 @@ void JsonSchema::validate_at(const json& schema_in, const json& value, const std
     }
     if (!matched) {
       throw InputError(origin + ": " + field + " is " + value_type_name(value) +
-                       (value.is_primitive() ? " " + shown(value) : std::string()) + ", expected " + expected +
+                       (value.is_primitive() && !value.is_null() ? " " + shown(value) : std::string()) + ", expected " + expected +
                        (schema.contains("description") ? " (" + schema["description"].get<std::string>() + ")" : ""));
     }
   }

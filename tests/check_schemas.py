@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The schemas in docs/ are valid JSON Schema (2020-12) to an independent validator (Python's
 jsonschema), and the files aicbench ships or writes conform to them: the shipped suites, and the
-result files under tests/data/. Exit 77 (ctest: skipped) when jsonschema is not installed."""
+result files tests/data/result-*.json. Exit 77 (ctest: skipped) when jsonschema is not installed."""
 import glob
 import json
 import os
@@ -16,7 +16,7 @@ except ImportError:
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 checks = {
     "docs/suite-format.schema.json": sorted(glob.glob(os.path.join(root, "specs/suites/*.json"))),
-    "docs/result-format.schema.json": sorted(glob.glob(os.path.join(root, "tests/data/results/*.json"))),
+    "docs/result-format.schema.json": sorted(glob.glob(os.path.join(root, "tests/data/result-*.json"))),
 }
 failures = 0
 for schema_path, documents in checks.items():

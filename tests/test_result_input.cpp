@@ -15,6 +15,7 @@
 #include "reports/json_input.hpp"
 #include "reports/json_schema.hpp"
 #include "reports/result_file.hpp"
+#include "reports/result_rows.hpp"
 #include "tests/test_dir.hpp"
 
 namespace aicbench {
@@ -220,6 +221,37 @@ TEST_F(ResultInput, InconsistentRowsAreRejected) {
   json renamed = valid_file();
   renamed["benchmarks"][0]["aicbench"]["impl"] = "cublas";
   EXPECT_MENTIONS(error_of(renamed), "does not start with 'gemm/cublas/fp32'");
+}
+
+TEST_F(ResultInput, RowsCarryTheTypedNumbers) {
+  json document = valid_file();
+  json aggregate = valid_row("simt");
+  aggregate["name"] = "gemm/simt/fp32/M:64/N:64/K:64_median";
+  aggregate["run_type"] = "aggregate";
+  aggregate["aggregate_name"] = "median";
+  aggregate["repetition_index"] = -1;
+  document["benchmarks"].push_back(aggregate);
+  json failed = valid_row("cublas");
+  failed["aicbench"]["status"] = "failed";
+  failed["aicbench"]["reason"] = "validation failed";
+  for (const char* counter : {"tflops", "max_rel_err"}) failed.erase(counter);
+  document["benchmarks"].push_back(failed);
+  const std::vector<ResultFile> files = {load_result_file(write(document.dump()))};
+  const std::vector<ResultRow> rows = result_rows(files);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[1].name, "gemm/simt/fp32/M:64/N:64/K:64");
+  EXPECT_EQ(rows[1].origin.host, "node-a");
+  EXPECT_EQ(rows[1].params.at("K"), 64);
+  EXPECT_DOUBLE_EQ(*rows[1].median_s, 4.1e-5);
+  EXPECT_DOUBLE_EQ(*rows[1].throughput(), 1.5);
+  EXPECT_EQ(rows[1].throughput_unit(), "TFLOP/s");
+  EXPECT_TRUE(rows[2].aggregate);
+  EXPECT_EQ(rows[2].name, "gemm/simt/fp32/M:64/N:64/K:64") << "aggregate suffix dropped";
+  EXPECT_EQ(rows[2].repetition_index, -1);
+  EXPECT_FALSE(rows[3].ok());
+  EXPECT_EQ(rows[3].reason, "validation failed");
+  EXPECT_FALSE(rows[3].throughput());
+  EXPECT_EQ(measurement_rows(files).size(), 3u);
 }
 
 TEST(JsonSchema, RefusesKeywordsItDoesNotImplement) {
