@@ -34,6 +34,7 @@ endforeach()
 aicbench_require_package(benchmark libbenchmark-dev CONFIG)
 aicbench_require_package(cxxopts libcxxopts-dev CONFIG)
 aicbench_require_package(nlohmann_json nlohmann-json3-dev CONFIG)
+aicbench_require_package(RE2 libre2-dev)  # cmake/FindRE2.cmake; `run --filter`
 find_package(Threads REQUIRED)
 if(AICBENCH_BUILD_TESTS)
   aicbench_require_package(GTest libgtest-dev CONFIG)
