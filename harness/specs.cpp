@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "harness/file_names.hpp"
 #include "reports/result_file.hpp"
 
 #ifndef AICBENCH_SOURCE_SPECS_DIR
@@ -127,6 +128,13 @@ std::vector<std::string> available_suites() {
 }
 
 Suite load_suite(const std::string& name) {
+  // A suite is named, not given as a path: checked before the name touches the file system, so
+  // "../x" or a 5000-character name is refused with the rule instead of a system error.
+  if (!is_plain_name(name, kMaxSuiteNameLength)) {
+    throw InputError("suite name " + quoted_excerpt(name) + " is not a plain name: expected 1 to " +
+                     std::to_string(kMaxSuiteNameLength) +
+                     " characters of A-Z a-z 0-9 . _ -, not starting with a dot");
+  }
   fs::path path = specs_dir() / "suites" / (name + ".json");
   if (!fs::exists(path)) {
     std::string valid;
