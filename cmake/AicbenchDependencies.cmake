@@ -19,29 +19,34 @@ macro(aicbench_require_package name debian_package)
   endif()
 endmacro()
 
-find_package(CUDAToolkit 12.4 QUIET)
-if(NOT CUDAToolkit_FOUND)
-  message(FATAL_ERROR
-    "aicbench needs the CUDA toolkit (12.4 or newer; 13.x expected), with cudart, cuBLAS and "
-    "cuBLASLt. Install it from NVIDIA and put nvcc on PATH, or set CUDAToolkit_ROOT.")
-endif()
-foreach(_lib cudart cublas cublasLt)
-  if(NOT TARGET CUDA::${_lib})
-    message(FATAL_ERROR "The CUDA toolkit at ${CUDAToolkit_LIBRARY_DIR} has no ${_lib} library.")
+# The reports-only build (AICBENCH_REPORTS_ONLY) needs none of the GPU side: no CUDA toolkit, no
+# NCCL, no Google Benchmark or RE2 (only `run` uses them); they are not even looked for.
+if(NOT AICBENCH_REPORTS_ONLY)
+  find_package(CUDAToolkit 12.4 QUIET)
+  if(NOT CUDAToolkit_FOUND)
+    message(FATAL_ERROR
+      "aicbench needs the CUDA toolkit (12.4 or newer; 13.x expected), with cudart, cuBLAS and "
+      "cuBLASLt. Install it from NVIDIA and put nvcc on PATH, or set CUDAToolkit_ROOT.")
   endif()
-endforeach()
+  foreach(_lib cudart cublas cublasLt)
+    if(NOT TARGET CUDA::${_lib})
+      message(FATAL_ERROR "The CUDA toolkit at ${CUDAToolkit_LIBRARY_DIR} has no ${_lib} library.")
+    endif()
+  endforeach()
 
-aicbench_require_package(benchmark libbenchmark-dev CONFIG)
+  aicbench_require_package(benchmark libbenchmark-dev CONFIG)
+  aicbench_require_package(RE2 libre2-dev)  # cmake/FindRE2.cmake; `run --filter`
+endif()
+
 aicbench_require_package(cxxopts libcxxopts-dev CONFIG)
 aicbench_require_package(nlohmann_json nlohmann-json3-dev CONFIG)
-aicbench_require_package(RE2 libre2-dev)  # cmake/FindRE2.cmake; `run --filter`
 find_package(Threads REQUIRED)
 if(AICBENCH_BUILD_TESTS)
   aicbench_require_package(GTest libgtest-dev CONFIG)
   include(GoogleTest)
 endif()
 
-if(AICBENCH_WITH_NCCL)
+if(AICBENCH_WITH_NCCL AND NOT AICBENCH_REPORTS_ONLY)
   find_package(NCCL)
   if(NOT NCCL_FOUND)
     message(FATAL_ERROR

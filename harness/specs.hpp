@@ -37,8 +37,6 @@ struct Suite {
 };
 
 std::vector<std::string> available_suites();
-// A suite name is a plain name (harness/file_names.hpp) of at most this many characters.
-inline constexpr size_t kMaxSuiteNameLength = 64;
 // Throws InputError (exit 2) naming the valid suites when `name` is unknown, or the file and field
 // when the suite file is malformed.
 Suite load_suite(const std::string& name);
