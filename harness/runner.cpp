@@ -315,7 +315,11 @@ class Session {
       row.reason = run.error_message;
     }
     if (row.status == kStatusOk) {
-      for (const auto& [name, counter] : run.counters) entry[name] = counter.value;
+      // An aggregate of a counter can be undefined: the cv of a max_rel_err that was 0 in every
+      // repetition is 0/0. Left out rather than written as null.
+      for (const auto& [name, counter] : run.counters) {
+        if (std::isfinite(counter.value)) entry[name] = counter.value;
+      }
     }
     writer_.add(spec, std::move(entry), row.status, row.reason, outcome.validation, row.details);
     writer_.write(/*complete=*/false);
