@@ -186,6 +186,7 @@ nlohmann::json repetitions_summary(const std::vector<Repetition>& repetitions) {
           {"timed_out", timed_out},      {"samples", samples},             {"discarded_throttled", discarded},
           {"max_rel_stddev", max_rel_stddev}};
 }
+
 struct Outcome {
   std::string status = kStatusOk;  // the benchmark's, as it stands after its latest call
   std::optional<std::string> reason;
