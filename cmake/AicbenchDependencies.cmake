@@ -19,19 +19,24 @@ macro(aicbench_require_package name debian_package)
   endif()
 endmacro()
 
-find_package(CUDAToolkit 12.4 QUIET)
-if(NOT CUDAToolkit_FOUND)
-  message(FATAL_ERROR
-    "aicbench needs the CUDA toolkit (12.4 or newer; 13.x expected), with cudart, cuBLAS and "
-    "cuBLASLt. Install it from NVIDIA and put nvcc on PATH, or set CUDAToolkit_ROOT.")
-endif()
-foreach(_lib cudart cublas cublasLt)
-  if(NOT TARGET CUDA::${_lib})
-    message(FATAL_ERROR "The CUDA toolkit at ${CUDAToolkit_LIBRARY_DIR} has no ${_lib} library.")
+# The reports-only build (AICBENCH_REPORTS_ONLY) needs none of the GPU side: no CUDA toolkit, no
+# NCCL, no Google Benchmark (only `run` uses it); it is not even looked for.
+if(NOT AICBENCH_REPORTS_ONLY)
+  find_package(CUDAToolkit 12.4 QUIET)
+  if(NOT CUDAToolkit_FOUND)
+    message(FATAL_ERROR
+      "aicbench needs the CUDA toolkit (12.4 or newer; 13.x expected), with cudart, cuBLAS and "
+      "cuBLASLt. Install it from NVIDIA and put nvcc on PATH, or set CUDAToolkit_ROOT.")
   endif()
-endforeach()
+  foreach(_lib cudart cublas cublasLt)
+    if(NOT TARGET CUDA::${_lib})
+      message(FATAL_ERROR "The CUDA toolkit at ${CUDAToolkit_LIBRARY_DIR} has no ${_lib} library.")
+    endif()
+  endforeach()
 
-aicbench_require_package(benchmark libbenchmark-dev CONFIG)
+  aicbench_require_package(benchmark libbenchmark-dev CONFIG)
+endif()
+
 aicbench_require_package(cxxopts libcxxopts-dev CONFIG)
 aicbench_require_package(nlohmann_json nlohmann-json3-dev CONFIG)
 find_package(Threads REQUIRED)
@@ -40,7 +45,7 @@ if(AICBENCH_BUILD_TESTS)
   include(GoogleTest)
 endif()
 
-if(AICBENCH_WITH_NCCL)
+if(AICBENCH_WITH_NCCL AND NOT AICBENCH_REPORTS_ONLY)
   find_package(NCCL)
   if(NOT NCCL_FOUND)
     message(FATAL_ERROR

@@ -48,4 +48,9 @@ const Implementation* find_implementation(std::string_view family, std::string_v
   return nullptr;
 }
 
+std::vector<std::string> family_params(std::string_view family) {
+  if (family == "gemm") return {"M", "N", "K"};
+  return {};
+}
+
 }  // namespace aicbench

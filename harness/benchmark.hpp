@@ -104,6 +104,9 @@ const std::vector<Implementation>& implementations();
 // Adds an implementation to that table; tests use it to plant a kernel that computes wrong.
 void register_implementation(Implementation impl);
 const Implementation* find_implementation(std::string_view family, std::string_view impl);
+// The parameters every shape of `family` gives, in the order names spell them (GEMM: M, N, K);
+// empty for an unknown family.
+std::vector<std::string> family_params(std::string_view family);
 
 // Families register themselves through these (one per file in harness/families/).
 std::vector<Implementation> gemm_implementations();

@@ -3,8 +3,9 @@
 //   aicbench list [--suite S]
 //   aicbench run [--suite S] [--backend auto|cuda|cpu] [--filter RE] [--out DIR] [--mode M]
 //                [--min-samples N] [--min-time S] [--max-noise PCT] [--timeout S] [--repetitions N]
-//   aicbench report RESULTS... [--md F] [--html F]
-// Exit codes: 0 success, 1 a check failed, 2 bad usage or input, 3 environment.
+// plus the commands that read result files only (reports/report_command.cpp) and --version.
+// Dispatch, usage and exit codes (0 success, 1 a check failed, 2 bad usage or input, 3 environment)
+// are shared with the reports-only binary: reports/cli_common.hpp.
 #include <algorithm>
 #include <iostream>
 #include <sstream>
@@ -19,44 +20,18 @@
 #include "harness/runner.hpp"
 #include "harness/specs.hpp"
 #include "harness/telemetry.hpp"
-#include "reports/report.hpp"
+#include "reports/cli_common.hpp"
 #include "reports/result_file.hpp"
 
 namespace aicbench {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: aicbench <command> [options]\n"
-    "\n"
-    "commands:\n"
-    "  info     devices, driver and library versions: the provenance a result file carries\n"
-    "  list     every benchmark of every suite, and whether it can run here\n"
-    "  run      validate and time a suite's benchmarks, write a result file\n"
-    "  report   turn result files into a Markdown summary and an HTML page with charts\n"
-    "\n"
-    "'aicbench <command> --help' shows a command's options.\n";
-
-// The whole command line as typed, for the result file's provenance.
-std::string g_command_line;
-
-// Parses a subcommand's options; prints help and returns nullopt when --help was given.
-std::optional<cxxopts::ParseResult> parse(cxxopts::Options& options, int argc, char** argv) {
-  options.add_options()("h,help", "show this help");
-  auto result = options.parse(argc, argv);
-  if (result.count("help")) {
-    std::cout << options.help() << "\n";
-    return std::nullopt;
-  }
-  if (!result.unmatched().empty()) {
-    throw cxxopts::exceptions::exception("unexpected argument '" + result.unmatched().front() + "'");
-  }
-  return result;
-}
+using cli::parse_options;
 
 int cmd_info(int argc, char** argv) {
   cxxopts::Options options("aicbench info", "Devices, driver and library versions: what result files record.");
   options.add_options()("json", "print JSON for machines");
-  auto parsed = parse(options, argc, argv);
+  auto parsed = parse_options(options, argc, argv);
   if (!parsed) return 0;
   const DeviceProbe probe = probe_devices();
   nlohmann::json prov = collect_provenance(probe);
@@ -73,7 +48,7 @@ int cmd_info(int argc, char** argv) {
 int cmd_list(int argc, char** argv) {
   cxxopts::Options options("aicbench list", "Every benchmark, and whether it is supported here (and why not).");
   options.add_options()("suite", "only this suite", cxxopts::value<std::string>());
-  auto parsed = parse(options, argc, argv);
+  auto parsed = parse_options(options, argc, argv);
   if (!parsed) return 0;
   std::vector<std::string> suites = available_suites();
   if (parsed->count("suite")) suites = {(*parsed)["suite"].as<std::string>()};
@@ -111,7 +86,7 @@ std::string number(double value) {
 }
 std::string suite_default(double value) { return " (default: the suite's, else " + number(value) + ")"; }
 
-int cmd_run(int argc, char** argv) {
+int cmd_run(int argc, char** argv, const std::string& command_line) {
   const StoppingRule rule;  // the defaults a suite may override
   cxxopts::Options options("aicbench run", "Validate and time a suite's benchmarks; write a result file.");
   options.add_options()
@@ -135,7 +110,7 @@ int cmd_run(int argc, char** argv) {
        cxxopts::value<int>()->default_value("1"))
       ("no-blocking-kernel", "do not hold the stream while a sample is queued (for compute-sanitizer, which "
        "completes every launch before returning)");
-  auto parsed = parse(options, argc, argv);
+  auto parsed = parse_options(options, argc, argv);
   if (!parsed) return 0;
   RunOptions run;
   run.suite = (*parsed)["suite"].as<std::string>();
@@ -173,7 +148,7 @@ int cmd_run(int argc, char** argv) {
   run.blocking_kernel = !(*parsed)["no-blocking-kernel"].as<bool>();
   run.repetitions = (*parsed)["repetitions"].as<int>();
   if (run.repetitions < 1) throw InputError("--repetitions must be at least 1");
-  run.command_line = g_command_line;
+  run.command_line = command_line;
   // Google Benchmark takes no flags from our command line; repetitions are interleaved at random
   // (its --benchmark_enable_random_interleaving) so that drift does not favour one benchmark.
   std::string gb_program = "aicbench", gb_interleave = "--benchmark_enable_random_interleaving=true";
@@ -183,35 +158,14 @@ int cmd_run(int argc, char** argv) {
   return run_benchmarks(run, std::cout, std::cerr);
 }
 
-int cmd_report(int argc, char** argv) {
-  cxxopts::Options options("aicbench report", "Markdown summary and a self-contained HTML page from result files.");
-  options.positional_help("RESULTS...");
-  options.add_options()
-      ("md", "write the Markdown summary here", cxxopts::value<std::string>())
-      ("html", "write the HTML page (tables and charts) here", cxxopts::value<std::string>())
-      ("results", "result files", cxxopts::value<std::vector<std::string>>());
-  options.parse_positional({"results"});
-  auto parsed = parse(options, argc, argv);
-  if (!parsed) return 0;
-  if (!parsed->count("results")) throw InputError("report needs at least one result file\n" + options.help());
-  std::vector<ResultFile> files;
-  for (const std::string& path : (*parsed)["results"].as<std::vector<std::string>>()) {
-    files.push_back(load_result_file(path));
-  }
-  const std::string markdown = reports::render_markdown(files);
-  bool wrote = false;
-  if (parsed->count("md")) {
-    write_file_atomically((*parsed)["md"].as<std::string>(), markdown);
-    std::cout << "aicbench: wrote " << (*parsed)["md"].as<std::string>() << "\n";
-    wrote = true;
-  }
-  if (parsed->count("html")) {
-    write_file_atomically((*parsed)["html"].as<std::string>(), reports::render_html(files));
-    std::cout << "aicbench: wrote " << (*parsed)["html"].as<std::string>() << "\n";
-    wrote = true;
-  }
-  if (!wrote) std::cout << markdown;
-  return 0;
+// The commands that need the GPU libraries: only in the full build.
+std::vector<cli::Command> harness_commands(const std::string& command_line) {
+  return {
+      {"info", "devices, driver and library versions: the provenance a result file carries", cmd_info},
+      {"list", "every benchmark of every suite, and whether it can run here", cmd_list},
+      {"run", "validate and time a suite's benchmarks, write a result file",
+       [command_line](int argc, char** argv) { return cmd_run(argc, argv, command_line); }},
+  };
 }
 
 }  // namespace
@@ -219,37 +173,7 @@ int cmd_report(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace aicbench;
-  if (argc < 2) {
-    std::cerr << kUsage;
-    return 2;
-  }
-  const std::string command = argv[1];
-  for (int i = 0; i < argc; ++i) {
-    if (i) g_command_line += ' ';
-    g_command_line += argv[i];
-  }
-  if (command == "-h" || command == "--help" || command == "help") {
-    std::cout << kUsage;
-    return 0;
-  }
-  // Subcommands see argv from the command name on, so "--help" and errors name the command.
-  int sub_argc = argc - 1;
-  char** sub_argv = argv + 1;
-  try {
-    if (command == "info") return cmd_info(sub_argc, sub_argv);
-    if (command == "list") return cmd_list(sub_argc, sub_argv);
-    if (command == "run") return cmd_run(sub_argc, sub_argv);
-    if (command == "report") return cmd_report(sub_argc, sub_argv);
-    std::cerr << "aicbench: unknown command '" << command << "'\n\n" << kUsage;
-    return 2;
-  } catch (const InputError& e) {
-    std::cerr << "aicbench " << command << ": " << e.what() << "\n";
-    return e.exit_code();
-  } catch (const cxxopts::exceptions::exception& e) {
-    std::cerr << "aicbench " << command << ": " << e.what() << "\n(see 'aicbench " << command << " --help')\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "aicbench " << command << ": " << e.what() << "\n";
-    return 1;
-  }
+  std::vector<cli::Command> commands = harness_commands(cli::command_line_as_typed(argc, argv));
+  for (cli::Command& command : cli::report_commands()) commands.push_back(std::move(command));
+  return cli::run_cli(argc, argv, commands, cli::BuildKind::full);
 }

@@ -12,7 +12,7 @@
 #include <nccl.h>
 #endif
 
-#include "harness/build_info.hpp"
+#include "reports/build_info.hpp"
 #include "kernels/gemm/gemm_cublas.hpp"
 
 namespace aicbench {

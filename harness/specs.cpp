@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "reports/json_input.hpp"
 #include "reports/result_file.hpp"
+#include "reports/schemas.hpp"
 
 #ifndef AICBENCH_SOURCE_SPECS_DIR
 #define AICBENCH_SOURCE_SPECS_DIR "specs"
@@ -32,14 +34,8 @@ fs::path specs_dir() {
 
 namespace {
 
-nlohmann::json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path.string() + ": cannot open");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
+nlohmann::json read_spec_json(const fs::path& path, const std::string& what) {
+  return read_json_file(path, what, kSpecFileLimits);
 }
 
 // Reads json[key] as T, or throws an InputError naming the file, the field and the expected type.
@@ -64,47 +60,39 @@ std::string lower(std::string s) {
 }
 
 // "measurement": {"modes": ["cold", "hot"], "cpu": {<stopping rule>}, "cuda": {<stopping rule>}},
-// every part optional; a stopping rule names only the fields it changes.
-void parse_measurement(const nlohmann::json& m, const fs::path& path, Suite& suite) {
-  if (!m.is_object()) throw InputError(path.string() + ": field 'measurement' must be an object");
-  for (const auto& [key, value] : m.items()) {
-    if (key == "modes") {
-      suite.modes.clear();
-      for (const auto& mode : field<std::vector<std::string>>(m, "modes", path, "measurement",
-                                                               "an array of \"cold\"/\"hot\"")) {
-        auto parsed = parse_measure_mode(mode);
-        if (!parsed) {
-          throw InputError(path.string() + ": field 'measurement.modes' names '" + mode +
-                           "'; expected cold or hot");
-        }
-        suite.modes.push_back(*parsed);
-      }
-      if (suite.modes.empty()) throw InputError(path.string() + ": field 'measurement.modes' is empty");
-    } else if (key == "cpu" || key == "cuda") {
-      const std::string where = "measurement." + key;
-      StoppingRule& rule = suite.rules[key == "cuda" ? Backend::cuda : Backend::cpu];
-      if (!value.is_object()) throw InputError(path.string() + ": field '" + where + "' must be an object");
-      for (const auto& [name, v] : value.items()) {
-        auto positive = [&](double x) {
-          if (!(x > 0)) {
-            throw InputError(path.string() + ": field '" + where + "." + name + "' must be positive, got " + v.dump());
-          }
-          return x;
-        };
-        if (name == "min_samples") rule.min_samples = static_cast<int>(positive(field<int>(value, name, path, where, "an integer")));
-        else if (name == "min_time_s") rule.min_time_s = positive(field<double>(value, name, path, where, "a number of seconds"));
-        else if (name == "max_noise") rule.max_noise = positive(field<double>(value, name, path, where, "a fraction, e.g. 0.005"));
-        else if (name == "timeout_s") rule.timeout_s = positive(field<double>(value, name, path, where, "a number of seconds"));
-        else {
-          throw InputError(path.string() + ": field '" + where + "." + name +
-                           "' is unknown; expected min_samples, min_time_s, max_noise or timeout_s");
-        }
-      }
-    } else {
-      throw InputError(path.string() + ": field 'measurement." + key +
-                       "' is unknown; expected modes, cpu or cuda");
+// every part optional; a stopping rule names only the fields it changes. Types, ranges and names
+// were checked by the schema.
+void parse_measurement(const nlohmann::json& m, Suite& suite) {
+  if (m.contains("modes")) {
+    suite.modes.clear();
+    for (const auto& mode : m["modes"]) {
+      const MeasureMode parsed = *parse_measure_mode(mode.get<std::string>());
+      if (std::find(suite.modes.begin(), suite.modes.end(), parsed) == suite.modes.end()) suite.modes.push_back(parsed);
     }
   }
+  for (const auto& [backend, name] : {std::pair{Backend::cpu, "cpu"}, std::pair{Backend::cuda, "cuda"}}) {
+    if (!m.contains(name)) continue;
+    const nlohmann::json& given = m[name];
+    StoppingRule& rule = suite.rules[backend];
+    if (given.contains("min_samples")) rule.min_samples = given["min_samples"].get<int>();
+    if (given.contains("min_time_s")) rule.min_time_s = given["min_time_s"].get<double>();
+    if (given.contains("max_noise")) rule.max_noise = given["max_noise"].get<double>();
+    if (given.contains("timeout_s")) rule.timeout_s = given["timeout_s"].get<double>();
+  }
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+// A suite name becomes part of a path (specs/suites/<name>.json) and of result file names.
+bool plain_name(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name.front() == '.') return false;
+  return std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+  });
 }
 
 }  // namespace
@@ -127,98 +115,109 @@ std::vector<std::string> available_suites() {
 }
 
 Suite load_suite(const std::string& name) {
-  fs::path path = specs_dir() / "suites" / (name + ".json");
-  if (!fs::exists(path)) {
-    std::string valid;
-    for (const auto& s : available_suites()) valid += (valid.empty() ? "" : ", ") + s;
-    throw InputError("unknown suite '" + name + "'; valid suites: " +
-                     (valid.empty() ? "(none found in " + specs_dir().string() + "/suites)" : valid));
+  const std::vector<std::string> valid = available_suites();
+  const fs::path path = specs_dir() / "suites" / (name + ".json");
+  if (!plain_name(name) || !fs::exists(path)) {
+    const std::string shown = name.size() > 80 ? name.substr(0, 77) + "..." : name;
+    const std::string nearest = nearest_word(name, valid);
+    throw InputError("unknown suite '" + shown + "'" + (nearest.empty() ? "" : " (did you mean '" + nearest + "'?)") +
+                     "; valid suites: " +
+                     (valid.empty() ? "(none found in " + specs_dir().string() + "/suites)" : joined(valid)));
   }
-  return load_suite_file(path);
+  Suite suite = load_suite_file(path);
+  if (suite.name != name) {
+    throw InputError(path.string() + ": field 'name' is '" + suite.name + "', expected '" + name +
+                     "', the name of its file");
+  }
+  return suite;
 }
 
 Suite load_suite_file(const fs::path& path) {
-  const nlohmann::json json = read_json(path);
+  const nlohmann::json json = read_spec_json(path, "suite file");
+  suite_format_schema().validate(json, path.string());
+  auto fail = [&](const std::string& where, const std::string& what) {
+    throw InputError(path.string() + ": field '" + where + "' " + what);
+  };
   Suite suite;
   suite.path = path;
-  suite.name = field<std::string>(json, "name", path, "", "a string");
-  suite.version = field<int>(json, "version", path, "", "an integer");
+  suite.name = json["name"].get<std::string>();
+  if (!plain_name(suite.name)) {
+    fail("name", "is '" + suite.name + "', expected a plain name: letters, digits, '_', '-' and '.', not starting with '.'");
+  }
+  suite.version = json["version"].get<int>();
   suite.description = json.value("description", "");
-  if (json.contains("measurement")) parse_measurement(json["measurement"], path, suite);
-  const auto groups = field<nlohmann::json>(json, "groups", path, "", "an array");
-  if (!groups.is_array()) throw InputError(path.string() + ": field 'groups' must be an array");
+  if (json.contains("measurement")) parse_measurement(json["measurement"], suite);
+  const nlohmann::json& groups = json["groups"];
   for (size_t g = 0; g < groups.size(); ++g) {
     const std::string where = "groups[" + std::to_string(g) + "]";
     const nlohmann::json& jg = groups[g];
     Suite::Group group;
-    group.family = field<std::string>(jg, "family", path, where, "a string");
-    group.dtypes = field<std::vector<std::string>>(jg, "dtypes", path, where, "an array of strings");
-    group.impls = field<std::vector<std::string>>(jg, "impls", path, where, "an array of strings");
+    group.family = jg["family"].get<std::string>();
+    group.dtypes = jg["dtypes"].get<std::vector<std::string>>();
+    group.impls = jg["impls"].get<std::vector<std::string>>();
+    const std::vector<std::string> params = family_params(group.family);
+    if (params.empty()) {
+      std::vector<std::string> families;
+      for (const auto& i : implementations()) {
+        if (std::find(families.begin(), families.end(), i.family) == families.end()) families.push_back(i.family);
+      }
+      const std::string nearest = nearest_word(group.family, families);
+      fail(where + ".family", "names '" + group.family + "', which is not a benchmark family" +
+                                  (nearest.empty() ? "" : "; did you mean '" + nearest + "'?") + " (valid: " +
+                                  joined(families) + ")");
+    }
     for (const std::string& impl : group.impls) {
       const Implementation* found = find_implementation(group.family, impl);
       if (!found) {
-        std::string valid;
+        std::vector<std::string> valid;
         for (const auto& i : implementations()) {
-          if (i.family == group.family) valid += (valid.empty() ? "" : ", ") + i.impl;
+          if (i.family == group.family) valid.push_back(i.impl);
         }
-        throw InputError(path.string() + ": field '" + where + ".impls' names '" + impl +
-                         "', which is not an implementation of family '" + group.family +
-                         "' (valid: " + (valid.empty() ? "none: unknown family" : valid) + ")");
+        const std::string nearest = nearest_word(impl, valid);
+        fail(where + ".impls", "names '" + impl + "', which is not an implementation of family '" + group.family + "'" +
+                                   (nearest.empty() ? "" : "; did you mean '" + nearest + "'?") + " (valid: " +
+                                   joined(valid) + ")");
       }
       // A group may list dtypes that only some of its implementations provide (e.g. fp8 is not
       // on mma_sm80); each implementation runs the ones it has, and must have at least one.
       const bool any = std::any_of(group.dtypes.begin(), group.dtypes.end(),
                                    [&](const std::string& d) { return found->provides(d); });
       if (!any) {
-        std::string offered;
-        for (const auto& d : found->dtypes) offered += (offered.empty() ? "" : ", ") + d;
-        throw InputError(path.string() + ": field '" + where + ".dtypes' names none of the dtypes that implementation '" +
-                         impl + "' provides (" + offered + ")");
+        fail(where + ".dtypes", "names none of the dtypes that implementation '" + impl + "' provides (" +
+                                    joined(found->dtypes) + ")");
       }
     }
     for (const std::string& dtype : group.dtypes) {
       const bool provided = std::any_of(group.impls.begin(), group.impls.end(), [&](const std::string& impl) {
         return find_implementation(group.family, impl)->provides(dtype);
       });
-      if (!provided) {
-        throw InputError(path.string() + ": field '" + where + ".dtypes' names '" + dtype +
-                         "', which none of the group's implementations provides");
-      }
+      if (!provided) fail(where + ".dtypes", "names '" + dtype + "', which none of the group's implementations provides");
     }
-    const auto shapes = field<nlohmann::json>(jg, "shapes", path, where,
-                                              "an object {\"cpu\": [...], \"cuda\": [...]}");
-    for (const auto& [backend_name, list] : shapes.items()) {
-      if (backend_name != "cpu" && backend_name != "cuda") {
-        throw InputError(path.string() + ": field '" + where + ".shapes." + backend_name +
-                         "' names an unknown backend; expected cpu or cuda");
-      }
-      Backend backend = backend_name == "cuda" ? Backend::cuda : Backend::cpu;
+    for (const auto& [backend_name, list] : jg["shapes"].items()) {
+      const Backend backend = backend_name == "cuda" ? Backend::cuda : Backend::cpu;
       for (size_t s = 0; s < list.size(); ++s) {
         const std::string swhere = where + ".shapes." + backend_name + "[" + std::to_string(s) + "]";
-        if (!list[s].is_object() || list[s].empty()) {
-          throw InputError(path.string() + ": field '" + swhere +
-                           "' must be an object of sizes, e.g. {\"M\": 1024, \"N\": 1024, \"K\": 1024}");
-        }
-        std::vector<Param> params;
-        for (const auto& [key, value] : list[s].items()) {
-          if (!value.is_number_integer() || value.get<int64_t>() <= 0) {
-            throw InputError(path.string() + ": field '" + swhere + "." + key +
-                             "' must be a positive integer, got " + value.dump());
+        // Exactly the family's parameters, in the family's order (M, N, K for GEMM), whatever
+        // order the object lists them in.
+        std::vector<Param> shape;
+        for (const std::string& param : params) {
+          if (!list[s].contains(param)) {
+            fail(swhere, "has no '" + param + "'; a " + group.family + " shape gives " + joined(params));
           }
-          params.push_back({key, value.get<int64_t>()});
+          shape.push_back({param, list[s][param].get<int64_t>()});
         }
-        // JSON objects are unordered; keep the family's conventional order (M, N, K for GEMM).
-        const std::vector<std::string> order = {"M", "N", "K"};
-        std::stable_sort(params.begin(), params.end(), [&](const Param& a, const Param& b) {
-          auto rank = [&](const std::string& n) {
-            return std::find(order.begin(), order.end(), n) - order.begin();
-          };
-          return rank(a.name) < rank(b.name);
-        });
-        group.shapes[backend].push_back(params);
+        for (const auto& [key, value] : list[s].items()) {
+          if (std::find(params.begin(), params.end(), key) == params.end()) {
+            const std::string nearest = nearest_word(key, params);
+            fail(swhere + "." + key, "is not a parameter of family '" + group.family + "'" +
+                                         (nearest.empty() ? "" : "; did you mean '" + nearest + "'?") +
+                                         " (valid: " + joined(params) + ")");
+          }
+        }
+        group.shapes[backend].push_back(std::move(shape));
       }
     }
-    suite.groups.push_back(group);
+    suite.groups.push_back(std::move(group));
   }
   return suite;
 }
@@ -259,7 +258,7 @@ std::optional<Datasheet> find_datasheet(const std::string& gpu_name) {
   std::sort(files.begin(), files.end());
   const std::string name = lower(gpu_name);
   for (const fs::path& path : files) {
-    const nlohmann::json json = read_json(path);
+    const nlohmann::json json = read_spec_json(path, "GPU datasheet");
     const auto patterns = field<std::vector<std::string>>(json, "match", path, "",
                                                           "an array of device-name substrings");
     for (const std::string& pattern : patterns) {

@@ -30,7 +30,7 @@ struct Placement {
   double order = 0;      // shapes: sorted by problem volume (sum of log params), then name
 };
 
-std::optional<Placement> place(const ResultRow& row) {
+std::optional<Placement> place(const ReportRow& row) {
   const json& params = *row.params;
   if (!params.is_object() || params.empty()) return std::nullopt;
   auto m = number(params, "M"), n = number(params, "N"), k = number(params, "K");
@@ -54,7 +54,7 @@ std::optional<Placement> place(const ResultRow& row) {
 }
 
 // Throughput at the third and first quartile of the sample times, around the median's.
-ChartPoint point_with_spread(const ResultRow& row, double x, double y) {
+ChartPoint point_with_spread(const ReportRow& row, double x, double y) {
   ChartPoint p{x, y, y, y};
   if (row.time_s && row.q1_s && row.q3_s && *row.q1_s > 0 && *row.q3_s > 0) {
     const double low = y * (*row.time_s / *row.q3_s), high = y * (*row.time_s / *row.q1_s);
@@ -66,7 +66,7 @@ ChartPoint point_with_spread(const ResultRow& row, double x, double y) {
   return p;
 }
 
-std::string series_label(const ResultRow& row, bool modes_differ, const std::string& run) {
+std::string series_label(const ReportRow& row, bool modes_differ, const std::string& run) {
   return join({row.impl, modes_differ ? row.mode : "", run.empty() ? "" : "· " + run}, " ");
 }
 
@@ -74,11 +74,11 @@ std::string series_label(const ResultRow& row, bool modes_differ, const std::str
 struct Group {
   std::string family, dtype, axis;
   bool sweep = true;
-  std::vector<std::pair<const ResultRow*, Placement>> rows;
+  std::vector<std::pair<const ReportRow*, Placement>> rows;
 };
 
 ChartSpec plan_chart(const Group& group, const std::vector<RunSummary>& runs, bool compact) {
-  std::vector<const ResultRow*> group_rows;
+  std::vector<const ReportRow*> group_rows;
   for (const auto& [row, placement] : group.rows) group_rows.push_back(row);
   const Metric metric = choose_metric(group_rows);
   ChartSpec chart;
@@ -110,7 +110,7 @@ ChartSpec plan_chart(const Group& group, const std::vector<RunSummary>& runs, bo
 
   // One series per (run, impl, mode), in a stable order.
   using LineKey = std::tuple<std::string, std::string, size_t>;  // impl, mode, file
-  std::map<LineKey, std::vector<std::pair<const ResultRow*, double>>> lines;
+  std::map<LineKey, std::vector<std::pair<const ReportRow*, double>>> lines;
   size_t plotted = 0;
   for (const auto& [row, placement] : group.rows) {
     auto y = metric_value(*row, metric);
@@ -123,7 +123,7 @@ ChartSpec plan_chart(const Group& group, const std::vector<RunSummary>& runs, bo
 
   if (!compact && lines.size() <= kMaxSeriesPerChart) {
     for (const auto& [key, points] : lines) {
-      const ResultRow& first = *points.front().first;
+      const ReportRow& first = *points.front().first;
       LineSeries series{series_label(first, modes_differ, files.size() > 1 ? runs.at(first.file).label : ""),
                         first.mode == "hot", {}};
       for (const auto& [row, x] : points) series.points.push_back(point_with_spread(*row, x, *metric_value(*row, metric)));
@@ -197,9 +197,9 @@ double dodge(size_t index, size_t count, double spread) {
 
 }  // namespace
 
-std::vector<ChartSpec> plan_charts(const std::vector<ResultRow>& rows, const std::vector<RunSummary>& runs, bool compact) {
+std::vector<ChartSpec> plan_charts(const std::vector<ReportRow>& rows, const std::vector<RunSummary>& runs, bool compact) {
   std::map<std::tuple<std::string, std::string, bool, std::string>, Group> groups;  // family, dtype, !sweep, axis
-  for (const ResultRow& row : rows) {
+  for (const ReportRow& row : rows) {
     if (!row.ok()) continue;  // failed, skipped and errored results are never plotted
     auto placement = place(row);
     if (!placement) continue;

@@ -61,7 +61,7 @@ struct ChartSpec {
 
 // The charts of a page, in a stable order (family, dtype, sweep before shapes). Only ok results
 // with a positive, finite throughput are plotted. `compact` draws every chart as distributions.
-std::vector<ChartSpec> plan_charts(const std::vector<ResultRow>& rows, const std::vector<RunSummary>& runs, bool compact);
+std::vector<ChartSpec> plan_charts(const std::vector<ReportRow>& rows, const std::vector<RunSummary>& runs, bool compact);
 
 // A self-contained gnuplot script (data inlined as datablocks) that writes the chart as SVG to
 // stdout. Every string in it is quoted for gnuplot and free of control characters.

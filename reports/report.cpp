@@ -17,9 +17,11 @@ using nlohmann::json;
 
 struct TextTable {
   struct Column {
+    Column(const char* header, bool numeric = false, bool always = false, const char* flag = "")
+        : header(header), numeric(numeric), always(always), flag(flag) {}
     std::string header;
-    bool numeric = false;  // right-aligned
-    bool always = false;   // kept even when no row has a value in it
+    bool numeric;          // right-aligned
+    bool always;           // kept even when no row has a value in it
     std::string flag;      // HTML only: a CSS class for the column's non-empty cells (bad, warn)
   };
   std::vector<Column> columns;
@@ -86,7 +88,7 @@ std::string html_table(const TextTable& table) {
 }
 
 // A CSS class for a row: only known words, whatever the file's status says.
-std::string row_class(const ResultRow& row) {
+std::string row_class(const ReportRow& row) {
   std::string css = row.status == kStatusOk || row.status == kStatusFailed || row.status == kStatusSkipped ||
                             row.status == kStatusError
                         ? row.status
@@ -100,7 +102,7 @@ std::string percent_of_ratio(double v) { return sig3(100 * v) + " %"; }
 
 // ==== Detailed view: every result
 
-TextTable results_table(const std::vector<ResultRow>& rows, const std::vector<RunSummary>& runs) {
+TextTable results_table(const std::vector<ReportRow>& rows, const std::vector<RunSummary>& runs) {
   const bool many = runs.size() > 1;
   TextTable t;
   t.columns = {{"Run", false, many}, {"Benchmark", false, true}, {"Impl"}, {"Dtype"}, {"Shape"}, {"Mode"},
@@ -108,7 +110,7 @@ TextTable results_table(const std::vector<ResultRow>& rows, const std::vector<Ru
                {"TFLOP/s", true}, {"GB/s", true}, {"% of peak", true}, {"% of vendor", true}, {"SM MHz", true},
                {"Power W", true}, {"Energy J", true}, {"TFLOP/s/W", true}, {"Max rel err", true}, {"Status", false, true}};
   t.name_column = 1;
-  for (const ResultRow& row : rows) {
+  for (const ReportRow& row : rows) {
     const json& b = *row.entry;
     auto metric = [&](const char* key, auto format) { auto v = ok_metric(row, key); return v ? format(*v) : std::string(); };
     const json& info = field(b, "aicbench");
@@ -173,7 +175,7 @@ TextTable distribution_table(const std::vector<Distribution>& distributions, con
     if (d.failed) not_ok.push_back(std::to_string(d.failed) + " failed");
     if (d.errors) not_ok.push_back(std::to_string(d.errors) + " error");
     if (d.skipped) not_ok.push_back(std::to_string(d.skipped) + " skipped");
-    const ResultRow& first = *d.first;
+    const ReportRow& first = *d.first;
     t.cells.push_back({d.name, first.impl, first.dtype, shape_of(*first.params), first.mode, d.metric.label,
                        std::to_string(d.results), std::to_string(d.ok), spread[0], spread[1], spread[2], spread[3], spread[4],
                        worst, join(not_ok, ", "), d.unstable ? std::to_string(d.unstable) : ""});
@@ -190,10 +192,10 @@ struct Problems {
   size_t total = 0;
 };
 
-Problems problems_table(const std::vector<ResultRow>& rows, const std::vector<RunSummary>& runs) {
-  std::vector<const ResultRow*> picked;
+Problems problems_table(const std::vector<ReportRow>& rows, const std::vector<RunSummary>& runs) {
+  std::vector<const ReportRow*> picked;
   for (int pass = 0; pass < 2; ++pass) {
-    for (const ResultRow& row : rows) {
+    for (const ReportRow& row : rows) {
       const bool broken = !row.ok() && row.status != kStatusSkipped;
       if ((pass == 0 && broken) || (pass == 1 && row.ok() && row.unstable)) picked.push_back(&row);
     }
@@ -203,7 +205,7 @@ Problems problems_table(const std::vector<ResultRow>& rows, const std::vector<Ru
   p.table.columns = {{"Run", false, true}, {"Host"}, {"Benchmark", false, true}, {"Status", false, true}};
   p.table.name_column = 2;
   for (size_t i = 0; i < picked.size() && i < kMaxProblemRows; ++i) {
-    const ResultRow& row = *picked[i];
+    const ReportRow& row = *picked[i];
     const RunSummary& run = runs.at(row.file);
     p.table.cells.push_back({"#" + std::to_string(run.number), run.host, row.name, status_text(row)});
     p.table.row_classes.push_back(row_class(row));
@@ -227,7 +229,7 @@ constexpr const char* kIncompleteNote = "Incomplete run: the run stopped before 
 }  // namespace
 
 std::string render_markdown(const std::vector<ResultFile>& files) {
-  const std::vector<ResultRow> rows = collect_rows(files);
+  const std::vector<ReportRow> rows = report_rows(files);
   const std::vector<RunSummary> runs = summarize_runs(files);
   const ViewChoice view = choose_view(files.size());
   std::ostringstream md;
@@ -328,7 +330,7 @@ figcaption { font-weight: 600; }  figure svg { width: 100%; height: auto; }
 std::string render_html(const std::vector<ResultFile>& files) { return render_html(files, gnuplot_drawer()); }
 
 std::string render_html(const std::vector<ResultFile>& files, const ChartDrawer& drawer) {
-  const std::vector<ResultRow> rows = collect_rows(files);
+  const std::vector<ReportRow> rows = report_rows(files);
   const std::vector<RunSummary> runs = summarize_runs(files);
   const ViewChoice view = choose_view(files.size());
   std::ostringstream html;

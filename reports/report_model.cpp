@@ -41,10 +41,10 @@ std::optional<double> time_in_seconds(const json& entry) {
   return number(field(field(entry, "aicbench"), "measurement"), "median_s");
 }
 
-ResultRow row_of(size_t file, const json& entry, std::string name) {
+ReportRow row_of(size_t file, const json& entry, std::string name) {
   const json& info = field(entry, "aicbench");
   const json& m = field(info, "measurement");
-  ResultRow row;
+  ReportRow row;
   row.file = file;
   row.entry = &entry;
   row.name = std::move(name);
@@ -78,11 +78,11 @@ void add_to(std::optional<double>& into, std::optional<double> v) { if (v) into 
 // The median aggregate's row, completed from its repetitions where the aggregate itself does
 // not say: the widest quartiles, the largest per-sample noise, the total samples, and how many
 // repetitions were unstable or not ok.
-void fold_repetitions(ResultRow& row, const std::vector<const json*>& repetitions, const json* cv) {
+void fold_repetitions(ReportRow& row, const std::vector<const json*>& repetitions, const json* cv) {
   const json& own = field(field(*row.entry, "aicbench"), "measurement");
-  ResultRow folded;
+  ReportRow folded;
   for (const json* rep : repetitions) {
-    ResultRow r = row_of(row.file, *rep, row.name);
+    ReportRow r = row_of(row.file, *rep, row.name);
     keep_min(folded.q1_s, r.q1_s);
     keep_max(folded.q3_s, r.q3_s);
     keep_min(folded.min_s, r.min_s);
@@ -112,8 +112,8 @@ void fold_repetitions(ResultRow& row, const std::vector<const json*>& repetition
 
 }  // namespace
 
-std::vector<ResultRow> collect_rows(const std::vector<ResultFile>& files) {
-  std::vector<ResultRow> rows;
+std::vector<ReportRow> report_rows(const std::vector<ResultFile>& files) {
+  std::vector<ReportRow> rows;
   for (size_t f = 0; f < files.size(); ++f) {
     const json& benchmarks = field(files[f].json, "benchmarks");  // a reference: rows point into it
     if (!benchmarks.is_array()) continue;
@@ -141,7 +141,7 @@ std::vector<ResultRow> collect_rows(const std::vector<ResultFile>& files) {
     for (const std::string& name : order) {
       const Group& group = groups[name];
       if (group.median) {
-        ResultRow row = row_of(f, *group.median, name);
+        ReportRow row = row_of(f, *group.median, name);
         fold_repetitions(row, group.runs, group.cv);
         rows.push_back(std::move(row));
       } else {
@@ -152,7 +152,7 @@ std::vector<ResultRow> collect_rows(const std::vector<ResultFile>& files) {
   return rows;
 }
 
-std::optional<double> ok_metric(const ResultRow& row, const char* counter) {
+std::optional<double> ok_metric(const ReportRow& row, const char* counter) {
   if (!row.ok() || !row.entry) return std::nullopt;
   return number(*row.entry, counter);
 }
@@ -167,7 +167,7 @@ std::string shape_of(const json& params) {
   return join(parts, " ");
 }
 
-std::string status_text(const ResultRow& row) {
+std::string status_text(const ReportRow& row) {
   if (!row.ok()) {
     std::string out = row.status.empty() ? "unknown status" : row.status;
     std::string reason = row.reason;
@@ -385,25 +385,25 @@ std::optional<Quantiles> quantiles(std::vector<double> values) {
   return Quantiles{values.size(), values.front(), at(0.25), at(0.5), at(0.75), values.back()};
 }
 
-std::optional<double> metric_value(const ResultRow& row, const Metric& metric) {
+std::optional<double> metric_value(const ReportRow& row, const Metric& metric) {
   std::optional<double> v = metric.counter ? ok_metric(row, metric.counter) : row.ok() ? row.time_s : std::nullopt;
   return v && *v > 0 ? v : std::nullopt;
 }
 
-Metric choose_metric(const std::vector<const ResultRow*>& rows) {
+Metric choose_metric(const std::vector<const ReportRow*>& rows) {
   static const Metric kThroughputs[] = {{"tflops", "TFLOP/s"}, {"busbw_gbps", "bus bandwidth (GB/s)"}, {"gbps", "GB/s"}};
   for (const Metric& metric : kThroughputs) {
-    if (std::any_of(rows.begin(), rows.end(), [&](const ResultRow* r) { return metric_value(*r, metric).has_value(); })) {
+    if (std::any_of(rows.begin(), rows.end(), [&](const ReportRow* r) { return metric_value(*r, metric).has_value(); })) {
       return metric;
     }
   }
   return {nullptr, "time"};
 }
 
-std::vector<Distribution> distributions(const std::vector<ResultRow>& rows) {
+std::vector<Distribution> distributions(const std::vector<ReportRow>& rows) {
   std::vector<std::string> order;
-  std::unordered_map<std::string, std::vector<const ResultRow*>> by_name;
-  for (const ResultRow& row : rows) {
+  std::unordered_map<std::string, std::vector<const ReportRow*>> by_name;
+  for (const ReportRow& row : rows) {
     auto [it, inserted] = by_name.try_emplace(row.name);
     if (inserted) order.push_back(row.name);
     it->second.push_back(&row);
@@ -417,7 +417,7 @@ std::vector<Distribution> distributions(const std::vector<ResultRow>& rows) {
     d.metric = choose_metric(group);
     std::vector<double> values;
     std::optional<double> worst_value;
-    for (const ResultRow* row : group) {
+    for (const ReportRow* row : group) {
       ++d.results;
       d.ok += row->ok();
       d.failed += row->status == kStatusFailed;

@@ -24,7 +24,7 @@ namespace aicbench::reports {
 //
 // Rows are identified by `run_name` + `aggregate_name`, so both forms of aggregates read the same:
 // the old one (aggregates named like the benchmark) and Google Benchmark's (`<name>_median`, ...).
-struct ResultRow {
+struct ReportRow {
   size_t file = 0;                          // index into the files given to the report
   const nlohmann::json* entry = nullptr;    // the entry shown: the plain result or the median aggregate
   std::string name;                         // the benchmark's name (run_name), without _median
@@ -50,18 +50,18 @@ struct ResultRow {
 
 // The rows of all files, in file order. Rows point into `files`: keep them alive and unmoved
 // while the rows are in use.
-std::vector<ResultRow> collect_rows(const std::vector<ResultFile>& files);
+std::vector<ReportRow> report_rows(const std::vector<ResultFile>& files);
 
 // A counter of the shown entry (tflops, gbps, ...) when the row is ok; nothing otherwise, so a
 // failed row's number can never be shown or plotted.
-std::optional<double> ok_metric(const ResultRow& row, const char* counter);
+std::optional<double> ok_metric(const ReportRow& row, const char* counter);
 
 // "MxNxK" for gemm-like params, else "key=value ..." in the file's order.
 std::string shape_of(const nlohmann::json& params);
 
 // The status cell: "ok", "ok, UNSTABLE: ..." for an unstable result (never plain "ok"), or the
 // status with its reason and, for failed validation, the measured error against the tolerance.
-std::string status_text(const ResultRow& row);
+std::string status_text(const ReportRow& row);
 
 // ==== Runs: who produced each file
 
@@ -114,21 +114,21 @@ struct Metric {
   const char* label;    // "TFLOP/s", ...
   bool higher_is_better() const { return counter != nullptr; }
 };
-std::optional<double> metric_value(const ResultRow& row, const Metric& metric);
+std::optional<double> metric_value(const ReportRow& row, const Metric& metric);
 
 // One benchmark across runs (files): how many results, how many ok, failed, skipped and
 // unstable, the quantiles of its metric over the ok ones and the worst of them.
 struct Distribution {
   std::string name;
-  const ResultRow* first = nullptr;    // family, impl, dtype, mode and params of the benchmark
+  const ReportRow* first = nullptr;    // family, impl, dtype, mode and params of the benchmark
   Metric metric{nullptr, "time"};
   size_t results = 0, ok = 0, failed = 0, errors = 0, skipped = 0, unstable = 0;
   std::optional<Quantiles> spread;
-  const ResultRow* worst = nullptr;    // lowest throughput (or longest time) among the ok rows
+  const ReportRow* worst = nullptr;    // lowest throughput (or longest time) among the ok rows
 };
-std::vector<Distribution> distributions(const std::vector<ResultRow>& rows);
+std::vector<Distribution> distributions(const std::vector<ReportRow>& rows);
 
 // The metric of a group of rows: the first of tflops, busbw_gbps, gbps that some ok row has.
-Metric choose_metric(const std::vector<const ResultRow*>& rows);
+Metric choose_metric(const std::vector<const ReportRow*>& rows);
 
 }  // namespace aicbench::reports

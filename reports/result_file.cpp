@@ -3,11 +3,15 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <map>
 #include <sstream>
+#include <tuple>
 
 #include <fcntl.h>
 #include <unistd.h>
+
+#include "reports/json_input.hpp"
+#include "reports/schemas.hpp"
 
 namespace aicbench {
 
@@ -55,79 +59,136 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
 
 namespace {
 
+using json = nlohmann::json;
+
 [[noreturn]] void fail(const std::string& origin, const std::string& what) {
   throw InputError(origin + ": " + what, 2);
 }
 
-void expect_type(const nlohmann::json& value, nlohmann::json::value_t type, const std::string& origin,
-                 const std::string& field, const char* expected) {
-  if (value.type() != type) {
-    fail(origin, "field '" + field + "' is " + std::string(value.type_name()) + ", expected " +
-                     expected);
+// Before the schema: a file that is not an aicbench result at all, or is one from a newer
+// aicbench, is told so in those words rather than by the first field that differs.
+void check_kind_and_version(const json& j, const std::string& origin) {
+  if (!j.is_object()) {
+    fail(origin, "not an aicbench result: the document is " + std::string(j.type_name()) +
+                     ", expected an object with 'context' and 'benchmarks' (Google Benchmark JSON)");
+  }
+  const bool has_context = j.contains("context") && j["context"].is_object();
+  if (has_context && !j["context"].contains(ResultFile::kProvenanceKey) && j.contains("benchmarks")) {
+    fail(origin, "not an aicbench result: missing field 'context.aicbench' (this looks like plain "
+                 "Google Benchmark output, without aicbench's provenance)");
+  }
+  if (!has_context || !j["context"][ResultFile::kProvenanceKey].is_object()) return;  // the schema says it
+  const json& version = j["context"][ResultFile::kProvenanceKey].value("format_version", json());
+  if (version.is_number_integer() && version.get<int64_t>() > kResultFormatVersion) {
+    fail(origin, "field 'context.aicbench.format_version' is " + version.dump() +
+                     ": written by a newer aicbench; this one reads versions " +
+                     std::to_string(kOldestResultFormatVersion) + " to " + std::to_string(kResultFormatVersion));
+  }
+  if (version.is_number_integer() && version.get<int64_t>() < kOldestResultFormatVersion) {
+    fail(origin, "field 'context.aicbench.format_version' is " + version.dump() + ", expected " +
+                     std::to_string(kOldestResultFormatVersion) + " to " + std::to_string(kResultFormatVersion));
+  }
+}
+
+std::string number_text(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+// Counters that are a throughput or derived from one: never on a row that is not ok.
+constexpr const char* kThroughputCounters[] = {"tflops", "gbps", "algbw_gbps", "busbw_gbps", "pct_of_peak",
+                                               "pct_of_vendor", "tflops_per_w", "gbps_per_w"};
+
+// What the schema cannot say about one row: it agrees with itself.
+void check_row_consistency(const json& b, const std::string& where, const std::string& origin) {
+  const json& info = b["aicbench"];
+  const std::string status = info["status"].get<std::string>();
+  auto inconsistent = [&](const std::string& what) { fail(origin, where + " is inconsistent: " + what); };
+
+  // The name is family/impl/dtype/... as its aicbench block says.
+  const std::string base = b.value("run_name", b["name"].get<std::string>());
+  const std::string prefix = info["family"].get<std::string>() + "/" + info["impl"].get<std::string>() + "/" +
+                             info["dtype"].get<std::string>();
+  if (base != prefix && base.rfind(prefix + "/", 0) != 0) {
+    inconsistent("its name '" + base + "' does not start with '" + prefix + "', its aicbench family/impl/dtype");
+  }
+  if (status == "ok") {
+    if (b.value("error_occurred", false)) inconsistent("status is ok but error_occurred is true");
+    const json& validation = info.value("validation", json::object());
+    if (validation.contains("tolerance")) {
+      const double tolerance = validation["tolerance"].get<double>();
+      if (validation.contains("max_rel_err") && validation["max_rel_err"].get<double>() > tolerance) {
+        inconsistent("status is ok but aicbench.validation.max_rel_err " + number_text(validation["max_rel_err"].get<double>()) +
+                     " exceeds its tolerance " + number_text(tolerance) + "; a result that failed validation is never ok");
+      }
+      // The counter is a spread on stddev and cv aggregate rows; elsewhere it is the error.
+      const std::string aggregate = b.value("aggregate_name", "");
+      if (b.contains("max_rel_err") && aggregate != "stddev" && aggregate != "cv" &&
+          b["max_rel_err"].get<double>() > tolerance) {
+        inconsistent("status is ok but max_rel_err " + number_text(b["max_rel_err"].get<double>()) +
+                     " exceeds aicbench.validation.tolerance " + number_text(tolerance));
+      }
+    }
+  } else {
+    for (const char* counter : kThroughputCounters) {
+      if (b.contains(counter)) {
+        inconsistent("status is '" + status + "' but the row carries '" + counter +
+                     "'; a result that is not ok is never reported as a number");
+      }
+    }
+  }
+  if (const json& m = info.value("measurement", json::object()); m.is_object()) {
+    const char* order[] = {"min_s", "q1_s", "median_s", "q3_s", "max_s"};
+    double previous = 0;
+    const char* previous_name = nullptr;
+    for (const char* key : order) {
+      if (!m.contains(key)) continue;
+      const double v = m[key].get<double>();
+      if (previous_name && v < previous * (1 - 1e-12)) {
+        inconsistent("aicbench.measurement." + std::string(key) + " " + number_text(v) + " is below " + previous_name +
+                     " " + number_text(previous) + " (expected min_s <= q1_s <= median_s <= q3_s <= max_s)");
+      }
+      previous = v;
+      previous_name = key;
+    }
   }
 }
 
 }  // namespace
 
-void check_result_json(const nlohmann::json& json, const std::string& origin) {
-  using vt = nlohmann::json::value_t;
-  if (!json.is_object()) fail(origin, "not an aicbench result: top level is " + std::string(json.type_name()) + ", expected an object with 'context' and 'benchmarks'");
-  if (!json.contains("context")) fail(origin, "not an aicbench result: missing field 'context' (Google Benchmark JSON expected)");
-  if (!json.contains("benchmarks")) fail(origin, "not an aicbench result: missing field 'benchmarks' (Google Benchmark JSON expected)");
-  expect_type(json["context"], vt::object, origin, "context", "an object");
-  expect_type(json["benchmarks"], vt::array, origin, "benchmarks", "an array");
-  const auto& context = json["context"];
-  if (!context.contains(ResultFile::kProvenanceKey)) {
-    fail(origin, "not an aicbench result: missing field 'context.aicbench' (this looks like plain "
-                 "Google Benchmark output, without aicbench's provenance)");
-  }
-  const auto& prov = context[ResultFile::kProvenanceKey];
-  expect_type(prov, vt::object, origin, "context.aicbench", "an object");
-  if (!prov.contains("format_version") || !prov["format_version"].is_number_integer()) {
-    fail(origin, "missing or non-integer field 'context.aicbench.format_version'");
-  }
-  int version = prov["format_version"].get<int>();
-  if (version > kResultFormatVersion) {
-    fail(origin, "field 'context.aicbench.format_version' is " + std::to_string(version) +
-                     ", this aicbench reads up to " + std::to_string(kResultFormatVersion));
-  }
-  const auto& benchmarks = json["benchmarks"];
+void check_result_json(const json& j, const std::string& origin) {
+  check_kind_and_version(j, origin);
+  result_format_schema().validate(j, origin);
+  // One row per (name, repetition, aggregate): a benchmark listed twice would be counted twice.
+  std::map<std::tuple<std::string, std::string, int64_t, std::string>, size_t> seen;
+  const json& benchmarks = j["benchmarks"];
   for (size_t i = 0; i < benchmarks.size(); ++i) {
+    const json& b = benchmarks[i];
     const std::string where = "benchmarks[" + std::to_string(i) + "]";
-    const auto& b = benchmarks[i];
-    expect_type(b, vt::object, origin, where, "an object");
-    if (!b.contains("name") || !b["name"].is_string()) {
-      fail(origin, "field '" + where + ".name' is missing or not a string");
+    const auto key = std::make_tuple(b["name"].get<std::string>(), b.value("run_type", std::string("iteration")),
+                                     b.contains("repetition_index") ? b["repetition_index"].get<int64_t>() : -1,
+                                     b.value("aggregate_name", std::string()));
+    if (auto [it, fresh] = seen.emplace(key, i); !fresh) {
+      fail(origin, where + " repeats benchmarks[" + std::to_string(it->second) + "]: the same benchmark '" +
+                       std::get<0>(key) + "' (same run type, repetition and aggregate) is listed twice");
     }
-    if (!b.contains("aicbench") || !b["aicbench"].is_object()) {
-      fail(origin, "field '" + where + ".aicbench' (benchmark '" + b["name"].get<std::string>() +
-                       "') is missing or not an object");
-    }
-    const auto& info = b["aicbench"];
-    for (const char* key : {"family", "impl", "dtype", "status"}) {
-      if (!info.contains(key) || !info[key].is_string()) {
-        fail(origin, "field '" + where + ".aicbench." + key + "' is missing or not a string");
-      }
-    }
+    check_row_consistency(b, where, origin);
   }
 }
 
+ResultFile parse_result_file(std::string_view text, const std::string& origin) {
+  ResultFile file;
+  file.path = origin;
+  file.json = parse_json_text(text, origin, kResultFileLimits);
+  check_result_json(file.json, origin);
+  return file;
+}
+
 ResultFile load_result_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) {
-    throw InputError(path.string() + ": cannot open result file (" +
-                         (std::filesystem::exists(path) ? "not readable" : "no such file") + ")",
-                     2);
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
   ResultFile file;
   file.path = path;
-  try {
-    file.json = nlohmann::json::parse(buffer.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(path.string() + ": not JSON (" + e.what() + ")", 2);
-  }
+  file.json = read_json_file(path, "result file", kResultFileLimits);
   check_result_json(file.json, path.string());
   return file;
 }

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -32,7 +33,10 @@ class InputError : public std::runtime_error {
 // half-written one: write a temporary beside it, flush it to disk, rename over the target.
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);
 
-inline constexpr int kResultFormatVersion = 1;
+// Version 2: aggregates over repetitions are named as Google Benchmark names them
+// (<name>_mean, ...). Version 1 files (aggregates under the bare name) are still read.
+inline constexpr int kResultFormatVersion = 2;
+inline constexpr int kOldestResultFormatVersion = 1;
 
 // Statuses of a benchmark entry (benchmarks[i].aicbench.status).
 inline constexpr const char* kStatusOk = "ok";
@@ -49,11 +53,16 @@ struct ResultFile {
   const nlohmann::json& benchmarks() const { return json.at("benchmarks"); }
 };
 
-// Reads and checks a result file. Throws InputError naming the file, the field and what was
-// expected when the file is missing, is not JSON, or is JSON that is not an aicbench result.
+// Reads and checks a result file (docs/result-format.md). Throws InputError (exit 2) naming the
+// file, the field and what was expected when the file is missing or not a regular file, is too
+// large or too deeply nested, is not JSON, or is JSON that is not a valid aicbench result.
 ResultFile load_result_file(const std::filesystem::path& path);
 
-// The checks load_result_file applies, for JSON already in memory. `origin` names it in errors.
+// The same for a result file's text in memory (what the fuzz target feeds). `origin` names it.
+ResultFile parse_result_file(std::string_view text, const std::string& origin);
+
+// The checks both apply, for JSON already in memory: the schema (docs/result-format.schema.json),
+// then the format version, duplicate rows and each row's consistency.
 void check_result_json(const nlohmann::json& json, const std::string& origin);
 
 }  // namespace aicbench

@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build git pkg-config
   libbenchmark-dev libgtest-dev libgmock-dev libcxxopts-dev nlohmann-json3-dev
   gnuplot-nox
+  python3-jsonschema
 )
 
 missing=()

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The test job from a fresh clone: install dependencies, build every kernel for sm_80, sm_90a
-# and sm_100a, run the static kernel checks and the whole test suite. GPU tests (label `gpu`) run
-# where there is a device and are reported as skipped where there is none.
+# The test job from a fresh clone: install dependencies; build and test the reports-only build
+# (no CUDA: its tests check that it never looked for CUDA and needs no GPU library); build every
+# kernel for sm_80, sm_90a and sm_100a, run the static kernel checks and the whole test suite.
+# GPU tests (label `gpu`) run where there is a device and are reported as skipped where there is none.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+cmake --preset reports
+cmake --build --preset reports
+ctest --preset reports
 cmake --preset ci
 cmake --build --preset ci
 scripts/check-kernels.sh build/ci

@@ -1,16 +1,14 @@
 // The aicbench binary end to end: exit codes and messages for bad input, and the quick suite on
 // the cpu backend followed by a report of its result file.
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
-#include <sys/wait.h>
-
 #include <gtest/gtest.h>
 
+#include "reports/build_info.hpp"
 #include "reports/result_file.hpp"
+#include "tests/run_binary.hpp"
 #include "tests/test_dir.hpp"
 
 namespace aicbench {
@@ -18,21 +16,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
+using testing::Outcome;
 
-Outcome aicbench(const std::string& args) {
-  const std::string command = std::string(AICBENCH_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string output;
-  std::array<char, 4096> buffer;
-  while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+Outcome aicbench(const std::string& args) { return testing::run_binary(AICBENCH_BINARY, args); }
 
 class Cli : public ::testing::Test {
  protected:
@@ -49,6 +35,18 @@ TEST_F(Cli, HelpForEveryCommand) {
   Outcome unknown = aicbench("frobnicate");
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.output.find("unknown command 'frobnicate'"), std::string::npos);
+}
+
+TEST_F(Cli, VersionSaysVersionCommitAndBuild) {
+  for (const char* spelling : {"--version", "version"}) {
+    Outcome o = aicbench(spelling);
+    ASSERT_EQ(o.exit_code, 0) << spelling << "\n" << o.output;
+    EXPECT_NE(o.output.find("aicbench " + build_info().version + "\n"), std::string::npos) << o.output;
+    EXPECT_NE(o.output.find("commit " + build_info().git_commit), std::string::npos) << o.output;
+    EXPECT_EQ(o.output.find("uncommitted changes") != std::string::npos, build_info().git_dirty) << o.output;
+    EXPECT_NE(o.output.find("full build"), std::string::npos) << o.output;
+  }
+  EXPECT_NE(aicbench("--help").output.find("--version"), std::string::npos);
 }
 
 TEST_F(Cli, InfoShowsHostAndSaysWhetherThereIsAGpu) {

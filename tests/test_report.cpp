@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <optional>
 #include <regex>
 #include <string>
@@ -34,7 +35,7 @@ class ReportTest : public ::testing::Test {
   ResultFile load(const std::string& name, const json& j) {
     return aicbench::load_result_file(write(name, j.dump(2)));
   }
-  // A GPU run with a passing, a failing (tflops present but must not show) and a skipped entry.
+  // A GPU run with a passing, a failing (its error must show, its throughput never) and a skipped entry.
   std::vector<ResultFile> sample() {
     json failed = gemm("simt", "fp32", 1000, 987.6, "failed",
                        "validation failed: max_rel_err 0.3 > tolerance 1e-5");
@@ -263,53 +264,87 @@ TEST_F(ReportTest, TimesInAHumanUnitWhateverTheFileUses) {
 }
 
 // Values the reader lets through: huge finite numbers, NUL and other control characters after
-// JSON unescaping, empty strings. No report may throw on them, and none may pass them on raw.
-std::vector<json> hostile_entries() {
+// JSON unescaping where a free text is allowed, empty strings.
+std::vector<json> hostile_but_valid_entries() {
   json huge = gemm("cublas", "fp32", 1024, 1e308);
   huge["real_time"] = 1e308;
-  huge["aicbench"]["params"] = {{"M", 1e300}, {"N", 1e300}, {"K", 1e300}};
-  huge["aicbench"]["measurement"] = {{"samples", 1e300}, {"rel_stddev", 1e300}, {"q1_s", 1e-300}, {"q3_s", 1e300},
+  huge["aicbench"]["measurement"] = {{"samples", 1e300}, {"rel_stddev", 1e300}, {"q3_s", 1e300}, {"max_s", 1e300},
                                      {"discarded_throttled", 1e300}};
   huge["sm_clock_mhz"] = 1e300;
   huge["pct_of_peak"] = 1e300;
-  json nul = gemm("cublas", "fp32", 2048, 6.0);
-  nul["name"] = nul["run_name"] = std::string("gemm/nul\0name/\x01\x1b[31m", 20);
-  nul["aicbench"]["impl"] = std::string("a\0b", 3);
-  nul["aicbench"]["dtype"] = "";
+  json big = gemm("cublas", "fp32", 1 << 30, 1e300);  // M = N = K = 2^30 on the size axis
+  json nul = gemm("cublas", "fp32", 2048, 6.0, "error", std::string("CUDA error\0\x1b[31m\r\nhere", 22));
+  json empty = gemm("cublas", "fp32", 4096, 7.0, "skipped", "");
+  return {huge, big, nul, empty};
+}
+
+// And what it does not: no renderer may depend on the reader to stay up.
+std::vector<json> hostile_entries() {
+  std::vector<json> entries = hostile_but_valid_entries();
+  json params = gemm("x", "fp32", 1, 5.0);
+  params["aicbench"]["params"] = {{"M", 1e300}, {"N", 1e300}, {"K", 1e300}};
+  json names = gemm("cublas", "fp32", 512, 6.0);
+  names["name"] = names["run_name"] = std::string("gemm/nul\0name/\x01\x1b[31m", 20);
+  names["aicbench"]["impl"] = std::string("a\0b", 3);
+  names["aicbench"]["dtype"] = "";
   json empty = gemm("", "", 4096, 7.0);
   empty["name"] = empty["run_name"] = "";
   empty["aicbench"]["family"] = "";
   empty["aicbench"]["status"] = "";
-  json negative = gemm("neg", "fp32", 512, -5.0);
+  json negative = gemm("neg", "fp32", 256, -5.0);
   negative["real_time"] = -1.0;
-  return {huge, nul, empty, negative};
+  negative["time_unit"] = "fortnights";
+  json wrong_types = gemm("types", "fp32", 128, 1.0);
+  wrong_types["aicbench"]["params"] = "M=1";
+  wrong_types["aicbench"]["measurement"] = json::array({1, 2});
+  wrong_types["tflops"] = "fast";
+  for (json* e : {&params, &names, &empty, &negative, &wrong_types}) entries.push_back(*e);
+  return entries;
 }
 
-TEST_F(ReportTest, BadValuesNeverStopAReport) {
-  json p = provenance(true);
-  p["host"]["cpu_cores"] = 1e300;
-  p["host"]["hostname"] = std::string("host\0name", 9);
-  p["methodology"] = methodology();
-  p["methodology"]["throttle_threshold"] = 1e300;
-  p["gpus"][0]["sm_count"] = 1e300;
-  auto file = load("hostile.json", result(p, hostile_entries()));
+void expect_clean_pages(const std::vector<ResultFile>& files, bool has_error_row = true) {
   std::string md, html;
-  ASSERT_NO_THROW(md = aicbench::reports::render_markdown({file}));
-  aicbench::reports::ChartDrawer fake{[](const std::string& script) {
-                                        EXPECT_EQ(script.find('\0'), std::string::npos);
-                                        return std::string("<svg></svg>");
-                                      },
-                                      ""};
-  ASSERT_NO_THROW(html = aicbench::reports::render_html({file}, fake));
+  ASSERT_NO_THROW(md = aicbench::reports::render_markdown(files));
+  aicbench::reports::ChartDrawer checking{[](const std::string& script) {
+                                            EXPECT_EQ(script.find('\0'), std::string::npos);
+                                            EXPECT_EQ(script.find("inf"), std::string::npos) << script;
+                                            return std::string("<svg></svg>");
+                                          },
+                                          ""};
+  ASSERT_NO_THROW(html = aicbench::reports::render_html(files, checking));
   for (const std::string* page : {&md, &html}) {
     EXPECT_EQ(page->find('\0'), std::string::npos);
     EXPECT_EQ(page->find('\x1b'), std::string::npos);
-    EXPECT_NE(page->find("nul\xEF\xBF\xBDname"), std::string::npos);
+    if (has_error_row) {
+      EXPECT_NE(page->find("CUDA error\xEF\xBF\xBD\xEF\xBF\xBD[31m"), std::string::npos);
+    }
   }
-  if (gnuplot_available()) {
-    ASSERT_NO_THROW(html = aicbench::reports::render_html({file}));
+  if (gnuplot_available() && has_error_row) {  // and the real gnuplot draws every chart of it
+    ASSERT_NO_THROW(html = aicbench::reports::render_html(files));
     EXPECT_NE(html.find("<svg"), std::string::npos);
+    EXPECT_EQ(html.find("not drawn"), std::string::npos) << html;
   }
+}
+
+TEST_F(ReportTest, BadValuesThatPassTheReaderNeverStopAReport) {
+  json p = provenance(true);
+  p["host"]["cpu_cores"] = 1e300;
+  p["methodology"] = methodology();
+  p["gpus"][0]["sm_count"] = 1e300;
+  p["gpu_unavailable_reason"] = std::string("\0", 1);
+  expect_clean_pages({load("hostile.json", result(p, hostile_but_valid_entries()))});
+}
+
+TEST_F(ReportTest, AnyJsonAtAllNeverStopsAReport) {
+  json p = provenance(true);
+  p["host"]["hostname"] = std::string("host\0name", 9);
+  p["methodology"] = methodology();
+  p["methodology"]["throttle_threshold"] = 1e300;
+  p["gpus"] = "none";
+  p["complete"] = "perhaps";
+  expect_clean_pages({unchecked("any.json", result(p, hostile_entries()))});
+  json bare = {{"context", json::object()}, {"benchmarks", json::object()}};
+  expect_clean_pages({unchecked("bare.json", bare), unchecked("null.json", json())}, /*has_error_row=*/false);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -341,6 +376,8 @@ TEST_F(ReportTest, AFleetOf1250RunsIsAPageOfReasonableSizeInSeconds) {
   const std::string md = aicbench::reports::render_markdown(files);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(seconds, 10.0);
+  std::cout << "1250 runs x 36 benchmarks: HTML " << html.size() << " bytes, Markdown " << md.size() << " bytes, both in " << seconds
+            << " s\n";
   EXPECT_LT(html.size(), 1024u * 1024) << "one row per run and per benchmark, not 45,000";
   EXPECT_LT(md.size(), 1024u * 1024);
   EXPECT_EQ(count_of(html, "<figure"), 1u);

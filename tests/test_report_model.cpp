@@ -14,18 +14,18 @@ namespace {
 
 using namespace aicbench::testing;
 using aicbench::ResultFile;
-using aicbench::reports::collect_rows;
-using aicbench::reports::ResultRow;
+using aicbench::reports::report_rows;
+using aicbench::reports::ReportRow;
 using aicbench::reports::status_text;
 
 // Rows point into their files, so both are kept together.
 struct Loaded {
   std::vector<ResultFile> files;
-  std::vector<ResultRow> rows;
+  std::vector<ReportRow> rows;
 };
 Loaded rows_of(std::vector<ResultFile> files) {
   Loaded loaded{std::move(files), {}};
-  loaded.rows = collect_rows(loaded.files);
+  loaded.rows = report_rows(loaded.files);
   return loaded;
 }
 
@@ -35,9 +35,9 @@ const std::vector<Repetition> kThreeRepetitions = {{1.0, 0.004, 30, false}, {1.2
 // Repetitions: the median aggregate, with noise, samples and stability from its repetitions
 // ---------------------------------------------------------------------------------------------
 
-void expect_folded_repetitions(const std::vector<ResultRow>& rows) {
+void expect_folded_repetitions(const std::vector<ReportRow>& rows) {
   ASSERT_EQ(rows.size(), 1u) << "repetitions and aggregates fold into one row";
-  const ResultRow& row = rows[0];
+  const ReportRow& row = rows[0];
   EXPECT_EQ(row.name, "gemm/cublas/fp32/M:1024/N:1024/K:1024");
   EXPECT_EQ(row.entry->at("aggregate_name"), "median");
   ASSERT_TRUE(row.time_s);
@@ -195,12 +195,16 @@ TEST(ReportView, QuantilesInterpolateLikeR) {
   EXPECT_FALSE(aicbench::reports::quantiles({}));
 }
 
+TEST(ReportView, FleetIsValid) {
+  for (const ResultFile& file : fleet(3, 6)) EXPECT_NO_THROW(aicbench::check_result_json(file.json, file.path.string()));
+}
+
 TEST(ReportView, DistributionPerBenchmarkAcrossRunsNamesTheWorstNode) {
   auto files = fleet(12, 4);
   json failed = gemm("cublaslt", "bf16", 256, 1.0, "failed", "validation failed");
   files[5].json["benchmarks"][0] = failed;
   files[7].json["benchmarks"][0]["aicbench"]["unstable"] = true;
-  const auto rows = collect_rows(files);
+  const auto rows = report_rows(files);
   const auto ds = aicbench::reports::distributions(rows);
   ASSERT_EQ(ds.size(), 4u);  // one per benchmark, not one per run
   const auto& d = ds[0];

@@ -1,0 +1,49 @@
+#pragma once
+// What every aicbench binary's command line shares: the full one (harness/cli.cpp: info, list, run
+// and the report commands) and the reports-only one (reports/reports_main.cpp: report commands
+// only, built without CUDA). A command is a row in a table; run_cli() turns argv into a call of
+// one row, prints usage and the version, and maps exceptions to the exit codes of the contract:
+//   0 success, 1 a check failed, 2 bad usage or input, 3 environment.
+// CUDA-free: the reports-only build compiles this file.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <cxxopts.hpp>
+
+namespace aicbench::cli {
+
+// One subcommand. `run` sees argv from the command's name on (argv[0] == name), so cxxopts'
+// help and errors name the command; it returns the exit code, or throws (see run_cli).
+struct Command {
+  std::string name;
+  std::string summary;  // one line, for the usage text
+  std::function<int(int argc, char** argv)> run;
+};
+
+// Which binary this is: said by --version, and by the reports-only one when asked for a
+// command that needs CUDA.
+enum class BuildKind { full, reports_only };
+
+// Adds -h/--help to `options` and parses. Prints the help and returns nullopt when --help was
+// given; throws a cxxopts exception (exit 2) for an argument no option or positional takes.
+std::optional<cxxopts::ParseResult> parse_options(cxxopts::Options& options, int argc, char** argv);
+
+// The whole command line as typed, program path included: what a result file's provenance records.
+std::string command_line_as_typed(int argc, char** argv);
+
+// The commands that read result files only: `report` (CUDA-free, in both binaries).
+std::vector<Command> report_commands();
+
+// Dispatches argv[1] to its command. `aicbench`, `aicbench help|-h|--help` print usage;
+// `aicbench version|--version` print the version. Exceptions become exit codes: InputError ->
+// its own code, cxxopts errors -> 2, anything else -> 1; each message starts "aicbench <command>:".
+int run_cli(int argc, char** argv, const std::vector<Command>& commands, BuildKind kind);
+
+// What `aicbench --version` prints: version, git commit (and whether the tree had uncommitted
+// changes), and which build this is.
+std::string version_text(BuildKind kind);
+
+}  // namespace aicbench::cli

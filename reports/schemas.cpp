@@ -1,0 +1,26 @@
+#include "reports/schemas.hpp"
+
+#include "reports/json_input.hpp"
+
+namespace aicbench {
+
+namespace {
+
+// The compiled-in schema is ours: a parse failure here is a build defect, not bad input.
+JsonSchema load(std::string_view text, const char* name) {
+  return JsonSchema(nlohmann::json::parse(text), name);
+}
+
+}  // namespace
+
+const JsonSchema& result_format_schema() {
+  static const JsonSchema schema = load(result_format_schema_text(), "docs/result-format.schema.json");
+  return schema;
+}
+
+const JsonSchema& suite_format_schema() {
+  static const JsonSchema schema = load(suite_format_schema_text(), "docs/suite-format.schema.json");
+  return schema;
+}
+
+}  // namespace aicbench

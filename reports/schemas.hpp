@@ -1,0 +1,16 @@
+#pragma once
+// The JSON Schemas of aicbench's input files, as documented in docs/ and compiled in.
+#include <string_view>
+
+#include "reports/json_schema.hpp"
+
+namespace aicbench {
+
+std::string_view result_format_schema_text();  // docs/result-format.schema.json
+std::string_view suite_format_schema_text();   // docs/suite-format.schema.json
+
+// Parsed once, on first use.
+const JsonSchema& result_format_schema();
+const JsonSchema& suite_format_schema();
+
+}  // namespace aicbench

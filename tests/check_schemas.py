@@ -1,0 +1,34 @@
+#!/usr/bin/env python3
+"""The schemas in docs/ are valid JSON Schema (2020-12) to an independent validator (Python's
+jsonschema), and the files aicbench ships or writes conform to them: the shipped suites, and the
+result files tests/data/result-*.json. Exit 77 (ctest: skipped) when jsonschema is not installed."""
+import glob
+import json
+import os
+import sys
+
+try:
+    import jsonschema
+except ImportError:
+    print("python3-jsonschema is not installed: skipped")
+    sys.exit(77)
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+checks = {
+    "docs/suite-format.schema.json": sorted(glob.glob(os.path.join(root, "specs/suites/*.json"))),
+    "docs/result-format.schema.json": sorted(glob.glob(os.path.join(root, "tests/data/result-*.json"))),
+}
+failures = 0
+for schema_path, documents in checks.items():
+    with open(os.path.join(root, schema_path)) as f:
+        schema = json.load(f)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in documents:
+        with open(path) as f:
+            errors = list(validator.iter_errors(json.load(f)))
+        for error in errors:
+            print(f"{os.path.relpath(path, root)}: {'/'.join(map(str, error.absolute_path))}: {error.message}")
+        failures += len(errors)
+        print(f"{os.path.relpath(path, root)}: {'ok' if not errors else 'INVALID'} against {schema_path}")
+sys.exit(1 if failures else 0)
