@@ -107,6 +107,21 @@ void fold_repetitions(ReportRow& row, const std::vector<const json*>& repetition
   row.repetitions = !repetitions.empty() ? static_cast<int>(repetitions.size())
                     : declared && *declared >= 1 && *declared < 1e9 ? static_cast<int>(*declared) : 1;
   if (cv) row.repetition_cv = number(*cv, "real_time");
+  // The runner's summary on the aggregate (aicbench.repetitions), where there is one, is the
+  // authority: it counts the repetitions even where their rows are gone.
+  const json& summary = field(field(*row.entry, "aicbench"), "repetitions");
+  if (summary.is_object()) {
+    auto count = [&](const char* key, int fallback) {
+      auto v = number(summary, key);
+      return v && *v >= 0 && *v < 1e9 ? static_cast<int>(*v) : fallback;
+    };
+    row.repetitions = std::max(1, count("count", row.repetitions));
+    row.unstable_repetitions = count("unstable", row.unstable_repetitions);
+    row.timed_out = row.timed_out || count("timed_out", 0) > 0;
+    if (auto v = number(summary, "samples")) row.samples = v;
+    if (auto v = number(summary, "discarded_throttled")) row.discarded_throttled = v;
+    if (auto v = number(summary, "max_rel_stddev")) row.noise = v;
+  }
   row.unstable = row.unstable || row.unstable_repetitions > 0;
 }
 

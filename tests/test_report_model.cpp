@@ -74,6 +74,28 @@ TEST(ReportRows, AggregateNamesWithoutRunNameStillFold) {
   expect_folded_repetitions(rows_of({in_memory("no-run-name.json", result(provenance(true), entries))}).rows);
 }
 
+TEST(ReportRows, TheRunnersRepetitionsSummaryOnTheAggregateIsRead) {
+  // As the runner writes format 2: the aggregate carries aicbench.repetitions; here the
+  // repetition rows are left out, so only the summary can give the numbers.
+  std::vector<json> entries;
+  for (json e : repeated(gemm("cublas", "fp32", 1024, 5.0), kThreeRepetitions, 1.1, 0.09, true)) {
+    if (e["run_type"] != "aggregate") continue;
+    e["aicbench"]["repetitions"] = {{"count", 3}, {"measured", 3}, {"unstable", 2}, {"timed_out", 1}, {"samples", 90},
+                                    {"discarded_throttled", 4}, {"max_rel_stddev", 0.031}};
+    e["aicbench"]["unstable"] = true;
+    entries.push_back(e);
+  }
+  auto loaded = rows_of({unchecked("summary.json", result(provenance(true), entries))});
+  ASSERT_EQ(loaded.rows.size(), 1u);
+  const ReportRow& row = loaded.rows[0];
+  EXPECT_EQ(row.repetitions, 3);
+  EXPECT_EQ(row.unstable_repetitions, 2);
+  EXPECT_DOUBLE_EQ(*row.samples, 90);
+  EXPECT_DOUBLE_EQ(*row.noise, 0.031);
+  EXPECT_TRUE(row.timed_out);
+  EXPECT_EQ(status_text(row), "ok, UNSTABLE: 2 of 3 repetitions noisy, timed out; 4 throttled samples discarded");
+}
+
 TEST(ReportRows, UnstableFlagOnTheAggregateIsNeverPlainOk) {
   // No repetition flagged, but the run flagged the benchmark (the aggregate's own aicbench.unstable).
   const std::vector<Repetition> steady = {{1.0, 0.001, 30, false}, {1.0, 0.001, 30, false}, {1.0, 0.001, 30, false}};
