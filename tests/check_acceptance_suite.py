@@ -25,7 +25,8 @@ def expansion(suite):
             current = line.split()[0]
             backends[current] = []
         elif line.startswith("    ") and current:
-            backends[current].append(line.split()[-1])
+            # "    yes  NAME" or "    no   NAME  (why not here)"
+            backends[current].append(line.split()[1])
     return backends
 
 
