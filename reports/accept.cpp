@@ -319,7 +319,7 @@ std::string describe(const Violation& v) {
   auto detail = [&](const std::string& before) { return v.detail.empty() ? std::string() : before + v.detail; };
   switch (v.problem) {
     case Problem::missing: return at + "missing: no result" + detail("; ");
-    case Problem::not_run: return at + "not run" + detail(": ");
+    case Problem::not_run: return at + "skipped, not run" + detail(": ");
     case Problem::failed_validation:
       return at + "failed validation" +
              (v.value && v.threshold ? ": max_rel_err " + number_text(*v.value) + " above its tolerance " + number_text(*v.threshold)
@@ -431,7 +431,7 @@ struct Evaluation {
       } else if (std::all_of(rows->second.begin(), rows->second.end(),
                              [](const ResultRow& r) { return r.status == kStatusSkipped; })) {
         outcome.violations.push_back(
-            {Problem::not_run, name, std::nullopt, std::nullopt, Unit::none, "skipped: " + rows->second.front().reason});
+            {Problem::not_run, name, std::nullopt, std::nullopt, Unit::none, rows->second.front().reason});
       }
     }
   }
