@@ -6,6 +6,7 @@
 
 #include "reports/json_input.hpp"
 #include "reports/schemas.hpp"
+#include "reports/text_format.hpp"
 
 namespace aicbench::accept {
 
@@ -45,12 +46,6 @@ std::string number_text(double v) {
 std::string quantity(double v, Unit unit) {
   const std::string text = unit_text(unit);
   return number_text(v) + (text.empty() ? "" : " " + text);
-}
-
-std::string joined(const std::vector<std::string>& items, const std::string& separator = ", ") {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -128,9 +123,9 @@ class SpecReader {
         clause.rule = rule;
       }
     }
-    if (given.empty()) fail(where, "(clause '" + clause.id + "') gives no rule; expected one of " + joined(all));
+    if (given.empty()) fail(where, "(clause '" + clause.id + "') gives no rule; expected one of " + reports::join(all, ", "));
     if (given.size() > 1) {
-      fail(where, "(clause '" + clause.id + "') gives " + std::to_string(given.size()) + " rules (" + joined(given) +
+      fail(where, "(clause '" + clause.id + "') gives " + std::to_string(given.size()) + " rules (" + reports::join(given, ", ") +
                       "); a clause enforces exactly one: give each its own clause");
     }
     const std::string field = json_path_join(where, given.front());
@@ -171,7 +166,7 @@ class SpecReader {
         }
         if (units.size() != 1) {
           fail(field, units.empty() ? "gives no minimum; expected one of tflops, gbps, pct_of_peak"
-                                    : "gives " + joined(units, " and ") + "; a clause holds one minimum: tflops, gbps or pct_of_peak");
+                                    : "gives " + reports::join(units, " and ") + "; a clause holds one minimum: tflops, gbps or pct_of_peak");
         }
         clause.required = scope;
         break;
@@ -287,9 +282,9 @@ std::string Clause::summary() const {
     case Rule::min_sm_clock: s += " >= " + quantity(*threshold, unit); break;
     case Rule::max_temperature: s += " <= " + quantity(*threshold, unit); break;
     case Rule::suite_complete:
-      if (!except.empty()) s += " except " + joined(except);
+      if (!except.empty()) s += " except " + reports::join(except, ", ");
       break;
-    case Rule::health_clean: s += " " + joined(fields); break;
+    case Rule::health_clean: s += " " + reports::join(fields, ", "); break;
     default: break;
   }
   return s;
@@ -396,7 +391,7 @@ struct Evaluation {
         auto quoted = [](const std::vector<std::string>& patterns) {
           std::vector<std::string> q;
           for (const auto& p : patterns) q.push_back("'" + p + "'");
-          return joined(q, " or ");
+          return reports::join(q, " or ");
         };
         v.detail = "'" + device + "', expected " + spec.sku_name + " (a name containing " + quoted(spec.sku_match) +
                    (spec.sku_exclude.empty() ? "" : ", without " + quoted(spec.sku_exclude)) + ")";
@@ -544,7 +539,7 @@ struct Evaluation {
         outcome.violations.push_back({Problem::nonzero, "", *value, 0.0, Unit::none, field});
       }
     }
-    if (!unrecorded.empty()) outcome.note = "not recorded: " + joined(unrecorded);
+    if (!unrecorded.empty()) outcome.note = "not recorded: " + reports::join(unrecorded, ", ");
   }
 };
 

@@ -4,27 +4,17 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "reports/accept.hpp"
 #include "reports/accept_render.hpp"
 #include "reports/cli_common.hpp"
+#include "reports/output_paths.hpp"
 #include "reports/result_file.hpp"
 
 namespace aicbench::cli {
-namespace {
 
 namespace fs = std::filesystem;
-
-// Two spellings of one file ("out.xml", "./out.xml", a symlink) are the same file.
-bool same_file(const fs::path& a, const fs::path& b) {
-  std::error_code ec;
-  if (fs::equivalent(a, b, ec)) return true;
-  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec) && !ec;
-}
-
-}  // namespace
 
 int accept_command(int argc, char** argv) {
   cxxopts::Options options("aicbench accept",
@@ -47,40 +37,31 @@ int accept_command(int argc, char** argv) {
   const std::vector<std::string> results = (*parsed)["results"].as<std::vector<std::string>>();
 
   // Outputs are checked before anything is read: writing over an input would destroy the evidence.
-  std::vector<std::pair<std::string, fs::path>> outputs;
+  std::vector<reports::OutputPath> outputs;
   for (const char* format : {"md", "html", "json", "junit"}) {
-    if (parsed->count(format)) outputs.emplace_back(format, (*parsed)[format].as<std::string>());
+    if (parsed->count(format)) outputs.push_back({std::string("--") + format, (*parsed)[format].as<std::string>()});
   }
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const auto& [format, path] = outputs[i];
-    if (same_file(path, spec_path)) throw InputError("--" + format + " " + path.string() + " is the spec itself; choose another output file");
-    for (const std::string& input : results) {
-      if (same_file(path, input)) throw InputError("--" + format + " " + path.string() + " is one of the result files; choose another output file");
-    }
-    for (size_t k = 0; k < i; ++k) {
-      if (same_file(path, outputs[k].second)) {
-        throw InputError("--" + format + " and --" + outputs[k].first + " both name " + path.string());
-      }
-    }
-  }
+  std::vector<fs::path> inputs = {spec_path};
+  inputs.insert(inputs.end(), results.begin(), results.end());
+  reports::check_output_paths(inputs, outputs);
 
   const accept::Spec spec = accept::load_spec(spec_path);
   accept::Measurements measurements;
   for (const std::string& path : results) measurements.add(load_result_file(path));  // one file's JSON at a time
   const accept::Verdict verdict = measurements.evaluate(spec);
 
-  for (const auto& [format, path] : outputs) {
-    const std::string text = format == "md"     ? accept::render_markdown(spec, verdict)
-                             : format == "html" ? accept::render_html(spec, verdict)
-                             : format == "json" ? accept::render_json(spec, verdict)
-                                                : accept::render_junit(spec, verdict);
-    write_file_atomically(path, text);
+  for (const reports::OutputPath& output : outputs) {
+    const std::string text = output.option == "--md"     ? accept::render_markdown(spec, verdict)
+                             : output.option == "--html" ? accept::render_html(spec, verdict)
+                             : output.option == "--json" ? accept::render_json(spec, verdict)
+                                                         : accept::render_junit(spec, verdict);
+    write_file_atomically(output.path, text);
   }
   if (outputs.empty()) {
     std::cout << accept::render_markdown(spec, verdict);
   } else {
     std::cout << accept::summary_line(spec, verdict) << "\n";
-    for (const auto& [format, path] : outputs) std::cout << "aicbench: wrote " << path.string() << "\n";
+    for (const reports::OutputPath& output : outputs) std::cout << "aicbench: wrote " << output.path.string() << "\n";
   }
   return verdict.passed() && !verdict.nodes.empty() ? 0 : 1;
 }

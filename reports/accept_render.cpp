@@ -4,65 +4,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reports/text_format.hpp"
+
 namespace aicbench::accept {
 
 namespace {
 
 using json = nlohmann::json;
 
-// ---------------------------------------------------------------------------------------------
-// Text that came from result files (device names, error messages) made safe for each language
-// ---------------------------------------------------------------------------------------------
-
-// Control characters (but tab, LF, CR) and the noncharacters U+FFFE and U+FFFF are illegal in
-// XML 1.0 and break HTML: each becomes U+FFFD. JSON strings reach us as valid UTF-8 already.
-std::string without_illegal_characters(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
-      out += "\xEF\xBF\xBD";
-    } else if (c == 0xEF && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xBF &&
-               (static_cast<unsigned char>(s[i + 2]) == 0xBE || static_cast<unsigned char>(s[i + 2]) == 0xBF)) {
-      out += "\xEF\xBF\xBD";
-      i += 2;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
-// Escaped for XML and HTML text and attribute values alike.
-std::string markup(const std::string& s) {
-  std::string out;
-  for (char c : without_illegal_characters(s)) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-// A Markdown table cell: on one line, nothing that ends the cell or starts markup.
-std::string md(const std::string& s) {
-  std::string out;
-  for (char c : without_illegal_characters(s)) {
-    if (c == '\n' || c == '\r' || c == '\t') {
-      out += ' ';
-      continue;
-    }
-    if (std::string_view("\\|<*`").find(c) != std::string_view::npos) out += '\\';
-    out += c;
-  }
-  return out;
-}
+// Text from result files (device names, error messages) escaped for each language: text_format.hpp.
+std::string markup(const std::string& s) { return reports::markup_escape(s); }  // HTML
+std::string xml(const std::string& s) { return reports::xml_escape(s); }
+std::string md(const std::string& s) { return reports::markdown_escape(s); }
 
 std::string plural(size_t n, const std::string& one, const std::string& many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
@@ -71,12 +24,6 @@ std::string plural(size_t n, const std::string& one, const std::string& many) {
 // What the per-GPU verdicts are about: GPUs, or on the cpu backend the ranks that stand for them.
 std::string devices(const Spec& spec, size_t n) {
   return spec.backend == "cpu" ? plural(n, "rank", "ranks") : plural(n, "GPU", "GPUs");
-}
-
-std::string joined(const std::vector<std::string>& items, const std::string& separator) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,7 +82,7 @@ Digest digest(const Spec& spec, const Verdict& verdict) {
       failed.push_back(spec.clauses[c].id +
                        (gpus_failing[c] ? " (" + devices(spec, gpus_failing[c]) + ")" : std::string()));
     }
-    d.failed_clauses_of[n] = joined(failed, ", ");
+    d.failed_clauses_of[n] = reports::join(failed, ", ");
   }
   return d;
 }
@@ -196,7 +143,7 @@ std::string render_markdown(const Spec& spec, const Verdict& verdict) {
     out << "\n";
   }
   const std::vector<std::string> passed = passed_hosts(verdict);
-  out << "Passed (" << passed.size() << "): " << (passed.empty() ? "none" : md(joined(passed, ", "))) << "\n";
+  out << "Passed (" << passed.size() << "): " << (passed.empty() ? "none" : md(reports::join(passed, ", "))) << "\n";
 
   if (!d.failures.empty()) {
     out << "\n## Failures\n\n| node | GPU | clause | failure |\n|---|---|---|---|\n";
@@ -263,7 +210,7 @@ std::string render_html(const Spec& spec, const Verdict& verdict) {
     out << "</table></div>\n";
   }
   const std::vector<std::string> passed = passed_hosts(verdict);
-  out << "<p class=\"hosts\"><b>Passed (" << passed.size() << "):</b> " << (passed.empty() ? "none" : markup(joined(passed, ", ")))
+  out << "<p class=\"hosts\"><b>Passed (" << passed.size() << "):</b> " << (passed.empty() ? "none" : markup(reports::join(passed, ", ")))
       << "</p>\n";
 
   if (!d.failures.empty()) {
@@ -380,8 +327,8 @@ std::string render_junit(const Spec& spec, const Verdict& verdict) {
       const Clause& clause = spec.clauses[o.clause];
       const std::string where = gpu ? gpu->id : node.host;
       ++node_tests;
-      cases << "    <testcase classname=\"" << markup(gpu ? node.host + "." + gpu->id : node.host) << "\" name=\""
-            << markup(clause.id + " " + clause.summary()) << "\"";
+      cases << "    <testcase classname=\"" << xml(gpu ? node.host + "." + gpu->id : node.host) << "\" name=\""
+            << xml(clause.id + " " + clause.summary()) << "\"";
       if (o.passed() && o.note.empty()) {
         cases << "/>\n";
         return;
@@ -394,10 +341,10 @@ std::string render_junit(const Spec& spec, const Verdict& verdict) {
         const std::string first = failure_line(clause, where, o.violations.front());
         const std::string message =
             o.violations.size() == 1 ? first : first + " (and " + std::to_string(o.violations.size() - 1) + " more)";
-        cases << "      <failure message=\"" << markup(message) << "\" type=\"" << problem_name(o.violations.front().problem)
-              << "\">" << markup(text + "contract: " + clause.contract) << "</failure>\n";
+        cases << "      <failure message=\"" << xml(message) << "\" type=\"" << problem_name(o.violations.front().problem)
+              << "\">" << xml(text + "contract: " + clause.contract) << "</failure>\n";
       } else {
-        cases << "      <system-out>" << markup(clause.id + " on " + where + ": passed, " + o.note) << "</system-out>\n";
+        cases << "      <system-out>" << xml(clause.id + " on " + where + ": passed, " + o.note) << "</system-out>\n";
       }
       cases << "    </testcase>\n";
     };
@@ -405,7 +352,7 @@ std::string render_junit(const Spec& spec, const Verdict& verdict) {
     for (const GpuVerdict& gpu : node.gpus) {
       for (const Outcome& o : gpu.outcomes) testcase(o, &gpu);
     }
-    body << "  <testsuite name=\"" << markup(node.host) << "\" tests=\"" << node_tests << "\" failures=\"" << node_failures
+    body << "  <testsuite name=\"" << xml(node.host) << "\" tests=\"" << node_tests << "\" failures=\"" << node_failures
          << "\" errors=\"0\" skipped=\"0\">\n"
          << cases.str() << "  </testsuite>\n";
     tests += node_tests;
@@ -413,7 +360,7 @@ std::string render_junit(const Spec& spec, const Verdict& verdict) {
   }
   std::ostringstream out;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      << "<testsuites name=\"" << markup("aicbench accept " + spec.name) << "\" tests=\"" << tests << "\" failures=\""
+      << "<testsuites name=\"" << xml("aicbench accept " + spec.name) << "\" tests=\"" << tests << "\" failures=\""
       << failures << "\" errors=\"0\">\n"
       << body.str() << "</testsuites>\n";
   return out.str();
