@@ -10,7 +10,7 @@
 #include "reports/cli_common.hpp"
 #include "reports/fleet.hpp"
 #include "reports/fleet_render.hpp"
-#include "reports/report.hpp"
+#include "reports/gnuplot.hpp"
 #include "reports/result_file.hpp"
 
 namespace aicbench::cli {
@@ -116,8 +116,10 @@ int fleet_command(int argc, char** argv) {
   };
   if (parsed->count("md")) write("md", fleet::render_markdown(report));
   if (parsed->count("html")) {
-    write("html", fleet::render_html(report, [](const std::string& script) {
-      return reports::render_svg_with_gnuplot(script);
+    const reports::ChartDrawer drawer = reports::gnuplot_drawer();
+    write("html", fleet::render_html(report, [&](const std::string& script) {
+      if (!drawer.unavailable.empty()) throw std::runtime_error(drawer.unavailable);
+      return drawer.draw(script);
     }));
   }
   if (parsed->count("csv")) write("csv", fleet::render_csv(report));
