@@ -8,6 +8,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "reports/gnuplot.hpp"
 #include "reports/result_fields.hpp"
 #include "reports/text_format.hpp"
 
@@ -157,19 +158,6 @@ ChartSpec plan_chart(const Group& group, const std::vector<RunSummary>& runs, bo
 constexpr const char* kColors[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                                    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#79706e"};
 constexpr int kPointTypes[] = {7, 5, 9, 11, 13};  // filled circle, square, triangle, diamond, pentagon
-
-std::string gnuplot_quote(const std::string& s, size_t max_chars = 60) {
-  std::string clean = replace_control_characters(s, /*keep_line_breaks=*/false);
-  // Cut at a character boundary: never inside a UTF-8 sequence.
-  if (clean.size() > max_chars) {
-    size_t cut = max_chars;
-    while (cut > 0 && (static_cast<unsigned char>(clean[cut]) & 0xC0) == 0x80) --cut;
-    clean = clean.substr(0, cut) + "…";
-  }
-  std::string out = "'";
-  for (char c : clean) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
 
 std::string num(double v) { return printf_double("%.9g", v); }
 

@@ -1,5 +1,7 @@
 #include "reports/gnuplot.hpp"
 
+#include "reports/text_format.hpp"
+
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -108,6 +110,33 @@ std::string run_gnuplot(const std::string& binary, const std::string& gnuplot_sc
   }
   std::string svg = out.read();
   if (svg.empty()) throw std::runtime_error("gnuplot (" + binary + ") wrote nothing: " + err.read());
+  return svg;
+}
+
+std::string gnuplot_quote(const std::string& s, size_t max_chars) {
+  std::string clean = replace_control_characters(s, /*keep_line_breaks=*/false);
+  // Cut at a character boundary: never inside a UTF-8 sequence.
+  if (clean.size() > max_chars) {
+    size_t cut = max_chars;
+    while (cut > 0 && (static_cast<unsigned char>(clean[cut]) & 0xC0) == 0x80) --cut;
+    clean = clean.substr(0, cut) + "…";
+  }
+  std::string out = "'";
+  for (char c : clean) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string inline_svg(std::string svg, const std::string& title, const std::string& id_prefix) {
+  size_t start = svg.find("<svg");
+  if (start == std::string::npos) throw std::runtime_error("gnuplot wrote no <svg> element");
+  svg.erase(0, start);  // the <?xml?> prolog has no place inside HTML
+  for (const char* id_start : {" id='", " id=\"", "href='#", "href=\"#", "url(#"}) {
+    replace_all(svg, id_start, std::string(id_start) + id_prefix);
+  }
+  const std::string gnuplot_title = "<title>Gnuplot</title>";
+  if (size_t at = svg.find(gnuplot_title); at != std::string::npos) {
+    svg.replace(at, gnuplot_title.size(), "<title>" + markup_escape(title) + "</title>");
+  }
   return svg;
 }
 

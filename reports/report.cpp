@@ -257,23 +257,6 @@ namespace {
 
 // ==== HTML: charts
 
-// The SVG element of a gnuplot document, its ids made unique on the page (every gnuplot SVG
-// defines the same ids, and a page's ids must be unique for its <use> references to be right).
-std::string inline_svg(std::string svg, const std::string& title, size_t chart_index) {
-  size_t start = svg.find("<svg");
-  if (start == std::string::npos) throw std::runtime_error("gnuplot wrote no <svg> element");
-  svg.erase(0, start);  // the <?xml?> prolog has no place inside HTML
-  const std::string prefix = "c" + std::to_string(chart_index) + "-";
-  for (const char* id_start : {" id='", " id=\"", "href='#", "href=\"#", "url(#"}) {
-    replace_all(svg, id_start, std::string(id_start) + prefix);
-  }
-  const std::string gnuplot_title = "<title>Gnuplot</title>";
-  if (size_t at = svg.find(gnuplot_title); at != std::string::npos) {
-    svg.replace(at, gnuplot_title.size(), "<title>" + markup_escape(title) + "</title>");
-  }
-  return svg;
-}
-
 std::string charts_section(const std::vector<ChartSpec>& charts, const ChartDrawer& drawer) {
   if (charts.empty()) return "";
   std::ostringstream html;
@@ -289,7 +272,7 @@ std::string charts_section(const std::vector<ChartSpec>& charts, const ChartDraw
     const bool wide = !chart.sweep && chart.categories.size() > 12;
     html << (wide ? "<figure class=\"wide\">\n" : "<figure>\n") << "<figcaption>" << markup_escape(chart.title) << "</figcaption>\n";
     try {
-      html << inline_svg(drawer.draw(gnuplot_script(chart)), chart.title, i);
+      html << inline_svg(drawer.draw(gnuplot_script(chart)), chart.title, "c" + std::to_string(i) + "-");
     } catch (const std::exception& e) {
       std::string why = e.what();
       if (why.size() > 600) why = why.substr(0, 600) + "…";
