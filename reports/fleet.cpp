@@ -1,9 +1,10 @@
 #include "reports/fleet.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <numeric>
 #include <tuple>
+
+#include "reports/text_format.hpp"
 
 namespace aicbench::fleet {
 
@@ -55,34 +56,17 @@ Robust describe(std::vector<double> values, double relative_floor, double absolu
   return r;
 }
 
-std::string format(const char* spec, double v) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, spec, v);
-  return buffer;
-}
+using reports::join;
+using reports::printf_double;
 
-// Three significant digits without an exponent in the usual range: 0.412, 5.20, 51.2, 1234.
-std::string number(double v) {
-  const double a = std::fabs(v);
-  if (a == 0) return "0";
-  if (a >= 100) return format("%.0f", v);
-  if (a >= 1e-4) return format("%#.3g", v);
-  return format("%.2e", v);
-}
-
-std::string percent(double fraction) { return format("%.1f", 100 * fraction) + " %"; }
-std::string signed_z(double z) { return format("%+.1f", z); }
+std::string number(double v) { return reports::sig3(v); }
+std::string percent(double fraction) { return printf_double("%.1f", 100 * fraction) + " %"; }
+std::string signed_z(double z) { return printf_double("%+.1f", z); }
 
 // The benchmark as people read it: its name, and the mode when the name does not say it.
 std::string benchmark_label(const std::string& name, const std::string& mode) {
   if (mode.empty() || mode == "cold" || name.find("mode:" + mode) != std::string::npos) return name;
   return name + " (" + mode + ")";
-}
-
-std::string join(const std::vector<std::string>& parts, const std::string& separator) {
-  std::string out;
-  for (const auto& part : parts) out += (out.empty() ? "" : separator) + part;
-  return out;
 }
 
 CellStatus status_of(const std::string& status) {
@@ -150,7 +134,7 @@ const NodeVerdict* FleetReport::outlier(const std::string& node) const {
 
 // ==== Collecting: one file at a time, kept as compact observations.
 
-uint32_t FleetCollector::gpu_of(const RowOrigin& origin, std::map<std::string, std::string> environment) {
+uint32_t FleetCollector::gpu_of(const RowOrigin& origin, bool complete, std::map<std::string, std::string> environment) {
   const std::string key = !origin.gpu_uuid.empty()
                               ? origin.gpu_uuid
                               : origin.host + '\n' + std::to_string(origin.rank) + '\n' + origin.device_name;
@@ -167,6 +151,7 @@ uint32_t FleetCollector::gpu_of(const RowOrigin& origin, std::map<std::string, s
     gpus_.push_back(std::move(gpu));
   }
   ++gpus_[it->second].files;
+  gpus_[it->second].complete = gpus_[it->second].complete && complete;
   return it->second;
 }
 
@@ -177,20 +162,13 @@ uint32_t FleetCollector::intern_reason(const std::string& text) {
   return it->second;
 }
 
-void FleetCollector::add(ResultFile file) {
-  ++files_;
-  std::vector<ResultFile> one;
-  one.push_back(std::move(file));
-  std::map<std::string, std::string> environment = environment_of(one.front());
-  const std::vector<ResultRow> rows = measurement_rows(one);
-  if (rows.empty()) {
-    empty_files_.push_back(one.front().path.string());
-    return;
-  }
-  one.clear();  // the JSON is no longer needed
-
-  const uint32_t gpu = gpu_of(rows.front().origin, std::move(environment));
-  for (const ResultRow& row : rows) {
+void FleetCollector::add(const ResultFile& file) {
+  const size_t index = files_++;
+  const RunFacts facts = run_facts(file, index);
+  // A file without rows still places its GPU on its node: what it lacks is then missing.
+  const uint32_t gpu = gpu_of(facts.origin, facts.complete, environment_of(file));
+  for (const ResultRow& row : result_rows(file, index)) {
+    if (row.aggregate) continue;  // the measurements only: repetitions fold into their median here
     auto [it, fresh] = benchmark_index_.emplace(row.name + '\n' + row.mode, static_cast<uint32_t>(benchmarks_.size()));
     if (fresh) benchmarks_.push_back({row.name, row.mode, "", 0, 0});
     Benchmark& benchmark = benchmarks_[it->second];
@@ -570,7 +548,8 @@ FleetReport analyse_fleet(const FleetCollector& data, const FleetOptions& option
     if (missing.size() > kListed) listed.push_back("and " + std::to_string(missing.size() - kListed) + " more");
     Finding f = finding(Reason::missing, report.gpus[g],
                         std::to_string(missing.size()) + " of " + std::to_string(expected_of_gpu[g]) +
-                            " benchmarks most GPUs of its model ran: " + join(listed, "; "));
+                            " benchmarks most GPUs of its model ran: " + join(listed, "; ") +
+                            (report.gpus[g].complete ? "" : " (its run stopped early)"));
     f.benchmark = missing.front();
     per_gpu[g].push_back(std::move(f));
   }
@@ -655,11 +634,6 @@ FleetReport analyse_fleet(const FleetCollector& data, const FleetOptions& option
   }
 
   // ---- Notes, and the cells in the order the CSV lists them.
-  if (!data.empty_files_.empty()) {
-    report.notes.push_back(std::to_string(data.empty_files_.size()) +
-                           " file(s) without a benchmark row, not placed on any node: " + data.empty_files_.front() +
-                           (data.empty_files_.size() > 1 ? ", ..." : ""));
-  }
   if (report.models.size() > 1) {
     report.notes.push_back(std::to_string(report.models.size()) +
                            " GPU models: every distribution is over the GPUs of one model");

@@ -66,6 +66,7 @@ struct Gpu {
   std::string uuid, model;
   int rank = 0;
   size_t files = 0;
+  bool complete = true;  // false: one of its runs stopped early
   std::map<std::string, std::string> environment;  // environment_of its first file, less gpu.uuid
   // From analyse_fleet:
   double max_temp_c = kNaN, temp_z = kNaN;
@@ -136,7 +137,8 @@ struct FleetReport {
 // Keeps what the fleet verdicts need of each result file, one file at a time.
 class FleetCollector {
  public:
-  void add(ResultFile file);
+  // Reads what the verdicts need from one file; the caller can drop the file's JSON afterwards.
+  void add(const ResultFile& file);
   size_t files() const { return files_; }
 
  private:
@@ -156,7 +158,7 @@ class FleetCollector {
     uint32_t reason;                                 // index into reasons_ (0: none)
   };
 
-  uint32_t gpu_of(const RowOrigin& origin, std::map<std::string, std::string> environment);
+  uint32_t gpu_of(const RowOrigin& origin, bool complete, std::map<std::string, std::string> environment);
   uint32_t intern_reason(const std::string& text);
 
   size_t files_ = 0;
@@ -168,7 +170,6 @@ class FleetCollector {
   std::vector<std::string> throttle_names_;  // at most 64; more become "other"
   std::vector<std::string> reasons_{""};
   std::unordered_map<std::string, uint32_t> reason_index_;
-  std::vector<std::string> empty_files_;     // files without a benchmark row: no GPU to place them on
 };
 
 FleetReport analyse_fleet(const FleetCollector& data, const FleetOptions& options = {});

@@ -11,6 +11,7 @@
 #include "reports/fleet.hpp"
 #include "reports/fleet_render.hpp"
 #include "reports/gnuplot.hpp"
+#include "reports/output_paths.hpp"
 #include "reports/result_file.hpp"
 
 namespace aicbench::cli {
@@ -38,17 +39,6 @@ std::vector<fs::path> expand_inputs(const std::vector<std::string>& arguments) {
     paths.insert(paths.end(), found.begin(), found.end());
   }
   return paths;
-}
-
-// An output must never overwrite one of the files read.
-void refuse_output_over_input(const std::string& option, const fs::path& output, const std::vector<fs::path>& inputs) {
-  std::error_code ec;
-  if (!fs::exists(output, ec)) return;
-  for (const fs::path& input : inputs) {
-    if (input.filename() == output.filename() && fs::equivalent(input, output, ec)) {
-      throw InputError("--" + option + " " + output.string() + " is one of the result files read; choose another path");
-    }
-  }
 }
 
 double positive(const cxxopts::ParseResult& parsed, const char* option, double upper) {
@@ -97,34 +87,27 @@ int fleet_command(int argc, char** argv) {
   if (o.min_gpus < 1) throw InputError("--min-gpus is 0, expected at least 1");
 
   const std::vector<fs::path> inputs = expand_inputs((*parsed)["results"].as<std::vector<std::string>>());
-  const char* outputs[] = {"md", "html", "csv", "json"};
-  for (const char* option : outputs) {
-    if (parsed->count(option)) refuse_output_over_input(option, (*parsed)[option].as<std::string>(), inputs);
+  // Outputs are checked before anything is read: writing over an input would destroy the evidence.
+  std::vector<reports::OutputPath> outputs;
+  for (const char* format : {"md", "html", "csv", "json"}) {
+    if (parsed->count(format)) outputs.push_back({std::string("--") + format, (*parsed)[format].as<std::string>()});
   }
+  reports::check_output_paths(inputs, outputs);
 
   // One file at a time: only the compact records stay, so memory does not grow with bytes read.
   fleet::FleetCollector collector;
-  for (const fs::path& input : inputs) collector.add(load_result_file(input));
+  for (const fs::path& input : inputs) collector.add(load_result_file(input));  // one file's JSON at a time
   const fleet::FleetReport report = fleet::analyse_fleet(collector, o);
 
-  bool wrote = false;
-  auto write = [&](const char* option, const std::string& content) {
-    const std::string path = (*parsed)[option].as<std::string>();
-    write_file_atomically(path, content);
-    std::cout << "aicbench: wrote " << path << "\n";
-    wrote = true;
-  };
-  if (parsed->count("md")) write("md", fleet::render_markdown(report));
-  if (parsed->count("html")) {
-    const reports::ChartDrawer drawer = reports::gnuplot_drawer();
-    write("html", fleet::render_html(report, [&](const std::string& script) {
-      if (!drawer.unavailable.empty()) throw std::runtime_error(drawer.unavailable);
-      return drawer.draw(script);
-    }));
+  for (const reports::OutputPath& output : outputs) {
+    const std::string text = output.option == "--md"     ? fleet::render_markdown(report)
+                             : output.option == "--html" ? fleet::render_html(report, reports::gnuplot_drawer())
+                             : output.option == "--csv"  ? fleet::render_csv(report)
+                                                         : fleet::render_json(report);
+    write_file_atomically(output.path, text);
+    std::cout << "aicbench: wrote " << output.path.string() << "\n";
   }
-  if (parsed->count("csv")) write("csv", fleet::render_csv(report));
-  if (parsed->count("json")) write("json", fleet::render_json(report));
-  if (!wrote) {
+  if (outputs.empty()) {
     std::cout << fleet::render_markdown(report);
   } else {
     std::cout << "aicbench fleet: " << report.outliers.size() << " of " << report.nodes.size()

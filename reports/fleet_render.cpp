@@ -8,6 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reports/exports.hpp"
+#include "reports/text_format.hpp"
+
 namespace aicbench::fleet {
 namespace {
 
@@ -16,78 +19,25 @@ using nlohmann::json;
 constexpr size_t kNamedPerRow = 5;       // slow GPUs named on one chart row, the worst first
 constexpr size_t kAllPointsBelow = 400;  // GPUs on a row up to which every one is drawn as a point
 
-std::string format(const char* spec, double v) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, spec, v);
-  return buffer;
-}
+using reports::gnuplot_quote;
+using reports::join;
+using reports::printf_double;
 
-// Three significant digits without an exponent in the usual range; "-" where there is no number.
-std::string number(double v) {
-  if (!std::isfinite(v)) return "-";
-  const double a = std::fabs(v);
-  if (a == 0) return "0";
-  if (a >= 100) return format("%.0f", v);
-  if (a >= 1e-4) return format("%#.3g", v);
-  return format("%.2e", v);
-}
+std::string format(const char* spec, double v) { return printf_double(spec, v); }
+
+// Three significant digits (text_format's sig3); "-" where there is no number.
+std::string number(double v) { return std::isfinite(v) ? reports::sig3(v) : "-"; }
 
 std::string percent(double fraction) { return format("%.1f", 100 * fraction) + " %"; }
-
-std::string join(const std::vector<std::string>& parts, const std::string& separator) {
-  std::string out;
-  for (const auto& part : parts) out += (out.empty() ? "" : separator) + part;
-  return out;
-}
 
 std::string benchmark_label(const Distribution& d) {
   if (d.mode.empty() || d.mode == "cold" || d.benchmark.find("mode:" + d.mode) != std::string::npos) return d.benchmark;
   return d.benchmark + " (" + d.mode + ")";
 }
 
-// A Markdown table cell: no line breaks, no column separators.
-std::string md(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
-  }
-  return out;
-}
-
-std::string html(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string gnuplot_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "''";
-    else if (static_cast<unsigned char>(c) < 0x20) out += ' ';
-    else out += c;
-  }
-  return out + "'";
-}
-
-std::string csv(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
+std::string md(const std::string& s) { return reports::markdown_escape(s); }
+std::string html(const std::string& s) { return reports::markup_escape(s); }
+std::string csv(const std::string& s) { return reports::csv_text_field(s); }
 std::string csv_number(double v) { return std::isfinite(v) ? format("%.9g", v) : ""; }
 
 json json_number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
@@ -185,24 +135,6 @@ double jitter(size_t gpu) {
   return (static_cast<double>(x % 10000) / 9999.0 - 0.5) * 0.44;
 }
 
-std::string svg_for_page(std::string svg, size_t chart_index, const std::string& title) {
-  const size_t start = svg.find("<svg");
-  if (start == std::string::npos) throw std::runtime_error("gnuplot wrote no <svg> element");
-  svg.erase(0, start);  // the <?xml?> prolog has no place inside HTML
-  // Every gnuplot SVG defines the same ids; a page's must be unique for <use> to find the right one.
-  const std::string prefix = "fleet" + std::to_string(chart_index) + "-";
-  for (const std::string id_start : {" id='", " id=\"", "href='#", "href=\"#", "url(#"}) {
-    for (size_t at = svg.find(id_start); at != std::string::npos; at = svg.find(id_start, at + id_start.size() + prefix.size())) {
-      svg.insert(at + id_start.size(), prefix);
-    }
-  }
-  const std::string gnuplot_title = "<title>Gnuplot</title>";
-  if (size_t at = svg.find(gnuplot_title); at != std::string::npos) {
-    svg.replace(at, gnuplot_title.size(), "<title>" + html(title) + "</title>");
-  }
-  return svg;
-}
-
 }  // namespace
 
 // ==== Markdown
@@ -227,8 +159,10 @@ std::string render_markdown(const FleetReport& r) {
     out << "| Node | Reasons | GPUs | Details |\n|---|---|---|---|\n";
     for (const NodeVerdict& v : r.outliers) {
       std::vector<std::string> details;
-      for (const Finding& f : v.findings) details.push_back(std::string("**") + reason_name(f.reason) + "** " + who(f, v) + ": " + f.detail);
-      out << "| " << md(v.node) << " | " << reasons_text(v) << " | " << v.gpus << " | " << md(join(details, "; ")) << " |\n";
+      for (const Finding& f : v.findings) {
+        details.push_back(std::string("**") + reason_name(f.reason) + "** " + md(who(f, v) + ": " + f.detail));
+      }
+      out << "| " << md(v.node) << " | " << reasons_text(v) << " | " << v.gpus << " | " << join(details, "; ") << " |\n";
     }
   }
   out << "\n## Distributions per benchmark and GPU model\n\n";
@@ -292,7 +226,7 @@ std::string chart_script(const FleetReport& r, const std::string& model) {
       labels << "set label " << ++labelled << ' ' << gnuplot_quote("+" + std::to_string(named.size() - kNamedPerRow) + " more slow")
              << " at " << format("%.6g", named.back().first) << ',' << y + 0.42 << " left font 'sans,9' textcolor rgb '#b00020'\n";
     }
-    ytics << (i ? ", " : "") << gnuplot_quote(benchmark_label(r.distributions[rows[i]])) << ' ' << i;
+    ytics << (i ? ", " : "") << gnuplot_quote(benchmark_label(r.distributions[rows[i]]), 100) << ' ' << i;
   }
   auto block = [](const std::string& name, const std::string& data) {
     // An empty datablock cannot be plotted; a point far outside the range stands for nothing.
@@ -339,7 +273,7 @@ th { background: #f4f4f4; }
 
 }  // namespace
 
-std::string render_html(const FleetReport& r, const SvgDrawer& draw) {
+std::string render_html(const FleetReport& r, const reports::ChartDrawer& drawer) {
   std::ostringstream out;
   out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << html(summary_title(r))
       << "</title><style>" << kStyle << "</style></head><body>\n";
@@ -371,27 +305,31 @@ std::string render_html(const FleetReport& r, const SvgDrawer& draw) {
   }
 
   out << "<h2>Distributions</h2>\n";
-  size_t chart_index = 0;
-  std::string no_charts;
-  for (const auto& [model, n] : r.models) {
-    const std::string script = chart_script(r, model);
-    if (script.empty()) continue;
-    if (!no_charts.empty()) break;
-    try {
-      out << "<div class=\"scroll\">" << svg_for_page(draw(script), chart_index++, model) << "</div>\n";
-    } catch (const std::exception& e) {
-      no_charts = e.what();
+  size_t drawn = 0;
+  if (!drawer.unavailable.empty() || !drawer.draw) {
+    out << "<p class=\"note\">Charts are not drawn: " << html(drawer.unavailable.empty() ? "no chart drawer" : drawer.unavailable)
+        << ". The tables hold every number.</p>\n";
+  } else {
+    for (const auto& [model, n] : r.models) {
+      const std::string script = chart_script(r, model);
+      if (script.empty()) continue;
+      try {
+        out << "<div class=\"scroll\">" << reports::inline_svg(drawer.draw(script), model, "fleet" + std::to_string(drawn) + "-")
+            << "</div>\n";
+        ++drawn;
+      } catch (const std::exception& e) {
+        std::string why = e.what();
+        if (why.size() > 600) why = why.substr(0, 600) + "…";
+        out << "<p class=\"note\">The chart of " << html(model) << " was not drawn: " << html(why) << "</p>\n";
+      }
     }
   }
-  if (chart_index > 0) {
+  if (drawn > 0) {
     out << "<p>Each row is a benchmark; the box spans P25 to P75 of the GPUs' performance against the median, the "
            "whiskers P5 to P95, the bar is the median. Points are GPUs: all of them on rows of up to "
         << kAllPointsBelow << " GPUs, else those outside the whiskers. Red points are slow outliers, the worst "
         << kNamedPerRow << " of a row named; the dashed line is the slow threshold (" << percent(r.options.slow_fraction)
         << " below the median).</p>\n";
-  }
-  if (!no_charts.empty()) {
-    out << "<p class=\"note\">Charts left out: " << html(no_charts) << ". The tables hold every number.</p>\n";
   }
   out << "<p>Value: a GPU's median over its repetitions; z = (value - median) / sigma, negative is slower.</p>\n";
   out << "<div class=\"scroll\"><table><tr><th>Benchmark</th><th>GPU model</th><th>Unit</th><th>GPUs</th><th>Median</th>"

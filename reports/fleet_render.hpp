@@ -2,10 +2,10 @@
 // A FleetReport (reports/fleet.hpp) for people and for programs: Markdown (the summary the command
 // prints), a self-contained HTML page with a distribution chart per GPU model, CSV (one row per GPU
 // and benchmark) and JSON (everything). Rendering only: every verdict was made by analyse_fleet.
-#include <functional>
 #include <string>
 
 #include "reports/fleet.hpp"
+#include "reports/gnuplot.hpp"
 
 namespace aicbench::fleet {
 
@@ -13,14 +13,11 @@ namespace aicbench::fleet {
 // benchmark and model: GPUs, median, MAD, sigma, P5, P95, min, max, GPUs called slow.
 std::string render_markdown(const FleetReport& report);
 
-// Turns a gnuplot script into an SVG document; throws (any std::exception) saying why it cannot.
-using SvgDrawer = std::function<std::string(const std::string& gnuplot_script)>;
-
 // The Markdown's content as HTML, plus per GPU model one chart: a row per benchmark with its
 // distribution against the median (box P25-P75, whiskers P5-P95, median bar), the GPUs outside
-// the whiskers as points, the slow ones in red and the worst of them named. When `draw` throws
-// (gnuplot missing or failing) the page is written without charts and says why.
-std::string render_html(const FleetReport& report, const SvgDrawer& draw);
+// the whiskers as points, the slow ones in red and the worst of them named. Without a drawer
+// (no gnuplot), or where drawing fails, the page is written without that chart and says why.
+std::string render_html(const FleetReport& report, const reports::ChartDrawer& drawer);
 
 // The gnuplot script of one model's chart (pure; what render_html draws), empty when the model has
 // no distribution with values.
