@@ -6,6 +6,8 @@
 #                                                cmake --preset reports && cmake --build build/reports)
 #
 # Fleets, each from a real result file of `aicbench run --backend cpu` (tests/data/):
+#   accept 1,250 nodes x 8 GPUs, the acceptance suite's 2 CPU benchmarks x 1 repetition
+#          (result-cpu-acceptance.json), ~8 KB a GPU
 #   light  1,250 nodes x 8 GPUs, 6 benchmarks x 1 repetition  (result-cpu-smoke.json), ~16 KB a GPU
 #   heavy  1,250 nodes x 8 GPUs, 6 benchmarks x 3 repetitions (result-cpu-smoke-repetitions.json,
 #          with their aggregates), ~70 KB a GPU
@@ -71,6 +73,7 @@ run() {  # name template gpus-per-node plants [other k values to score]
 }
 
 echo "aicbench fleet on generated fleets ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)):"
+run accept result-cpu-acceptance.json 8 "$plants"
 run light result-cpu-smoke.json 8 "$plants" "3 4 5"
 run heavy result-cpu-smoke-repetitions.json 8 "$plants" "3 4 5"
 run 1250 result-cpu-smoke-repetitions.json 1 "${plants/missing_gpu=3,/}"
