@@ -155,6 +155,19 @@ uint32_t FleetCollector::gpu_of(const RowOrigin& origin, bool complete, std::map
   return it->second;
 }
 
+size_t FleetCollector::throttle_bit(const std::string& reason) {
+  // NVML knows a dozen reasons; should files name more than 64, the rest share the last bit.
+  constexpr size_t kBits = 64;
+  auto at = std::find(throttle_names_.begin(), throttle_names_.end(), reason);
+  if (at != throttle_names_.end()) return static_cast<size_t>(at - throttle_names_.begin());
+  if (throttle_names_.size() < kBits - 1) {
+    throttle_names_.push_back(reason);
+  } else if (throttle_names_.size() == kBits - 1) {
+    throttle_names_.push_back("other");
+  }
+  return throttle_names_.size() - 1;
+}
+
 uint32_t FleetCollector::intern_reason(const std::string& text) {
   if (text.empty()) return 0;
   auto [it, fresh] = reason_index_.emplace(text, static_cast<uint32_t>(reasons_.size()));
@@ -184,14 +197,7 @@ void FleetCollector::add(const ResultFile& file) {
     if (row.median_s) o.time_s = *row.median_s;
     if (row.sm_clock_mhz) o.clock_mhz = *row.sm_clock_mhz;
     if (row.temp_c) o.temp_c = *row.temp_c;
-    for (const std::string& reason : row.throttle_reasons) {
-      auto at = std::find(throttle_names_.begin(), throttle_names_.end(), reason);
-      if (at == throttle_names_.end() && throttle_names_.size() == 63) {
-        at = std::find(throttle_names_.begin(), throttle_names_.end(), "other");
-      }
-      if (at == throttle_names_.end()) at = throttle_names_.insert(at, throttle_names_.size() == 63 ? "other" : reason);
-      o.throttle |= uint64_t{1} << (at - throttle_names_.begin());
-    }
+    for (const std::string& reason : row.throttle_reasons) o.throttle |= uint64_t{1} << throttle_bit(reason);
     if (!row.ok()) {
       std::string why = row.reason;
       if (why.empty() && row.status == kStatusFailed && row.max_rel_err && row.tolerance) {

@@ -160,6 +160,7 @@ class FleetCollector {
 
   uint32_t gpu_of(const RowOrigin& origin, bool complete, std::map<std::string, std::string> environment);
   uint32_t intern_reason(const std::string& text);
+  size_t throttle_bit(const std::string& reason);
 
   size_t files_ = 0;
   std::vector<Gpu> gpus_;
@@ -167,7 +168,7 @@ class FleetCollector {
   std::vector<Benchmark> benchmarks_;
   std::unordered_map<std::string, uint32_t> benchmark_index_;
   std::vector<Observation> observations_;
-  std::vector<std::string> throttle_names_;  // at most 64; more become "other"
+  std::vector<std::string> throttle_names_;  // bit i of Observation::throttle; at most 64, the last "other"
   std::vector<std::string> reasons_{""};
   std::unordered_map<std::string, uint32_t> reason_index_;
 };
