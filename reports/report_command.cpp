@@ -1,5 +1,6 @@
 // The commands that read result files only, in both the full and the reports-only binary:
 //   aicbench report RESULTS... [--md F] [--html F]
+//   aicbench compare BASELINE... -- CURRENT... [--threshold PCT] ...   (reports/compare_command.cpp)
 #include <iostream>
 #include <string>
 #include <vector>
@@ -9,6 +10,9 @@
 #include "reports/result_file.hpp"
 
 namespace aicbench::cli {
+
+int compare_command(int argc, char** argv);  // reports/compare_command.cpp
+
 namespace {
 
 int report_command(int argc, char** argv) {
@@ -48,6 +52,8 @@ int report_command(int argc, char** argv) {
 std::vector<Command> report_commands() {
   return {
       {"report", "turn result files into a Markdown summary and an HTML page with charts", report_command},
+      {"compare", "the regression gate: BASELINE... -- CURRENT..., exit 1 on a significant slowdown or a new failure",
+       compare_command},
   };
 }
 

@@ -69,7 +69,8 @@ std::vector<ResultRow> result_rows(const std::vector<ResultFile>& files);
 std::vector<ResultRow> measurement_rows(const std::vector<ResultFile>& files);
 
 // The provenance facts that explain a change in performance that is not the code's: versions of
-// the driver and libraries, the GPU, the clock policy. Keyed "versions.driver", "gpu.uuid", ...
+// the driver and libraries, the GPU and its power limit, the clock policy. Keyed "versions.driver",
+// "gpu.uuid", "gpu.power_limit_w", ...
 std::map<std::string, std::string> environment_of(const ResultFile& file);
 
 }  // namespace aicbench
