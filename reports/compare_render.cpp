@@ -89,12 +89,19 @@ std::vector<std::string> rule_lines(const Comparison& c) {
   lines.push_back("A change counts only when significant, beyond the threshold (" + percent(o.threshold) +
                   (o.thresholds.empty() ? "" : ", or per --threshold-for") +
                   ") and outside the runs' own noise (the smaller side's, as nvbench).");
-  lines.push_back(std::to_string(c.tested) + " of " + std::to_string(c.compared) +
-                  " benchmarks decided by the Mann-Whitney U test (two-sided), Benjamini-Hochberg at q = " +
-                  format("%.2g", o.fdr) + "; " + std::to_string(c.compared - c.tested) +
-                  " by the noise rule, having fewer samples than the test needs among " +
-                  std::to_string(c.compared) + " benchmarks (" + std::to_string(c.samples_for_test) +
-                  " per side when both sides have the same number).");
+  const std::string n = std::to_string(c.compared);
+  if (c.tested) {
+    lines.push_back((c.tested == c.compared ? "All " + n : std::to_string(c.tested) + " of " + n) +
+                    " benchmarks compared decided by the Mann-Whitney U test (two-sided) over repetitions, "
+                    "Benjamini-Hochberg at q = " + format("%.2g", o.fdr) + " over the " + std::to_string(c.tested) +
+                    " tested.");
+  }
+  if (c.tested < c.compared) {
+    lines.push_back((c.tested ? std::to_string(c.compared - c.tested) + " of " + n : "All " + n) +
+                    " decided by nvbench's noise rule: too few samples for the U test to reach significance "
+                    "among " + n + " benchmarks (it needs " + std::to_string(c.samples_for_test) +
+                    " a side). The noise rule does not control false alarms: see docs/compare.md.");
+  }
   if (c.pair_by_device) lines.push_back("Several device models in a set: benchmarks paired per model.");
   lines.push_back(std::string("Slowdowns with a changed environment ") +
                   (o.fail_on_environment ? "fail the gate (--fail-on-environment)." : "do not fail the gate."));

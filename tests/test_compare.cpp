@@ -547,6 +547,7 @@ TEST(CompareRender, MarkdownHtmlJsonJunitCarryTheVerdicts) {
 struct Simulation {
   size_t benchmarks = 500;
   size_t reps = 3;
+  size_t baseline_reps = 0;     // 0: as many as `reps`; more: several baseline nights pooled
   double noise = 0.01;          // log-normal sigma of a repetition's median time
   double outliers = 0.01;       // share of repetitions that come out 5-50 % slow
   double regression = 0;        // planted slowdown
@@ -572,7 +573,8 @@ Rates simulate(const Simulation& s) {
     const double t0 = 1e-3 * std::exp(6.0 * rng.uniform() - 3.0);  // 50 us .. 20 ms
     planted[k] = s.regression > 0 && k % s.planted_every == 0;
     for (int side = 0; side < 2; ++side) {
-      for (size_t r = 0; r < s.reps; ++r) {
+      const size_t n = side == 0 && s.baseline_reps ? s.baseline_reps : s.reps;
+      for (size_t r = 0; r < n; ++r) {
         double t = t0 * std::exp(s.noise * rng.normal());
         if (rng.uniform() < s.outliers) t *= 1.05 + 0.45 * rng.uniform();
         if (side == 1 && planted[k]) t *= 1 + s.regression;
@@ -603,7 +605,7 @@ Rates simulate(const Simulation& s) {
       ++rates.false_alarms;
       if (v.state == State::slower) ++rates.false_slower;
     }
-    if (!planted[k] && s.reps >= 2 && stats::mann_whitney_u(v.current.times_s, v.baseline.times_s).p < 0.05) {
+    if (!planted[k] && v.baseline.times_s.size() >= 2 && stats::mann_whitney_u(v.current.times_s, v.baseline.times_s).p < 0.05) {
       ++rates.raw_u_alarms;
     }
   }
@@ -676,6 +678,27 @@ TEST(CompareErrorRates, PlantedFivePercentRegressionsAreCaught) {
           EXPECT_GE(caught, 0.99) << reps << " reps";
         }
       }
+    }
+  }
+}
+
+TEST(CompareErrorRates, APooledBaselineOfSeveralNightsNeedsFewerCurrentRepetitions) {
+  // `history baseline` pools past nights: 5 nights of 3 repetitions against tonight's few.
+  std::printf("baseline pooled from earlier nights, 500 benchmarks, 1 %% noise, 1 %% outliers:\n");
+  std::printf("  baseline  current  method      A/A SLOWER+FASTER/night  nights failed  5 %% caught\n");
+  for (auto [baseline, current] : {std::pair<size_t, size_t>{15, 3}, {15, 5}, {15, 6}, {30, 4}}) {
+    Simulation s;
+    s.baseline_reps = baseline;
+    s.reps = current;
+    const Rates aa = simulate_trials(s, kTrials);
+    s.regression = 0.05;
+    const Rates planted = simulate_trials(s, kPlantedTrials);
+    std::printf("  %8zu  %7zu  %-10s  %23.2f  %8zu of %d  %9.1f %%\n", baseline, current,
+                aa.tested ? "U test" : "noise rule", double(aa.false_alarms) / kTrials, aa.failed_gates, kTrials,
+                100.0 * planted.caught / planted.planted);
+    if (aa.tested) {
+      EXPECT_EQ(aa.false_alarms, 0u);
+      EXPECT_GE(double(planted.caught) / planted.planted, 0.97);
     }
   }
 }
