@@ -240,7 +240,10 @@ TEST_F(CompareCli, ASlowdownOnANewDriverAndALowerClockIsTheEnvironments) {
   const fs::path js = dir_ / "out.json";
   const Outcome o = aicbench("compare " + sets.args() + " --json " + js.string());
   ASSERT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("# aicbench compare: PASS (1 ENVIRONMENT CHANGED, not failing the gate)"), std::string::npos)
+      << o.output;
   EXPECT_NE(o.output.find("Slower, with a changed environment (1)"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("driver 570.124.06 -> 575.51.02"), std::string::npos) << o.output;
   const json verdicts = read_json(js);
   const json& b = benchmark(verdicts, kNames[1]);
   EXPECT_EQ(b["state"], "ENVIRONMENT CHANGED");
