@@ -13,11 +13,13 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "reports/cli_common.hpp"
 #include "reports/compare.hpp"
 #include "reports/compare_render.hpp"
+#include "reports/output_paths.hpp"
 #include "reports/result_file.hpp"
 
 namespace aicbench::cli {
@@ -116,27 +118,36 @@ std::optional<Request> parse_request(int argc, char** argv) {
     append(request.baseline, strings(*r, "baseline"));
     append(request.current, strings(*r, "current"));
   }
-  const bool explicit_current = std::any_of(halves.begin(), halves.end(), [](auto* r) { return r->count("current"); });
+  const bool explicit_current =
+      std::any_of(halves.begin(), halves.end(), [](const cxxopts::ParseResult* r) { return r->count("current"); });
   const std::string usage = std::string("usage: aicbench compare ") + kUsage +
                             "\n       aicbench compare --baseline F [--baseline F]... --current F [--current F]...";
   if (!separated && !explicit_current) {
     throw InputError("needs '--' between the baseline and the current result files (or --baseline/--current)\n" +
                      usage);
   }
-  if (request.baseline.empty()) throw InputError("no baseline result files (before '--' or with --baseline)\n" + usage);
+  if (request.baseline.empty()) {
+    throw InputError("no baseline result files (before '--' or with --baseline)\n" + usage);
+  }
   if (request.current.empty()) throw InputError("no current result files (after '--' or with --current)\n" + usage);
 
   compare::Options& o = request.options;
   if (auto pct = single<double>(halves, "threshold")) {
-    if (!(*pct >= 0 && *pct < 1000)) throw InputError("--threshold " + std::to_string(*pct) + ": expected a percentage from 0 to 1000");
+    if (!(*pct >= 0 && *pct < 1000)) {
+      throw InputError("--threshold " + std::to_string(*pct) + ": expected a percentage from 0 to 1000");
+    }
     o.threshold = *pct / 100.0;
   }
   if (auto q = single<double>(halves, "fdr")) {
-    if (!(*q > 0 && *q < 1)) throw InputError("--fdr " + std::to_string(*q) + ": expected a false discovery rate between 0 and 1");
+    if (!(*q > 0 && *q < 1)) {
+      throw InputError("--fdr " + std::to_string(*q) + ": expected a false discovery rate between 0 and 1");
+    }
     o.fdr = *q;
   }
   for (const cxxopts::ParseResult* r : halves) {
-    for (const std::string& rule : strings(*r, "threshold-for")) o.thresholds.push_back(compare::parse_threshold_rule(rule));
+    for (const std::string& rule : strings(*r, "threshold-for")) {
+      o.thresholds.push_back(compare::parse_threshold_rule(rule));
+    }
     if (r->count("fail-on-environment")) o.fail_on_environment = true;
   }
   for (const char* name : kOutputs) {
@@ -145,15 +156,22 @@ std::optional<Request> parse_request(int argc, char** argv) {
 
   // The same file twice would count its samples twice, or compare a run with itself; an output
   // over an input would destroy it.
-  std::map<std::string, std::string> seen;  // canonical path -> where it was given
-  auto claim = [&](const std::string& path, const std::string& role) {
-    const std::string key = fs::weakly_canonical(fs::absolute(path)).string();
-    const auto [it, fresh] = seen.emplace(key, role);
-    if (!fresh) throw InputError(path + " is given as " + it->second + " and as " + role + "; each file may appear once");
-  };
-  for (const std::string& f : request.baseline) claim(f, "a baseline file");
-  for (const std::string& f : request.current) claim(f, "a current file");
-  for (const auto& [name, path] : request.outputs) claim(path, "the --" + name + " output");
+  std::vector<std::pair<std::string, std::string>> inputs;  // path, which side
+  for (const std::string& f : request.baseline) inputs.emplace_back(f, "a baseline file");
+  for (const std::string& f : request.current) inputs.emplace_back(f, "a current file");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (reports::same_file(inputs[i].first, inputs[j].first)) {
+        throw InputError(inputs[i].first + " is given as " + inputs[j].second + " and as " + inputs[i].second +
+                         "; each result file may appear once");
+      }
+    }
+  }
+  std::vector<fs::path> input_paths;
+  for (const auto& [path, side] : inputs) input_paths.emplace_back(path);
+  std::vector<reports::OutputPath> outputs;
+  for (const auto& [name, path] : request.outputs) outputs.push_back({"--" + name, path});
+  reports::check_output_paths(input_paths, outputs);
   return request;
 }
 

@@ -6,25 +6,23 @@
 #include <cstdio>
 #include <sstream>
 
+#include "reports/text_format.hpp"
+
 namespace aicbench::compare {
 
 namespace {
 
 using json = nlohmann::json;
+// The escaping and time formats every report shares (reports/text_format.hpp).
+using reports::human_time;
+using reports::markdown_escape;
+using reports::markup_escape;
+using reports::xml_escape;
 
 std::string format(const char* fmt, double value) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, fmt, value);
   return buffer;
-}
-
-// A time in seconds with a unit that keeps 4 significant digits readable.
-std::string duration(double seconds) {
-  const double a = std::abs(seconds);
-  if (a >= 1) return format("%.4g s", seconds);
-  if (a >= 1e-3) return format("%.4g ms", seconds * 1e3);
-  if (a >= 1e-6) return format("%.4g us", seconds * 1e6);
-  return format("%.4g ns", seconds * 1e9);
 }
 
 std::string percent(double fraction) { return format("%.1f %%", 100.0 * fraction); }
@@ -44,7 +42,7 @@ std::string benchmark_label(const Verdict& v) {
 
 std::string side_cell(const Side& side) {
   if (!side.median_s) return side.rows ? "-" : "";
-  return duration(*side.median_s) + " (n=" + std::to_string(side.times_s.size()) + ")";
+  return human_time(*side.median_s) + " (n=" + std::to_string(side.times_s.size()) + ")";
 }
 
 Row row_of(const Verdict& v) {
@@ -111,55 +109,6 @@ std::vector<std::string> rule_lines(const Comparison& c) {
   return lines;
 }
 
-std::string md_escape(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '|': out += "\\|"; break;
-      case '\n': case '\r': out += ' '; break;
-      case '<': out += "&lt;"; break;  // no HTML from a file in a rendered page; '->' stays readable
-      default: out += ch;
-    }
-  }
-  return out;
-}
-
-// Decodes UTF-8 and keeps only what XML 1.0 allows (tab, newline, return, U+0020-U+D7FF,
-// U+E000-U+FFFD, U+10000-U+10FFFF), escaping the five special characters. Bytes that are not
-// UTF-8 are dropped. HTML uses it too: the same characters are safe there.
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size();) {
-    const unsigned char b = static_cast<unsigned char>(s[i]);
-    size_t length = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-    if (length == 0 || i + length > s.size()) {
-      ++i;
-      continue;
-    }
-    uint32_t cp = length == 1 ? b : b & (0x7F >> length);
-    bool valid = true;
-    for (size_t k = 1; k < length; ++k) {
-      const unsigned char cont = static_cast<unsigned char>(s[i + k]);
-      if ((cont >> 6) != 0x2) valid = false;
-      cp = (cp << 6) | (cont & 0x3F);
-    }
-    const bool allowed = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
-                         (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
-    if (valid && allowed) {
-      switch (cp) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&apos;"; break;
-        default: out.append(s, i, length);
-      }
-    }
-    i += valid ? length : 1;
-  }
-  return out;
-}
-
 std::vector<const Verdict*> environment_slowdowns(const Comparison& c) {
   std::vector<const Verdict*> out;
   for (const Verdict& v : c.verdicts) {
@@ -214,16 +163,18 @@ std::string render_markdown(const Comparison& c) {
   }
   md << "\nBaseline: " << c.baseline_files.size() << " file(s); current: " << c.current_files.size()
      << " file(s).\n\n";
-  for (const std::string& line : rule_lines(c)) md << "- " << md_escape(line) << "\n";
+  for (const std::string& line : rule_lines(c)) md << "- " << markdown_escape(line) << "\n";
 
   if (!c.environment.empty()) {
     md << "\n## Environment: what differs between the baseline and the current files\n\n";
-    for (const EnvironmentChange& e : c.environment) md << "- " << md_escape(e.what) << "\n";
+    for (const EnvironmentChange& e : c.environment) md << "- " << markdown_escape(e.what) << "\n";
   }
   const auto slowdowns = environment_slowdowns(c);
   if (!slowdowns.empty()) {
     md << "\n## Slower, with a changed environment (" << slowdowns.size() << "): check the machine before the code\n\n";
-    for (const Verdict* v : slowdowns) md << "- **" << md_escape(benchmark_label(*v)) << "**: " << md_escape(v->reason) << "\n";
+    for (const Verdict* v : slowdowns) {
+      md << "- **" << markdown_escape(benchmark_label(*v)) << "**: " << markdown_escape(v->reason) << "\n";
+    }
   }
 
   md << "\n## Benchmarks\n\n|";
@@ -233,7 +184,7 @@ std::string render_markdown(const Comparison& c) {
     const Row r = row_of(v);
     for (const std::string* cell : {&r.benchmark, &r.state, &r.ratio, &r.interval, &r.p, &r.baseline, &r.current,
                                     &r.noise, &r.reason}) {
-      md << "| " << md_escape(*cell) << " ";
+      md << "| " << markdown_escape(*cell) << " ";
     }
     md << "|\n";
   }
@@ -243,7 +194,7 @@ std::string render_markdown(const Comparison& c) {
 std::string render_html(const Comparison& c) {
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-       << "<title>aicbench compare: " << xml_escape(verdict_line(c)) << "</title>\n<style>\n"
+       << "<title>aicbench compare: " << markup_escape(verdict_line(c)) << "</title>\n<style>\n"
        << "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\n"
        << "table{border-collapse:collapse;font-size:13px}\n"
        << "th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}\n"
@@ -261,7 +212,7 @@ std::string render_html(const Comparison& c) {
        << ".envbox{border:2px solid #e0a040;background:#fff6e6;padding:.5em 1em;margin:1em 0}\n"
        << "</style>\n</head>\n<body>\n";
   html << "<h1>aicbench compare</h1>\n<p class=\"verdict " << (c.passed() ? "pass" : "fail") << "\">"
-       << xml_escape(verdict_line(c)) << "</p>\n";
+       << markup_escape(verdict_line(c)) << "</p>\n";
   html << "<table>\n<tr><th>state</th><th>benchmarks</th></tr>\n";
   for (State s : kAllStates) {
     if (c.count(s)) {
@@ -271,11 +222,11 @@ std::string render_html(const Comparison& c) {
   }
   html << "</table>\n<p>Baseline: " << c.baseline_files.size() << " file(s); current: " << c.current_files.size()
        << " file(s).</p>\n<ul>\n";
-  for (const std::string& line : rule_lines(c)) html << "<li>" << xml_escape(line) << "</li>\n";
+  for (const std::string& line : rule_lines(c)) html << "<li>" << markup_escape(line) << "</li>\n";
   html << "</ul>\n";
   if (!c.environment.empty()) {
     html << "<h2>Environment: what differs between the baseline and the current files</h2>\n<ul>\n";
-    for (const EnvironmentChange& e : c.environment) html << "<li>" << xml_escape(e.what) << "</li>\n";
+    for (const EnvironmentChange& e : c.environment) html << "<li>" << markup_escape(e.what) << "</li>\n";
     html << "</ul>\n";
   }
   const auto slowdowns = environment_slowdowns(c);
@@ -283,7 +234,7 @@ std::string render_html(const Comparison& c) {
     html << "<div class=\"envbox\"><h2>Slower, with a changed environment (" << slowdowns.size()
          << "): check the machine before the code</h2>\n<ul>\n";
     for (const Verdict* v : slowdowns) {
-      html << "<li><b>" << xml_escape(benchmark_label(*v)) << "</b>: " << xml_escape(v->reason) << "</li>\n";
+      html << "<li><b>" << markup_escape(benchmark_label(*v)) << "</b>: " << markup_escape(v->reason) << "</li>\n";
     }
     html << "</ul></div>\n";
   }
@@ -292,12 +243,12 @@ std::string render_html(const Comparison& c) {
   html << "</tr>\n";
   for (const Verdict& v : c.verdicts) {
     const Row r = row_of(v);
-    html << "<tr class=\"" << state_class(v.state) << "\"><td>" << xml_escape(r.benchmark) << "</td><td class=\"state\">"
-         << xml_escape(r.state) << "</td>";
+    html << "<tr class=\"" << state_class(v.state) << "\"><td>" << markup_escape(r.benchmark) << "</td><td class=\"state\">"
+         << markup_escape(r.state) << "</td>";
     for (const std::string* cell : {&r.ratio, &r.interval, &r.p, &r.baseline, &r.current, &r.noise}) {
-      html << "<td class=\"num\">" << xml_escape(*cell) << "</td>";
+      html << "<td class=\"num\">" << markup_escape(*cell) << "</td>";
     }
-    html << "<td>" << xml_escape(r.reason) << "</td></tr>\n";
+    html << "<td>" << markup_escape(r.reason) << "</td></tr>\n";
   }
   html << "</table>\n</body>\n</html>\n";
   return html.str();

@@ -25,7 +25,7 @@ nlohmann::json to_json(const Comparison& comparison);
 
 // JUnit XML: one testcase per benchmark; <failure> for the states that fail the gate (SLOWER,
 // NOW FAILING, and ENVIRONMENT CHANGED with --fail-on-environment), <skipped> for GONE and
-// SKIPPED. Text is escaped and characters XML 1.0 forbids are dropped.
+// SKIPPED. Text is escaped, and characters XML 1.0 forbids replaced by U+FFFD (reports/text_format).
 std::string render_junit(const Comparison& comparison);
 
 }  // namespace aicbench::compare

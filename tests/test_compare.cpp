@@ -514,7 +514,10 @@ TEST(CompareRender, MarkdownHtmlJsonJunitCarryTheVerdicts) {
   EXPECT_LT(md.find("| SLOWER | 1 |"), md.find("## Benchmarks"));
   EXPECT_NE(md.find("gemm/b/fp32/x\\|y"), std::string::npos);
   EXPECT_NE(md.find("Slower, with a changed environment (1)"), std::string::npos);
-  EXPECT_EQ(md.find("<script>"), std::string::npos);
+  for (size_t at = md.find('<'); at != std::string::npos; at = md.find('<', at + 1)) {
+    EXPECT_EQ(md[at - 1], '\\') << "an unescaped < in the Markdown: " << md.substr(at, 20);
+  }
+  EXPECT_NE(md.find("\\<script>"), std::string::npos);
 
   const std::string html = compare::render_html(c);
   EXPECT_EQ(html.find("<script>"), std::string::npos);
