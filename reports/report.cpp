@@ -155,7 +155,8 @@ std::string format_metric(const Metric& metric, double v) { return metric.counte
 
 TextTable distribution_table(const std::vector<Distribution>& distributions, const std::vector<RunSummary>& runs) {
   TextTable t;
-  t.columns = {{"Benchmark", false, true}, {"Impl"}, {"Dtype"}, {"Shape"}, {"Mode"}, {"Metric", false, true},
+  // The name says impl, dtype and mode; the shape is easier read as MxNxK.
+  t.columns = {{"Benchmark", false, true}, {"Shape"}, {"Metric", false, true},
                {"Results", true, true}, {"ok", true, true}, {"Median", true, true}, {"Min", true}, {"Q1", true}, {"Q3", true},
                {"Max", true}, {"Worst run", false, false, "nowrap"}, {"Not ok", false, false, "bad nowrap"}, {"Unstable", true, false, "warn"}};
   t.name_column = 0;
@@ -176,7 +177,7 @@ TextTable distribution_table(const std::vector<Distribution>& distributions, con
     if (d.errors) not_ok.push_back(std::to_string(d.errors) + " error");
     if (d.skipped) not_ok.push_back(std::to_string(d.skipped) + " skipped");
     const ReportRow& first = *d.first;
-    t.cells.push_back({d.name, first.impl, first.dtype, shape_of(*first.params), first.mode, d.metric.label,
+    t.cells.push_back({d.name, shape_of(*first.params), d.metric.label,
                        std::to_string(d.results), std::to_string(d.ok), spread[0], spread[1], spread[2], spread[3], spread[4],
                        worst, join(not_ok, ", "), d.unstable ? std::to_string(d.unstable) : ""});
   }
