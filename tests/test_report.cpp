@@ -232,6 +232,19 @@ TEST_F(ReportTest, GnuplotFailureCarriesItsStderr) {
   }
 }
 
+TEST_F(ReportTest, AGnuplotThatHangsIsStopped) {
+  const fs::path hanging = write("gnuplot", "#!/bin/sh\nexec sleep 30\n");
+  fs::permissions(hanging, fs::perms::owner_all);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    aicbench::reports::run_gnuplot(hanging.string(), "plot x", /*timeout_s=*/0.3);
+    ADD_FAILURE() << "expected a timeout";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("took longer than"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Repetitions, times, and bad values that pass the reader
 // ---------------------------------------------------------------------------------------------
