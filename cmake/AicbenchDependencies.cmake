@@ -20,7 +20,7 @@ macro(aicbench_require_package name debian_package)
 endmacro()
 
 # The reports-only build (AICBENCH_REPORTS_ONLY) needs none of the GPU side: no CUDA toolkit, no
-# NCCL, no Google Benchmark (only `run` uses it); it is not even looked for.
+# NCCL, no Google Benchmark or RE2 (only `run` uses them); they are not even looked for.
 if(NOT AICBENCH_REPORTS_ONLY)
   find_package(CUDAToolkit 12.4 QUIET)
   if(NOT CUDAToolkit_FOUND)
@@ -35,6 +35,7 @@ if(NOT AICBENCH_REPORTS_ONLY)
   endforeach()
 
   aicbench_require_package(benchmark libbenchmark-dev CONFIG)
+  aicbench_require_package(RE2 libre2-dev)  # cmake/FindRE2.cmake; `run --filter`
 endif()
 
 aicbench_require_package(cxxopts libcxxopts-dev CONFIG)

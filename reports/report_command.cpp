@@ -1,5 +1,6 @@
 // The commands that read result files only, in both the full and the reports-only binary:
 //   aicbench report RESULTS... [--md F] [--html F] [--csv F] [--junit F]
+//   aicbench accept --spec SPEC RESULTS... [--md F] [--html F] [--json F] [--junit F]   (accept_command.cpp)
 #include <iostream>
 #include <string>
 #include <vector>
@@ -64,6 +65,8 @@ int report_command(int argc, char** argv) {
 std::vector<Command> report_commands() {
   return {
       {"report", "turn result files into a Markdown summary, an HTML page with charts, CSV and JUnit XML", report_command},
+      {"accept", "acceptance verdicts per GPU and per node against a spec (specs/acceptance/), JUnit; exit 1 on failure",
+       accept_command},
   };
 }
 

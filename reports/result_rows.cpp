@@ -109,12 +109,20 @@ std::string ResultRow::throughput_unit() const {
   return "";
 }
 
+std::vector<ResultRow> result_rows(const ResultFile& file, size_t index) {
+  std::vector<ResultRow> rows;
+  const RowOrigin origin = origin_of(file, index);
+  const json& benchmarks = file.benchmarks();
+  rows.reserve(benchmarks.size());
+  for (size_t i = 0; i < benchmarks.size(); ++i) rows.push_back(row_of(benchmarks[i], origin, i));
+  return rows;
+}
+
 std::vector<ResultRow> result_rows(const std::vector<ResultFile>& files) {
   std::vector<ResultRow> rows;
   for (size_t f = 0; f < files.size(); ++f) {
-    const RowOrigin origin = origin_of(files[f], f);
-    const json& benchmarks = files[f].benchmarks();
-    for (size_t i = 0; i < benchmarks.size(); ++i) rows.push_back(row_of(benchmarks[i], origin, i));
+    std::vector<ResultRow> file_rows = result_rows(files[f], f);
+    rows.insert(rows.end(), std::make_move_iterator(file_rows.begin()), std::make_move_iterator(file_rows.end()));
   }
   return rows;
 }
@@ -140,6 +148,25 @@ std::map<std::string, std::string> environment_of(const ResultFile& file) {
   env["backend"] = text(p, "backend");
   std::erase_if(env, [](const auto& item) { return item.second.empty(); });
   return env;
+}
+
+RunFacts run_facts(const ResultFile& file, size_t index) {
+  const json& p = file.provenance();
+  RunFacts facts;
+  facts.origin = origin_of(file, index);
+  facts.suite = text(p, "suite");
+  facts.suite_version = static_cast<int>(number(p, "suite_version").value_or(0));
+  facts.complete = member(p, "complete") == true;
+  for (const json& gpu : member(p, "gpus")) {
+    const json& health = member(gpu, "health");
+    const std::string uuid = text(gpu, "uuid");
+    if (!health.is_object() || uuid.empty()) continue;
+    std::map<std::string, double>& counters = facts.gpu_health[uuid];
+    for (const auto& [name, value] : health.items()) {
+      if (value.is_number()) counters[name] = value.get<double>();
+    }
+  }
+  return facts;
 }
 
 }  // namespace aicbench

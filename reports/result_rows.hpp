@@ -63,6 +63,9 @@ struct ResultRow {
 
 // Every row of every file, in file order.
 std::vector<ResultRow> result_rows(const std::vector<ResultFile>& files);
+// The rows of one file, as the `index`-th of the files given: for a command that reads files one
+// at a time, so that only one file's JSON is in memory however many nodes it reads.
+std::vector<ResultRow> result_rows(const ResultFile& file, size_t index);
 
 // Only the measurements (one per repetition), no aggregates: the samples a statistical test or a
 // fleet distribution should see.
@@ -71,5 +74,19 @@ std::vector<ResultRow> measurement_rows(const std::vector<ResultFile>& files);
 // The provenance facts that explain a change in performance that is not the code's: versions of
 // the driver and libraries, the GPU, the clock policy. Keyed "versions.driver", "gpu.uuid", ...
 std::map<std::string, std::string> environment_of(const ResultFile& file);
+
+// What a file says about its run as a whole, beside its rows: whether it ran the whole suite, and
+// the GPUs' health counters.
+struct RunFacts {
+  RowOrigin origin;           // the device the process measured (also for a file with no rows)
+  std::string suite;          // context.aicbench.suite
+  int suite_version = 0;
+  bool complete = false;      // false: the run stopped early, or is still going
+  // context.aicbench.gpus[i].health, per GPU UUID: counter name -> value. Counters are what the
+  // driver keeps about a GPU's memory (uncorrected ECC errors, retired pages, ...); only numbers
+  // are kept, and a GPU whose entry has no `health` object has no entry here.
+  std::map<std::string, std::map<std::string, double>> gpu_health;
+};
+RunFacts run_facts(const ResultFile& file, size_t index);
 
 }  // namespace aicbench
