@@ -48,6 +48,12 @@ int report_command(int argc, char** argv) {
 
   std::vector<ResultFile> files;
   for (const std::string& path : inputs) files.push_back(load_result_file(path));
+  if (parsed->count("html")) {
+    // The page says so too; said here, it is seen by whoever runs the command.
+    if (const std::string why = reports::gnuplot_drawer().unavailable; !why.empty()) {
+      std::cerr << "aicbench report: the HTML page is written without charts: " << why << "\n";
+    }
+  }
   for (size_t i = 0; i < outputs.size(); ++i) {
     write_file_atomically(outputs[i].path, renderers[i](files));
     std::cout << "aicbench: wrote " << outputs[i].path.string() << "\n";
