@@ -276,13 +276,13 @@ TEST_F(ReportTest, TimesInAHumanUnitWhateverTheFileUses) {
   EXPECT_NE(md.find("| 3.20 s |"), std::string::npos) << md;
 }
 
-// Values the reader lets through: huge finite numbers, NUL and other control characters after
-// JSON unescaping where a free text is allowed, empty strings.
+// Values the reader lets through: huge finite numbers (counts up to 2^53), NUL and other control
+// characters after JSON unescaping where a free text is allowed, empty strings.
 std::vector<json> hostile_but_valid_entries() {
   json huge = gemm("cublas", "fp32", 1024, 1e308);
   huge["real_time"] = 1e308;
-  huge["aicbench"]["measurement"] = {{"samples", 1e300}, {"rel_stddev", 1e300}, {"q3_s", 1e300}, {"max_s", 1e300},
-                                     {"discarded_throttled", 1e300}};
+  huge["aicbench"]["measurement"] = {{"samples", 9007199254740992.0}, {"rel_stddev", 1e300}, {"q3_s", 1e300},
+                                     {"max_s", 1e300}, {"discarded_throttled", 9007199254740992.0}};
   huge["sm_clock_mhz"] = 1e300;
   huge["pct_of_peak"] = 1e300;
   json big = gemm("cublas", "fp32", 1 << 30, 1e300);  // M = N = K = 2^30 on the size axis
@@ -341,9 +341,9 @@ void expect_clean_pages(const std::vector<ResultFile>& files, bool has_error_row
 
 TEST_F(ReportTest, BadValuesThatPassTheReaderNeverStopAReport) {
   json p = provenance(true);
-  p["host"]["cpu_cores"] = 1e300;
+  p["host"]["cpu_cores"] = 9007199254740992.0;
   p["methodology"] = methodology();
-  p["gpus"][0]["sm_count"] = 1e300;
+  p["gpus"][0]["sm_count"] = 9007199254740992.0;
   p["gpu_unavailable_reason"] = std::string("\0", 1);
   expect_clean_pages({load("hostile.json", result(p, hostile_but_valid_entries()))});
 }
