@@ -5,9 +5,10 @@
 #include "reports/result_file.hpp"
 
 namespace aicbench::reports {
-namespace {
 
 namespace fs = std::filesystem;
+
+namespace {
 
 // What a path names, looked up once per path (a fleet's check has 10,000 inputs): the device and
 // inode of the file it names, or of the file it would name once written (sub/../x.json is x.json
@@ -50,6 +51,8 @@ bool same_file(const Identity& a, const Identity& b) {
 }
 
 }  // namespace
+
+bool same_file(const fs::path& a, const fs::path& b) { return same_file(Identity(a), Identity(b)); }
 
 void check_output_paths(const std::vector<fs::path>& inputs, const std::vector<OutputPath>& outputs) {
   if (outputs.empty()) return;

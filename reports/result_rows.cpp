@@ -1,5 +1,7 @@
 #include "reports/result_rows.hpp"
 
+#include <cstdio>
+
 namespace aicbench {
 
 namespace {
@@ -143,6 +145,12 @@ std::map<std::string, std::string> environment_of(const ResultFile& file) {
   if (gpus.is_array() && !gpus.empty()) {
     env["gpu.name"] = text(gpus[0], "name");
     env["gpu.uuid"] = text(gpus[0], "uuid");
+    // A changed power limit explains a slower GPU as well as a changed driver does.
+    if (auto limit = number(gpus[0], "power_limit_w")) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%g", *limit);
+      env["gpu.power_limit_w"] = buffer;
+    }
   }
   env["telemetry.clock_policy"] = text(member(p, "telemetry"), "clock_policy");
   env["backend"] = text(p, "backend");

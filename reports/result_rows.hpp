@@ -72,7 +72,8 @@ std::vector<ResultRow> result_rows(const ResultFile& file, size_t index);
 std::vector<ResultRow> measurement_rows(const std::vector<ResultFile>& files);
 
 // The provenance facts that explain a change in performance that is not the code's: versions of
-// the driver and libraries, the GPU, the clock policy. Keyed "versions.driver", "gpu.uuid", ...
+// the driver and libraries, the GPU and its power limit, the clock policy. Keyed "versions.driver",
+// "gpu.uuid", "gpu.power_limit_w", ...
 std::map<std::string, std::string> environment_of(const ResultFile& file);
 
 // What a file says about its run as a whole, beside its rows: whether it ran the whole suite, and
