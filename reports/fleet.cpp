@@ -4,6 +4,7 @@
 #include <numeric>
 #include <tuple>
 
+#include "reports/stats.hpp"
 #include "reports/text_format.hpp"
 
 namespace aicbench::fleet {
@@ -25,33 +26,20 @@ struct Robust {
   double median = kNaN, mad = kNaN, sigma = kNaN, p5 = kNaN, p95 = kNaN, min = kNaN, max = kNaN;
 };
 
-// Linear interpolation between order statistics (type 7, numpy's default). `sorted` non-empty.
-double quantile(const std::vector<double>& sorted, double p) {
-  const double h = static_cast<double>(sorted.size() - 1) * p;
-  const size_t lo = static_cast<size_t>(h);
-  const size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
-}
-
-double median_of(std::vector<double>& values) {
-  if (values.empty()) return kNaN;
-  std::sort(values.begin(), values.end());
-  return quantile(values, 0.5);
-}
+double median_of(const std::vector<double>& values) { return values.empty() ? kNaN : stats::median(values); }
 
 // sigma = max(1.4826 MAD, relative_floor x |median|, absolute_floor).
 Robust describe(std::vector<double> values, double relative_floor, double absolute_floor) {
   Robust r;
   r.n = values.size();
   if (values.empty()) return r;
-  std::sort(values.begin(), values.end());
-  r.median = quantile(values, 0.5);
-  r.p5 = quantile(values, 0.05);
-  r.p95 = quantile(values, 0.95);
-  r.min = values.front();
-  r.max = values.back();
+  r.median = stats::median(values);
+  r.p5 = stats::quantile(values, 0.05);  // type 7, numpy's default
+  r.p95 = stats::quantile(values, 0.95);
+  r.min = *std::min_element(values.begin(), values.end());
+  r.max = *std::max_element(values.begin(), values.end());
   for (double& v : values) v = std::fabs(v - r.median);
-  r.mad = median_of(values);
+  r.mad = stats::median(values);
   r.sigma = std::max({kMadToSigma * r.mad, relative_floor * std::fabs(r.median), absolute_floor});
   return r;
 }

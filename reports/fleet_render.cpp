@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reports/exports.hpp"
+#include "reports/stats.hpp"
 #include "reports/text_format.hpp"
 
 namespace aicbench::fleet {
@@ -119,13 +120,6 @@ std::vector<std::pair<double, size_t>> relatives(const FleetReport& r, size_t di
   return out;
 }
 
-double sorted_quantile(const std::vector<std::pair<double, size_t>>& s, double p) {
-  const double h = static_cast<double>(s.size() - 1) * p;
-  const size_t lo = static_cast<size_t>(h);
-  const size_t hi = std::min(lo + 1, s.size() - 1);
-  return s[lo].first + (h - static_cast<double>(lo)) * (s[hi].first - s[lo].first);
-}
-
 // A stable jitter in [-0.22, 0.22] for a GPU, so points of one row do not sit on one line.
 double jitter(size_t gpu) {
   uint64_t x = gpu * 0x9E3779B97F4A7C15ull;
@@ -195,8 +189,10 @@ std::string chart_script(const FleetReport& r, const std::string& model) {
     const double y = static_cast<double>(i);
     const auto rel = relatives(r, rows[i], cells_of);
     if (rel.empty()) continue;
-    const double q5 = sorted_quantile(rel, 0.05), q25 = sorted_quantile(rel, 0.25), q50 = sorted_quantile(rel, 0.5),
-                 q75 = sorted_quantile(rel, 0.75), q95 = sorted_quantile(rel, 0.95);
+    std::vector<double> x(rel.size());
+    for (size_t k = 0; k < rel.size(); ++k) x[k] = rel[k].first;
+    const double q5 = stats::quantile(x, 0.05), q25 = stats::quantile(x, 0.25), q50 = stats::quantile(x, 0.5),
+                 q75 = stats::quantile(x, 0.75), q95 = stats::quantile(x, 0.95);
     boxes << format("%.6g", (q25 + q75) / 2) << ' ' << y << ' ' << format("%.6g", q25) << ' ' << format("%.6g", q75)
           << ' ' << y - 0.3 << ' ' << y + 0.3 << '\n';
     whiskers << format("%.6g", q5) << ' ' << y << ' ' << format("%.6g", q25 - q5) << " 0\n"
