@@ -24,8 +24,8 @@
 //                  half of the model's GPUs show;
 //   missing        a node with fewer GPUs than most nodes, or a GPU without a benchmark that most
 //                  GPUs of its model ran (or one it skipped where they ran it);
-//   odd provenance the driver, CUDA runtime, cuBLAS, NCCL version, GPU model, clock policy or
-//                  backend (environment_of) unlike the value a strict majority of GPUs has.
+//   odd provenance the driver, CUDA runtime, cuBLAS or NCCL version, GPU model, power limit, clock
+//                  policy or backend (environment_of) unlike the value a strict majority of GPUs has.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>

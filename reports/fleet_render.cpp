@@ -60,7 +60,7 @@ std::vector<std::pair<std::string, std::string>> rules(const FleetOptions& o) {
       {"throttled", "SM clock z < -" + k + " and more than " + percent(o.clock_fraction) +
                         " below the median on a benchmark, or a thermal or hardware-slowdown throttle reason, or one fewer than half the GPUs show"},
       {"missing", "fewer GPUs than most nodes report, or a benchmark most GPUs of its model ran"},
-      {"odd provenance", "driver, CUDA, cuBLAS, NCCL version, GPU model, clock policy or backend unlike a strict majority"},
+      {"odd provenance", "driver, CUDA, cuBLAS or NCCL version, GPU model, power limit, clock policy or backend unlike a strict majority"},
       {"sigma", "max(1.4826 MAD, " + percent(o.sigma_floor) + " of the median); temperatures at least " +
                     format("%g", o.temp_floor_c) + " C; verdicts need " + std::to_string(o.min_gpus) + " GPUs"},
   };
@@ -234,7 +234,7 @@ std::string chart_script(const FleetReport& r, const std::string& model) {
   gp << "set terminal svg size 1100," << height << " dynamic noenhanced font 'sans,11' background '#ffffff'\n"
      << block("box", boxes.str()) << block("whisker", whiskers.str()) << block("median", medians.str())
      << block("points", points.str()) << block("slow", slow.str())
-     << "set title " << gnuplot_quote(model + ": performance of each GPU against the median of its benchmark") << "\n"
+     << "set title " << gnuplot_quote(model + ": performance of each GPU against the median of its benchmark", 200) << "\n"
      << "set xlabel 'performance against the median (%); left is slower'\n"
      << "set ytics (" << ytics.str() << ")\n"
      << "set yrange [" << static_cast<double>(rows.size()) - 0.5 << ":-0.5]\n"
