@@ -39,6 +39,7 @@ endif()
 
 aicbench_require_package(cxxopts libcxxopts-dev CONFIG)
 aicbench_require_package(nlohmann_json nlohmann-json3-dev CONFIG)
+aicbench_require_package(RE2 libre2-dev)  # cmake/FindRE2.cmake; `run --filter`
 find_package(Threads REQUIRED)
 if(AICBENCH_BUILD_TESTS)
   aicbench_require_package(GTest libgtest-dev CONFIG)
@@ -61,3 +62,8 @@ if(NOT AICBENCH_GNUPLOT)
   message(WARNING "gnuplot not found: 'aicbench report --html' will fail until it is installed "
                   "(Debian package 'gnuplot-nox'). Markdown reports do not need it.")
 endif()
+
+# `aicbench history` keeps every run in an SQLite database (CMake's own FindSQLite3 module), in
+# every configuration, the reports-only one included. The sqlite3 shell is not needed to build;
+# docs/history.md's example queries use it (Debian package 'sqlite3').
+aicbench_require_package(SQLite3 libsqlite3-dev)

@@ -1,10 +1,12 @@
 // The commands that read result files only, in both the full and the reports-only binary:
 //   aicbench report RESULTS... [--md F] [--html F]
+//   aicbench history add|trend|baseline --db F ...   (reports/history_command.cpp)
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "reports/cli_common.hpp"
+#include "reports/history.hpp"
 #include "reports/report.hpp"
 #include "reports/result_file.hpp"
 
@@ -48,6 +50,7 @@ int report_command(int argc, char** argv) {
 std::vector<Command> report_commands() {
   return {
       {"report", "turn result files into a Markdown summary and an HTML page with charts", report_command},
+      {"history", "every run in an SQLite database: add, trend, baseline for compare", history_command},
   };
 }
 

@@ -68,6 +68,23 @@ std::vector<ResultRow> result_rows(const std::vector<ResultFile>& files);
 // fleet distribution should see.
 std::vector<ResultRow> measurement_rows(const std::vector<ResultFile>& files);
 
+// What a result file says about its run as a whole: where, on what, with which build and
+// libraries, when. What `history` records per run; fields the file lacks are empty.
+struct RunFacts {
+  RowOrigin origin;          // host, backend, the GPU (or CPU) measured, rank
+  int ranks = 1;
+  size_t gpu_count = 0;      // gpus[] listed in the provenance
+  std::string suite;
+  std::optional<int64_t> suite_version;
+  std::string start_time, end_time;  // UTC, ISO 8601, as written
+  bool complete = false;
+  int format_version = 0;
+  std::string aicbench_version, git_commit, command_line;
+  std::optional<bool> git_dirty;
+  std::map<std::string, std::string> versions;  // driver, cuda_runtime, cublas, nccl, ...
+};
+RunFacts run_facts(const ResultFile& file);
+
 // The provenance facts that explain a change in performance that is not the code's: versions of
 // the driver and libraries, the GPU, the clock policy. Keyed "versions.driver", "gpu.uuid", ...
 std::map<std::string, std::string> environment_of(const ResultFile& file);
