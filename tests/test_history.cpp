@@ -92,9 +92,10 @@ class HistoryTest : public ::testing::Test {
     std::vector<fs::path> files;
     for (int night = 1; night <= 4; ++night) {
       const std::string start = "2026-11-2" + std::to_string(night) + "T22:00:00Z";
-      files.push_back(write_run("a" + std::to_string(night) + ".json",
+      const std::string n = std::to_string(night);
+      files.push_back(write_run(std::string("a") + n + ".json",
                                 {.host = "node-a", .gpu_uuid = "GPU-aaaa", .start = start, .slowdown = night >= 3 ? 1.1 : 1.0}));
-      files.push_back(write_run("b" + std::to_string(night) + ".json",
+      files.push_back(write_run(std::string("b") + n + ".json",
                                 {.host = "node-b", .gpu_uuid = "GPU-bbbb", .start = start}));
     }
     return files;
