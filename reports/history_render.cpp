@@ -48,7 +48,7 @@ std::string printable(const std::string& s) {
 std::string md_escape(const std::string& s) {
   std::string out;
   for (char c : printable(s)) {
-    if (std::string_view("\\|<>*_`[]").find(c) != std::string_view::npos) out += '\\';
+    if (std::string_view("\\|<*`").find(c) != std::string_view::npos) out += '\\';
     out += c;
   }
   return out;
@@ -121,8 +121,8 @@ std::string spread_text(const TrendPoint& p) {
 
 std::string changes_note(const Trend& trend) {
   return trend.changes_marked
-             ? "marked where `aicbench compare` finds one between a run and the previous run of the benchmark on the same GPU"
-             : "not marked: this build has no `aicbench compare` decision yet";
+             ? "marked where aicbench compare finds one between a run and the previous run of the benchmark on the same GPU"
+             : "not marked: this build has no aicbench compare decision yet";
 }
 
 size_t point_count(const Trend& trend) {
@@ -185,13 +185,16 @@ std::string chart_script(const std::vector<const TrendSeries*>& group) {
      << "set ylabel " << gnuplot_quote(unit) << "\nset yrange [0:*]\nset grid\nset border 3\nset tics nomirror\n"
      << "set key below\nset offsets graph 0.03, graph 0.03, 0, 0\n";
   std::map<Change, std::ostringstream> marks;
+  std::ostringstream not_ok;  // failed, skipped or erred runs: a cross on the time axis
   size_t index = 0;
   for (auto* s : group) {
     if (index == kMaxSeriesPerChart) break;
     gp << "$s" << index << " << EOD\n";
     for (const TrendPoint& p : s->points) {
+      if (p.start_time.size() != 20) continue;  // a time gnuplot cannot read
+      if (p.status != kStatusOk) not_ok << p.start_time << " 0\n";
       auto y = y_of(p);
-      if (!y || p.start_time.size() != 20) continue;  // not ok, or a time gnuplot cannot read
+      if (!y) continue;
       gp << p.start_time << ' ' << printf_double("%.9g", *y) << '\n';
       if (p.change != Change::none) marks[p.change] << p.start_time << ' ' << printf_double("%.9g", *y) << '\n';
     }
@@ -208,6 +211,10 @@ std::string chart_script(const std::vector<const TrendSeries*>& group) {
     gp << "$m" << static_cast<int>(change) << " << EOD\n" << data.str() << "EOD\n";
     plots << ", \\\n     $m" << static_cast<int>(change) << " using 1:2 with points " << style.at(change) << " title "
           << gnuplot_quote(change_label(change));
+  }
+  if (!not_ok.str().empty()) {
+    gp << "$failed << EOD\n" << not_ok.str() << "EOD\n";
+    plots << ", \\\n     $failed using 1:2 with points pt 2 ps 1.6 lw 2 lc rgb '#b00020' title 'not ok (no number)'";
   }
   gp << "plot " << plots.str() << "\n";
   return gp.str();
@@ -240,7 +247,8 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; fon
 dt { font-weight: 600; color: #555; }  dd { margin: 0; }
 .note { background: #fff3cd; border: 1px solid #d9a400; border-radius: 4px; padding: .5rem 1rem; }
 table { border-collapse: collapse; font-size: .85rem; margin-bottom: 1rem; }
-th, td { padding: .25rem .6rem; border-bottom: 1px solid #e6e6e6; text-align: left; }
+th, td { padding: .25rem .6rem; border-bottom: 1px solid #e6e6e6; text-align: left; white-space: nowrap; }
+td.status { white-space: normal; min-width: 12rem; }
 th { background: #f3f4f6; }  td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.failed td, tr.error td { color: #b00020; background: #fdecee; }  tr.skipped td { color: #888; }
 td.SLOWER { color: #c0392b; font-weight: 700; }  td.FASTER { color: #1e8449; font-weight: 700; }
@@ -336,7 +344,7 @@ std::string render_trend_html(const Trend& trend) {
         const auto row = cells(*s, i);
         body << "<tr class=\"" << html_escape(s->points[i].status) << "\">";
         for (size_t c = 0; c < row.size(); ++c) {
-          std::string css = cols[c].numeric ? "num" : "";
+          std::string css = cols[c].numeric ? "num" : c + 2 == row.size() ? "status" : "";
           if (c + 1 == row.size() && !row[c].empty()) css = row[c].substr(0, row[c].find(' '));
           body << (css.empty() ? "<td>" : "<td class=\"" + css + "\">") << html_escape(row[c]) << "</td>";
         }

@@ -50,7 +50,7 @@ int report_command(int argc, char** argv) {
 std::vector<Command> report_commands() {
   return {
       {"report", "turn result files into a Markdown summary and an HTML page with charts", report_command},
-      {"history", "every run in an SQLite database: add, trend, baseline for compare", history_command},
+      {"history", "the record of all results in SQLite: add, trend, baselines for compare", history_command},
   };
 }
 

@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build git pkg-config
   libbenchmark-dev libgtest-dev libgmock-dev libcxxopts-dev nlohmann-json3-dev
+  libre2-dev libsqlite3-dev sqlite3
   gnuplot-nox
   python3-jsonschema
 )

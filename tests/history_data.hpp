@@ -88,3 +88,28 @@ inline nlohmann::json make_run(const RunSpec& spec) {
 }
 
 }  // namespace aicbench::testing
+
+namespace aicbench::testing {
+
+// A real result file as if it had run at `start` and every benchmark had taken `slowdown` times
+// as long: its sample times scaled up, its throughputs down, nothing else touched.
+inline nlohmann::json shifted_run(nlohmann::json run, const std::string& start, double slowdown) {
+  auto& provenance = run["context"]["aicbench"];
+  provenance["start_time"] = start;
+  if (provenance.contains("end_time")) provenance["end_time"] = start;
+  for (auto& b : run["benchmarks"]) {
+    for (const char* key : {"real_time", "cpu_time"}) {
+      if (b.contains(key)) b[key] = b[key].get<double>() * slowdown;
+    }
+    for (const char* key : {"tflops", "gbps", "busbw_gbps"}) {
+      if (b.contains(key)) b[key] = b[key].get<double>() / slowdown;
+    }
+    auto& m = b["aicbench"]["measurement"];
+    for (const char* key : {"median_s", "mean_s", "min_s", "q1_s", "q3_s", "max_s"}) {
+      if (m.contains(key)) m[key] = m[key].get<double>() * slowdown;
+    }
+  }
+  return run;
+}
+
+}  // namespace aicbench::testing
