@@ -20,7 +20,7 @@ macro(aicbench_require_package name debian_package)
 endmacro()
 
 # The reports-only build (AICBENCH_REPORTS_ONLY) needs none of the GPU side: no CUDA toolkit, no
-# NCCL, no Google Benchmark (only `run` uses it); it is not even looked for.
+# NCCL, no Google Benchmark (only `run` uses it); they are not even looked for.
 if(NOT AICBENCH_REPORTS_ONLY)
   find_package(CUDAToolkit 12.4 QUIET)
   if(NOT CUDAToolkit_FOUND)
@@ -39,7 +39,8 @@ endif()
 
 aicbench_require_package(cxxopts libcxxopts-dev CONFIG)
 aicbench_require_package(nlohmann_json nlohmann-json3-dev CONFIG)
-aicbench_require_package(RE2 libre2-dev)  # cmake/FindRE2.cmake; `run --filter`
+# cmake/FindRE2.cmake; `run --filter`, and `history --filter` in the reports-only build too.
+aicbench_require_package(RE2 libre2-dev)
 find_package(Threads REQUIRED)
 if(AICBENCH_BUILD_TESTS)
   aicbench_require_package(GTest libgtest-dev CONFIG)

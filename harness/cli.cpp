@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include <benchmark/benchmark.h>
 #include <cxxopts.hpp>
 
 #include "harness/benchmark.hpp"
@@ -92,7 +91,8 @@ int cmd_run(int argc, char** argv, const std::string& command_line) {
   options.add_options()
       ("suite", "suite to run (see 'aicbench list')", cxxopts::value<std::string>()->default_value("quick"))
       ("backend", "auto | cuda | cpu; auto picks cuda when a GPU is usable", cxxopts::value<std::string>()->default_value("auto"))
-      ("filter", "only benchmarks whose name matches this regular expression", cxxopts::value<std::string>())
+      ("filter", "only benchmarks whose name contains a match of this RE2 regular expression",
+       cxxopts::value<std::string>())
       ("out", "directory for the result file", cxxopts::value<std::string>()->default_value("results"))
       ("mode", "cold (caches flushed before every sample), hot (back-to-back runs) or both; default: the suite's",
        cxxopts::value<std::string>())
@@ -106,22 +106,18 @@ int cmd_run(int argc, char** argv, const std::string& command_line) {
        "most min(2 s, this)" + suite_default(rule.timeout_s), cxxopts::value<double>())
       ("throttle-threshold", "discard samples taken while the SM clock is below this fraction of its maximum "
        "(default " + number(MeasureConfig{}.throttle_threshold) + ")", cxxopts::value<double>())
-      ("repetitions", "repeat every benchmark N times, in random interleaved order, for statistical comparison",
-       cxxopts::value<int>()->default_value("1"))
+      ("repetitions", "repeat every benchmark N times (at most " + std::to_string(kMaxRepetitions) +
+       "), in random interleaved order, for statistical comparison", cxxopts::value<int>()->default_value("1"))
       ("no-blocking-kernel", "do not hold the stream while a sample is queued (for compute-sanitizer, which "
        "completes every launch before returning)");
   auto parsed = parse_options(options, argc, argv);
   if (!parsed) return 0;
+  // Values are checked by the runner (check_run_options), so that tests see the same rules.
   RunOptions run;
   run.suite = (*parsed)["suite"].as<std::string>();
   run.backend = (*parsed)["backend"].as<std::string>();
   if (parsed->count("filter")) run.filter = (*parsed)["filter"].as<std::string>();
   run.out_dir = (*parsed)["out"].as<std::string>();
-  auto positive = [&](const char* name) {
-    const double value = (*parsed)[name].as<double>();
-    if (!(value > 0)) throw InputError(std::string("--") + name + " must be positive, got " + std::to_string(value));
-    return value;
-  };
   if (parsed->count("mode")) {
     const std::string mode = (*parsed)["mode"].as<std::string>();
     if (mode == "both") {
@@ -132,29 +128,14 @@ int cmd_run(int argc, char** argv, const std::string& command_line) {
       throw InputError("unknown --mode '" + mode + "'; valid modes: cold, hot, both");
     }
   }
-  if (parsed->count("min-samples")) {
-    run.min_samples = (*parsed)["min-samples"].as<int>();
-    if (*run.min_samples < 1) throw InputError("--min-samples must be at least 1");
-  }
-  if (parsed->count("min-time")) run.min_time_s = positive("min-time");
-  if (parsed->count("max-noise")) run.max_noise = positive("max-noise") / 100.0;
-  if (parsed->count("timeout")) run.timeout_s = positive("timeout");
-  if (parsed->count("throttle-threshold")) {
-    run.throttle_threshold = (*parsed)["throttle-threshold"].as<double>();
-    if (*run.throttle_threshold < 0 || *run.throttle_threshold > 1) {
-      throw InputError("--throttle-threshold must be a fraction between 0 and 1");
-    }
-  }
+  if (parsed->count("min-samples")) run.min_samples = (*parsed)["min-samples"].as<int>();
+  if (parsed->count("min-time")) run.min_time_s = (*parsed)["min-time"].as<double>();
+  if (parsed->count("max-noise")) run.max_noise = (*parsed)["max-noise"].as<double>() / 100.0;
+  if (parsed->count("timeout")) run.timeout_s = (*parsed)["timeout"].as<double>();
+  if (parsed->count("throttle-threshold")) run.throttle_threshold = (*parsed)["throttle-threshold"].as<double>();
   run.blocking_kernel = !(*parsed)["no-blocking-kernel"].as<bool>();
   run.repetitions = (*parsed)["repetitions"].as<int>();
-  if (run.repetitions < 1) throw InputError("--repetitions must be at least 1");
   run.command_line = command_line;
-  // Google Benchmark takes no flags from our command line; repetitions are interleaved at random
-  // (its --benchmark_enable_random_interleaving) so that drift does not favour one benchmark.
-  std::string gb_program = "aicbench", gb_interleave = "--benchmark_enable_random_interleaving=true";
-  char* gb_argv[] = {gb_program.data(), gb_interleave.data(), nullptr};
-  int gb_argc = run.repetitions > 1 ? 2 : 1;
-  benchmark::Initialize(&gb_argc, gb_argv);
   return run_benchmarks(run, std::cout, std::cerr);
 }
 

@@ -1,5 +1,7 @@
 #include "harness/provenance.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -65,20 +67,73 @@ nlohmann::json host_json() {
           {"memory_bytes", read_memory_bytes()}};
 }
 
+// The first line of a small file (sysfs and procfs entries), or nullopt when it cannot be read.
+std::optional<std::string> first_line(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return std::nullopt;
+  constexpr size_t kMaxLine = 200;  // a version line or a hex id; never a whole file
+  line.resize(std::min(line.size(), kMaxLine));
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r')) line.pop_back();
+  return line;
+}
+
 }  // namespace
+
+std::string NvidiaPresence::describe() const {
+  std::string text;
+  if (driver) text = "NVIDIA driver (" + *driver + ")";
+  if (!pci_gpus.empty()) {
+    if (!text.empty()) text += "; ";
+    text += "NVIDIA GPU on the PCI bus: ";
+    for (size_t i = 0; i < pci_gpus.size(); ++i) text += (i ? ", " : "") + pci_gpus[i];
+  }
+  return text.empty() ? "no NVIDIA driver and no NVIDIA GPU on the PCI bus" : text;
+}
+
+NvidiaPresence find_nvidia_presence(const std::filesystem::path& root) {
+  namespace fs = std::filesystem;
+  NvidiaPresence found;
+  std::error_code ec;
+  if (auto version = first_line(root / "proc/driver/nvidia/version")) {
+    found.driver = version->empty() ? "/proc/driver/nvidia/version exists" : *version;
+  } else if (fs::exists(root / "dev/nvidiactl", ec)) {
+    found.driver = "/dev/nvidiactl exists";
+  }
+  // PCI class 0x03xxxx is a display controller (0x0300 VGA, 0x0302 3D: every NVIDIA compute GPU);
+  // NVIDIA's audio functions and NVSwitches have other classes and are not GPUs.
+  constexpr int kMaxPciDevices = 4096;  // a bound on the scan, far above any real machine
+  int seen = 0;
+  for (fs::directory_iterator it(root / "sys/bus/pci/devices", ec), end; !ec && it != end && seen < kMaxPciDevices;
+       it.increment(ec), ++seen) {
+    const fs::path dir = it->path();
+    if (first_line(dir / "vendor") != "0x10de") continue;
+    const std::optional<std::string> pci_class = first_line(dir / "class");
+    if (!pci_class || pci_class->rfind("0x03", 0) != 0) continue;
+    found.pci_gpus.push_back(dir.filename().string() + " (device " +
+                             first_line(dir / "device").value_or("unknown") + ")");
+  }
+  std::sort(found.pci_gpus.begin(), found.pci_gpus.end());
+  return found;
+}
 
 DeviceProbe probe_devices() {
   DeviceProbe probe;
+  probe.nvidia = find_nvidia_presence();
+  if (const char* visible = std::getenv("CUDA_VISIBLE_DEVICES")) probe.cuda_visible_devices = visible;
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
     (void)cudaGetLastError();
     probe.unavailable_reason = std::string("cudaGetDeviceCount failed: ") +
                                cudaGetErrorString(err) + " (" + cudaGetErrorName(err) + ")";
+    probe.cuda_reports_absence = err == cudaErrorInsufficientDriver || err == cudaErrorNoDevice ||
+                                 err == cudaErrorStubLibrary;
     return probe;
   }
   if (count == 0) {
     probe.unavailable_reason = "the CUDA driver reports no devices";
+    probe.cuda_reports_absence = true;
     return probe;
   }
   for (int d = 0; d < count; ++d) {

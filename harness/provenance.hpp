@@ -1,6 +1,7 @@
 #pragma once
 // Provenance: what every result file records about where and how it was produced
 // (DESIGN.md, "Result files"), and what `aicbench info` prints.
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,11 +26,37 @@ struct GpuInfo {
   }
 };
 
-// What the CUDA runtime can see. `unavailable_reason` is set (and `gpus` empty) when there is no
-// usable device: no driver, a driver too old for this runtime, or no GPU; it quotes the driver.
+// What the file system shows of NVIDIA's driver and GPUs, whatever CUDA says: the evidence that
+// tells "there is no GPU here" (the CPU backend may stand in) from "there is a GPU and it does
+// not work" (an environment error).
+struct NvidiaPresence {
+  // "NVRM version: ..." (the first line of /proc/driver/nvidia/version), or "/dev/nvidiactl
+  // exists" where only the device node shows the driver.
+  std::optional<std::string> driver;
+  // Display or 3D controllers of vendor 0x10de on the PCI bus: "0000:3b:00.0 (device 0x2330)".
+  std::vector<std::string> pci_gpus;
+
+  bool any() const { return driver.has_value() || !pci_gpus.empty(); }
+  // "NVIDIA driver (NVRM version: ...); NVIDIA GPU on the PCI bus: 0000:3b:00.0 (device 0x2330)"
+  std::string describe() const;
+};
+
+// Reads <root>/proc/driver/nvidia/version, <root>/dev/nvidiactl and
+// <root>/sys/bus/pci/devices/*/{vendor,class,device}; tests pass a fake tree as `root`.
+NvidiaPresence find_nvidia_presence(const std::filesystem::path& root = "/");
+
+// What the CUDA runtime can see, and what the machine shows besides. `unavailable_reason` is set
+// (and `gpus` empty) when there is no usable device; it quotes the driver.
 struct DeviceProbe {
   std::vector<GpuInfo> gpus;
   std::optional<std::string> unavailable_reason;
+  // CUDA's answer meant plain absence: no driver library (cudaErrorInsufficientDriver, which is
+  // also "driver too old", told apart by `nvidia`; cudaErrorStubLibrary), no device
+  // (cudaErrorNoDevice) or a count of 0, rather than an error of something that is there.
+  bool cuda_reports_absence = false;
+  NvidiaPresence nvidia;
+  std::optional<std::string> cuda_visible_devices;  // the environment variable, when set
+
   bool available() const { return !gpus.empty(); }
 };
 

@@ -1,13 +1,79 @@
 #include "harness/result_writer.hpp"
 
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "harness/clock.hpp"
+#include "harness/file_names.hpp"
 #include "reports/result_file.hpp"
 
 namespace aicbench {
 
+std::string ResultFileName::stem() const {
+  // Suite and host names are cut to 64 characters each, so the whole name stays far below the
+  // 255 bytes a file name may have.
+  constexpr size_t kMaxPart = 64;
+  std::string name = "aicbench-" + plain_name_part(suite, kMaxPart) + "-" + plain_name_part(backend, kMaxPart) +
+                     "-" + plain_name_part(host, kMaxPart) + "-" + plain_name_part(utc_time, kMaxPart) +
+                     "-rank" + std::to_string(rank);
+  if (gpu) name += "-gpu" + std::to_string(*gpu);
+  return name + "-pid" + std::to_string(pid);
+}
+
+std::filesystem::path reserve_result_file(const std::filesystem::path& dir, const std::string& stem) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw InputError("cannot create the output directory " + dir.string() + ": " + ec.message());
+  // Another process with the same stem is a process of the same rank and pid on the same host in
+  // the same second (containers share pids): rare, so a short walk of suffixes settles it.
+  constexpr int kMaxAttempts = 1000;
+  for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+    const std::filesystem::path path =
+        dir / (stem + (attempt == 1 ? "" : "-" + std::to_string(attempt)) + ".json");
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      ::close(fd);
+      return path;
+    }
+    if (errno != EEXIST) {
+      throw InputError("cannot create a result file in " + dir.string() + ": " + path.filename().string() +
+                       ": " + std::strerror(errno));
+    }
+  }
+  throw InputError("cannot create a result file in " + dir.string() + ": " + stem + ".json and " +
+                   std::to_string(kMaxAttempts - 1) + " numbered variants exist already");
+}
+
 namespace {
 
 std::string utc_now_iso8601() { return format_time_now("%Y-%m-%dT%H:%M:%SZ"); }
+
+// A duration in the unit that suits it: "812 ns", "1.532 ms", "2.5 s".
+std::string format_seconds(double seconds) {
+  struct Unit { double scale; const char* name; };
+  static constexpr Unit kUnits[] = {{1, "s"}, {1e-3, "ms"}, {1e-6, "us"}, {1e-9, "ns"}};
+  for (const Unit& unit : kUnits) {
+    if (std::abs(seconds) >= unit.scale || unit.scale == 1e-9) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.4g %s", seconds / unit.scale, unit.name);
+      return buf;
+    }
+  }
+  return "";
+}
+
+// Seconds in one `time_unit` of a result row.
+double seconds_per(const std::string& time_unit) {
+  if (time_unit == "ns") return 1e-9;
+  if (time_unit == "us") return 1e-6;
+  if (time_unit == "ms") return 1e-3;
+  return 1;
+}
 
 bool same_problem(const BenchmarkSpec& a, const BenchmarkSpec& b) {
   if (a.family != b.family || a.dtype != b.dtype || a.mode != b.mode || a.backend != b.backend ||
@@ -51,8 +117,10 @@ void ResultWriter::add(const BenchmarkSpec& spec, nlohmann::json entry, const st
   if (details.is_object()) {
     for (const auto& [key, value] : details.items()) info[key] = value;
     if (details.contains("measurement")) info["unstable"] = details["measurement"]["unstable"];
+    // An aggregate is as unstable as its least stable repetition.
+    if (details.contains("repetitions")) info["unstable"] = details["repetitions"]["unstable"] > 0;
   }
-  entry["name"] = spec.name();
+  if (!entry.contains("name")) entry["name"] = spec.name();
   if (!entry.contains("run_name")) entry["run_name"] = spec.name();
   if (status != kStatusOk) {
     // Google Benchmark's own convention for a result that must not be read as a number.
@@ -130,7 +198,7 @@ std::string ResultWriter::last_entry_summary() const {
   const nlohmann::json doc_entry = decorated(entries_.size() - 1);  // with derived counters
   const nlohmann::json& info = doc_entry["aicbench"];
   char buf[512];
-  std::string line = doc_entry["name"].get<std::string>();
+  std::string line = doc_entry["run_name"].get<std::string>();
   if (doc_entry.value("run_type", "") == "aggregate") {
     line += " [" + doc_entry.value("aggregate_name", "") + " of " +
             std::to_string(doc_entry.value("repetitions", 0)) + " repetitions]";
@@ -144,13 +212,17 @@ std::string ResultWriter::last_entry_summary() const {
   }
   if (info.contains("measurement")) {
     const auto& m = info["measurement"];
-    std::snprintf(buf, sizeof buf, "  median %.4g ms +-%.2f%% (%d samples)", 1e3 * m.value("median_s", 0.0),
+    std::snprintf(buf, sizeof buf, "  median %s +-%.2f%% (%d samples)", format_seconds(m.value("median_s", 0.0)).c_str(),
                   100 * m.value("rel_stddev", 0.0), m.value("samples", 0));
     line += buf;
   } else {
-    std::snprintf(buf, sizeof buf, "  %.4g %s", doc_entry.value("real_time", 0.0),
-                  doc_entry.value("time_unit", "ms").c_str());
-    line += buf;
+    line += "  " + format_seconds(doc_entry.value("real_time", 0.0) * seconds_per(doc_entry.value("time_unit", "")));
+    if (info.contains("repetitions")) {
+      const auto& r = info["repetitions"];
+      std::snprintf(buf, sizeof buf, " (%d samples, noise up to %.2f%%)", r.value("samples", 0),
+                    100 * r.value("max_rel_stddev", 0.0));
+      line += buf;
+    }
   }
   if (doc_entry.contains("tflops")) {
     std::snprintf(buf, sizeof buf, "  %.4g TFLOP/s", doc_entry["tflops"].get<double>());

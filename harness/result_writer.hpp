@@ -13,9 +13,29 @@
 
 namespace aicbench {
 
+// The parts of a result file's name, each made a plain name part (harness/file_names.hpp): no
+// suite or host name can lead outside the output directory. Rank and process id make the name
+// unique per process, so that one process per GPU on a node, started at once, never collide.
+struct ResultFileName {
+  std::string suite, backend, host;
+  std::string utc_time;  // 20260101T120000Z
+  int rank = 0;
+  std::optional<int> gpu;  // the GPU index, where the run was given one GPU
+  long pid = 0;
+
+  // aicbench-<suite>-<backend>-<host>-<utc_time>-rank<rank>[-gpu<gpu>]-pid<pid>
+  std::string stem() const;
+};
+
+// Creates DIR (and its parents) where needed and a new, empty DIR/<stem>.json with
+// O_CREAT | O_EXCL, or <stem>-2.json, <stem>-3.json, ... where the name is taken: an existing file
+// is never opened, let alone overwritten. Throws InputError (exit 2) naming DIR and the system's
+// reason when it cannot.
+std::filesystem::path reserve_result_file(const std::filesystem::path& dir, const std::string& stem);
+
 class ResultWriter {
  public:
-  // `provenance` becomes context.aicbench; `peak_tflops` (per dtype, from the GPU's datasheet)
+  // `path` is a file reserve_result_file() made. `provenance` becomes context.aicbench; `peak_tflops` (per dtype, from the GPU's datasheet)
   // gives pct_of_peak, and is empty where the device is unknown or is a CPU.
   ResultWriter(std::filesystem::path path, nlohmann::json provenance,
                std::map<std::string, double> peak_tflops);

@@ -1,16 +1,21 @@
 #include "harness/runner.hpp"
 
+#include <cctype>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <map>
 #include <memory>
-#include <regex>
+#include <sstream>
 
 #include <benchmark/benchmark.h>
+#include <re2/re2.h>
+#include <unistd.h>
 
 #include "harness/benchmark.hpp"
 #include "harness/clock.hpp"
 #include "harness/cuda_check.hpp"
+#include "harness/file_names.hpp"
 #include "harness/provenance.hpp"
 #include "harness/result_writer.hpp"
 #include "harness/samplers.hpp"
@@ -22,29 +27,108 @@ namespace aicbench {
 
 namespace {
 
-struct BackendChoice {
-  Backend backend;
-  std::string reason;
-};
+// A number as people write it in an option: 0.5, 1e+300, inf, nan.
+std::string shown(double value) {
+  std::ostringstream os;
+  os << value;
+  return os.str();
+}
+
+// --filter is RE2 syntax: linear time in the length of the name whatever the pattern, and the
+// compiled program bounded by max_mem, so no filter can hang or exhaust the run (std::regex
+// backtracks, and recurses once per nesting level until the stack is gone).
+constexpr int64_t kFilterMaxMemBytes = 8 << 20;
+
+std::unique_ptr<RE2> compile_filter(const std::string& pattern) {
+  RE2::Options options;
+  options.set_log_errors(false);  // the error is reported once, below, as bad input
+  options.set_max_mem(kFilterMaxMemBytes);
+  auto re = std::make_unique<RE2>(pattern, options);
+  if (!re->ok()) {
+    throw InputError("--filter " + quoted_excerpt(pattern) + " is not a valid RE2 regular expression: " +
+                     quoted_excerpt(re->error(), 200, /*quote=*/"") +
+                     " (syntax: https://github.com/google/re2/wiki/Syntax)");
+  }
+  return re;
+}
+
+void check_seconds(const char* option, const std::optional<double>& value) {
+  if (value && !(std::isfinite(*value) && *value > 0 && *value <= kMaxOptionSeconds)) {
+    throw InputError(std::string(option) + " must be a number of seconds above 0 and at most " +
+                     shown(kMaxOptionSeconds) + ", got " + shown(*value));
+  }
+}
+
+// CUDA_VISIBLE_DEVICES set to nothing, or to -1, hides every GPU: the user chose the CPU.
+bool hides_every_gpu(const std::optional<std::string>& visible) {
+  if (!visible) return false;
+  std::string value = *visible;
+  std::erase_if(value, [](unsigned char c) { return std::isspace(c); });
+  return value.empty() || value == "-1";
+}
+
+}  // namespace
+
+void check_run_options(const RunOptions& options) {
+  if (options.repetitions < 1 || options.repetitions > kMaxRepetitions) {
+    throw InputError("--repetitions must be between 1 and " + std::to_string(kMaxRepetitions) + ", got " +
+                     std::to_string(options.repetitions));
+  }
+  if (options.min_samples && (*options.min_samples < 1 || *options.min_samples > kMaxMinSamples)) {
+    throw InputError("--min-samples must be between 1 and " + std::to_string(kMaxMinSamples) + ", got " +
+                     std::to_string(*options.min_samples));
+  }
+  check_seconds("--min-time", options.min_time_s);
+  check_seconds("--timeout", options.timeout_s);
+  if (options.max_noise && !(std::isfinite(*options.max_noise) && *options.max_noise > 0 && *options.max_noise <= 1)) {
+    throw InputError("--max-noise must be a percentage above 0 and at most 100, got " + shown(100 * *options.max_noise));
+  }
+  if (options.throttle_threshold &&
+      !(*options.throttle_threshold >= 0 && *options.throttle_threshold <= 1)) {  // false for nan
+    throw InputError("--throttle-threshold must be a fraction between 0 and 1, got " +
+                     shown(*options.throttle_threshold));
+  }
+  if (options.ranks < 1 || options.rank < 0 || options.rank >= options.ranks) {
+    throw InputError("rank " + std::to_string(options.rank) + " of " + std::to_string(options.ranks) +
+                     ": expected 0 <= rank < ranks");
+  }
+  if (options.filter) compile_filter(*options.filter);
+}
 
 BackendChoice choose_backend(const std::string& requested, const DeviceProbe& probe) {
+  const std::string cuda_reason = probe.unavailable_reason.value_or("unknown reason");
+  const std::string found = probe.nvidia.any() ? "; found: " + probe.nvidia.describe() : "";
   if (requested == "cpu") return {Backend::cpu, "requested with --backend cpu"};
   if (requested == "cuda") {
-    if (!probe.available()) {
-      throw InputError("--backend cuda: no usable CUDA device: " +
-                           probe.unavailable_reason.value_or("unknown reason"),
-                       3);
-    }
+    if (!probe.available()) throw InputError("--backend cuda: no usable CUDA device: " + cuda_reason + found, 3);
     return {Backend::cuda, "requested with --backend cuda"};
   }
-  if (requested == "auto") {
-    if (probe.available()) return {Backend::cuda, "auto: found " + probe.gpus.front().name};
-    return {Backend::cpu, "auto: no CUDA device (" +
-                              probe.unavailable_reason.value_or("unknown reason") +
-                              "), so the CPU backend runs and its numbers are CPU numbers"};
+  if (requested != "auto") {
+    throw InputError("unknown backend " + quoted_excerpt(requested) + "; valid backends: auto, cuda, cpu");
   }
-  throw InputError("unknown backend '" + requested + "'; valid backends: auto, cuda, cpu");
+  if (probe.available()) return {Backend::cuda, "auto: found " + probe.gpus.front().name};
+  const std::string cpu_numbers = ", so the CPU backend runs and its numbers are CPU numbers";
+  if (hides_every_gpu(probe.cuda_visible_devices)) {
+    return {Backend::cpu, "auto: CUDA_VISIBLE_DEVICES='" + *probe.cuda_visible_devices +
+                              "' hides every GPU on purpose" + cpu_numbers};
+  }
+  if (probe.cuda_reports_absence && !probe.nvidia.any()) {
+    return {Backend::cpu, "auto: no NVIDIA GPU or driver on this machine (" + cuda_reason +
+                              "; no /proc/driver/nvidia/version, no /dev/nvidiactl, no NVIDIA display "
+                              "controller on the PCI bus)" + cpu_numbers};
+  }
+  // Something NVIDIA is there and CUDA cannot use it: a dead GPU, a driver that did not load or
+  // does not match, a device list that matches nothing. Falling back would let it pass unseen.
+  std::string message = "--backend auto: ";
+  message += probe.nvidia.any() ? probe.nvidia.describe() + " present" : "the CUDA driver library is present";
+  message += ", but CUDA cannot use it: " + cuda_reason;
+  if (probe.cuda_visible_devices) message += " (CUDA_VISIBLE_DEVICES=" + quoted_excerpt(*probe.cuda_visible_devices) + ")";
+  message += ". A broken GPU is not replaced by the CPU: repair the driver or GPU, or choose the CPU "
+             "deliberately with --backend cpu (or CUDA_VISIBLE_DEVICES=-1)";
+  throw InputError(message, 3);
 }
+
+namespace {
 
 nlohmann::json gbench_context_json(const benchmark::BenchmarkReporter::Context& ctx) {
   // The same fields, under the same names, as Google Benchmark's JSONReporter writes.
@@ -79,7 +163,30 @@ struct Repetition {
   std::string status = kStatusOk;
   std::optional<std::string> reason;
   nlohmann::json details;  // {"measurement": ..., "telemetry": ...} when it was measured
+  std::optional<Measurement> measurement;
 };
+
+// What an aggregate row stands on, so that a reader of the mean or median alone still sees the
+// noise and the samples behind it (benchmarks[i].aicbench.repetitions).
+nlohmann::json repetitions_summary(const std::vector<Repetition>& repetitions) {
+  int measured = 0, unstable = 0, timed_out = 0;
+  int64_t samples = 0, discarded = 0;
+  double max_rel_stddev = 0;
+  for (const Repetition& rep : repetitions) {
+    if (!rep.measurement) continue;
+    const Measurement& m = *rep.measurement;
+    ++measured;
+    unstable += m.unstable;
+    timed_out += m.timed_out();
+    samples += m.stats.count;
+    discarded += m.discarded_throttled;
+    max_rel_stddev = std::max(max_rel_stddev, m.stats.rel_stddev);
+  }
+  return {{"count", repetitions.size()}, {"measured", measured},           {"unstable", unstable},
+          {"timed_out", timed_out},      {"samples", samples},             {"discarded_throttled", discarded},
+          {"max_rel_stddev", max_rel_stddev}};
+}
+
 struct Outcome {
   std::string status = kStatusOk;  // the benchmark's, as it stands after its latest call
   std::optional<std::string> reason;
@@ -115,7 +222,7 @@ class Session {
     // A benchmark that failed, errored or was skipped stays so: it is not built again.
     if (active_index_ != index && outcome.status == kStatusOk) prepare(index);
     if (outcome.status != kStatusOk) {
-      outcome.repetitions.push_back({outcome.status, outcome.reason, nullptr});
+      outcome.repetitions.push_back({outcome.status, outcome.reason, nullptr, std::nullopt});
       state.SkipWithError(outcome.reason->c_str());
       return;
     }
@@ -132,7 +239,7 @@ class Session {
       note_if_lost(index, e);
       active_.reset();
       active_index_ = SIZE_MAX;
-      outcome.repetitions.push_back({outcome.status, outcome.reason, nullptr});
+      outcome.repetitions.push_back({outcome.status, outcome.reason, nullptr, std::nullopt});
       state.SkipWithError(outcome.reason->c_str());
       return;
     }
@@ -155,7 +262,7 @@ class Session {
     } else {
       rep["telemetry"] = {{"unavailable", env_.telemetry_unavailable}};
     }
-    outcome.repetitions.push_back({kStatusOk, std::nullopt, std::move(rep)});
+    outcome.repetitions.push_back({kStatusOk, std::nullopt, std::move(rep), m});
   }
 
   void record(const benchmark::BenchmarkReporter::Run& run) {
@@ -163,34 +270,45 @@ class Session {
     const BenchmarkSpec& spec = specs_.at(index);
     const Outcome& outcome = outcomes_[index];
     const bool aggregate = run.run_type == benchmark::BenchmarkReporter::Run::RT_Aggregate;
+    // The fields and names of Google Benchmark's JSONReporter: a repetition is named after its
+    // benchmark, an aggregate <name>_<mean|median|stddev|cv>, so that tools which pair rows by
+    // name (its compare.py) never mix the repetitions with their aggregates.
     nlohmann::json entry = {
+        {"name", aggregate ? spec.name() + "_" + run.aggregate_name : spec.name()},
         {"family_index", run.family_index},
         {"per_family_instance_index", run.per_family_instance_index},
         {"run_name", spec.name()},
         {"run_type", aggregate ? "aggregate" : "iteration"},
         {"repetitions", run.repetitions},
-        {"repetition_index", run.repetition_index},
         {"threads", run.threads},
         {"iterations", run.iterations},
-        {"real_time", run.GetAdjustedRealTime()},
-        {"cpu_time", run.GetAdjustedCPUTime()},
         {"time_unit", time_unit_name(run.time_unit)}};
     if (aggregate) {
       entry["aggregate_name"] = run.aggregate_name;
-      if (run.aggregate_unit == benchmark::kPercentage) {
-        // The coefficient of variation is a ratio, not a time: as Google Benchmark writes it.
-        entry["aggregate_unit"] = "percentage";
-        entry["real_time"] = run.real_accumulated_time;
-        entry["cpu_time"] = run.cpu_accumulated_time;
-      } else {
-        entry["aggregate_unit"] = "time";
-      }
+      // The coefficient of variation is a ratio (0.01 for 1 %), not a time: as Google Benchmark
+      // writes it.
+      const bool ratio = run.aggregate_unit == benchmark::kPercentage;
+      entry["aggregate_unit"] = ratio ? "percentage" : "time";
+      entry["real_time"] = ratio ? run.real_accumulated_time : run.GetAdjustedRealTime();
+    } else {
+      entry["repetition_index"] = run.repetition_index;
+      entry["real_time"] = run.GetAdjustedRealTime();  // the median device time of one run
     }
+    // cpu_time repeats real_time. What Google Benchmark measures as CPU time here is the whole
+    // call (warm-up, every sample, cache flushes), not one run, and a per-run host CPU time would
+    // say nothing of the work on a GPU (the host waits on an event) while adding a second,
+    // noisier clock to every sample. Equal to real_time, it keeps tools that read cpu_time
+    // (compare.py's CPU column and its U test) comparing the measured number.
+    entry["cpu_time"] = entry["real_time"];
+
     // A repetition's row carries that repetition's status (an earlier one may have been measured
-    // before a later one failed); an aggregate's, the benchmark's.
-    Repetition row{outcome.status, outcome.reason, nullptr};
-    if (!aggregate && run.repetition_index >= 0 &&
-        static_cast<size_t>(run.repetition_index) < outcome.repetitions.size()) {
+    // before a later one failed); an aggregate's, the benchmark's, and a summary of the
+    // repetitions it was computed from.
+    Repetition row{outcome.status, outcome.reason, nullptr, std::nullopt};
+    if (aggregate) {
+      row.details = {{"repetitions", repetitions_summary(outcome.repetitions)}};
+    } else if (run.repetition_index >= 0 &&
+               static_cast<size_t>(run.repetition_index) < outcome.repetitions.size()) {
       row = outcome.repetitions[static_cast<size_t>(run.repetition_index)];
     }
     if (run.error_occurred && row.status == kStatusOk) {
@@ -198,7 +316,11 @@ class Session {
       row.reason = run.error_message;
     }
     if (row.status == kStatusOk) {
-      for (const auto& [name, counter] : run.counters) entry[name] = counter.value;
+      // An aggregate of a counter can be undefined: the cv of a max_rel_err that was 0 in every
+      // repetition is 0/0. Left out rather than written as null.
+      for (const auto& [name, counter] : run.counters) {
+        if (std::isfinite(counter.value)) entry[name] = counter.value;
+      }
     }
     writer_.add(spec, std::move(entry), row.status, row.reason, outcome.validation, row.details);
     writer_.write(/*complete=*/false);
@@ -330,20 +452,15 @@ std::vector<BenchmarkSpec> select(Suite suite, const RunOptions& options, Backen
   if (options.modes) suite.modes = *options.modes;
   std::vector<BenchmarkSpec> selected = suite.benchmarks(backend);
   if (options.filter) {
-    std::regex re;
-    try {
-      re = std::regex(*options.filter, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      throw InputError("--filter '" + *options.filter + "' is not a valid regular expression: " + e.what());
-    }
+    const std::unique_ptr<RE2> re = compile_filter(*options.filter);
     std::vector<BenchmarkSpec> matched;
     for (const auto& spec : selected) {
-      if (std::regex_search(spec.name(), re)) matched.push_back(spec);
+      if (RE2::PartialMatch(spec.name(), *re)) matched.push_back(spec);
     }
     if (matched.empty()) {
       std::string names;
       for (const auto& spec : selected) names += "\n  " + spec.name();
-      throw InputError("--filter '" + *options.filter + "' matches none of suite '" + suite.name +
+      throw InputError("--filter " + quoted_excerpt(*options.filter) + " matches none of suite '" + suite.name +
                        "' on backend " + to_string(backend) + "; its benchmarks are:" + names);
     }
     selected = matched;
@@ -369,6 +486,7 @@ MeasureConfig measure_config(const RunOptions& options, const Suite& suite, Back
 
 int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& err) {
   try {
+    check_run_options(options);
     const Suite suite = load_suite(options.suite);
     const DeviceProbe probe = probe_devices();
     const BackendChoice choice = choose_backend(options.backend, probe);
@@ -398,6 +516,12 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
                                      : options.blocking_kernel
                                          ? "CUDA events around work held behind a blocking kernel"
                                          : "CUDA events, no blocking kernel (host launch latency may be included)"}};
+    if (choice.backend == Backend::cpu) {
+      // The throttle guard compares the GPU's SM clock with its maximum; a CPU run has no such
+      // clock, so no threshold was in force.
+      prov["methodology"]["throttle_threshold"] = nullptr;
+      prov["methodology"]["throttle_guard"] = "not applicable: the cpu backend has no SM clock";
+    }
 
     std::map<std::string, double> peaks;
     GpuTelemetry opened = no_gpu_telemetry("cpu backend: GPU telemetry does not apply");
@@ -422,10 +546,14 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     env.telemetry_unavailable = opened.unavailable_reason;
     if (telemetry) env.max_sm_clock_mhz = telemetry->max_sm_clock_mhz();
 
-    std::string file = "aicbench-" + suite.name + "-" + to_string(choice.backend) + "-" +
-                       prov["host"]["hostname"].get<std::string>() + "-" + format_time_now("%Y%m%dT%H%M%SZ");
-    if (options.ranks > 1) file += "-rank" + std::to_string(options.rank);
-    ResultWriter writer(options.out_dir / (file + ".json"), prov, peaks);
+    ResultFileName name;
+    name.suite = suite.name;
+    name.backend = to_string(choice.backend);
+    name.host = prov["host"]["hostname"].get<std::string>();
+    name.utc_time = format_time_now("%Y%m%dT%H%M%SZ");
+    name.rank = options.rank;
+    name.pid = static_cast<long>(::getpid());
+    ResultWriter writer(reserve_result_file(options.out_dir, name.stem()), prov, peaks);
 
     // Benchmarks that cannot run here are recorded as skipped, with the reason; the rest go to
     // Google Benchmark.
@@ -443,6 +571,15 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     out << "aicbench: writing " << writer.path().string() << " (updated after every benchmark)\n";
 
     Session session(runnable, writer, std::move(env));
+    // Google Benchmark takes no flags from aicbench's command line. Repetitions run in random
+    // interleaved order (its --benchmark_enable_random_interleaving), so that a drift of the
+    // machine does not favour one benchmark; set on every call, since the flag outlives it.
+    static char gb_program[] = "aicbench";
+    std::string gb_interleave = std::string("--benchmark_enable_random_interleaving=") +
+                                (options.repetitions > 1 ? "true" : "false");
+    char* gb_argv[] = {gb_program, gb_interleave.data(), nullptr};
+    int gb_argc = 2;
+    benchmark::Initialize(&gb_argc, gb_argv);
     benchmark::ClearRegisteredBenchmarks();
     for (size_t i = 0; i < runnable.size(); ++i) {
       benchmark::RegisterBenchmark(runnable[i].name().c_str(),
@@ -450,7 +587,9 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
           ->UseManualTime()
           ->Iterations(1)  // one call = one full measurement under aicbench's stopping rule
           ->Repetitions(options.repetitions)
-          ->Unit(benchmark::kMillisecond);
+          // Google Benchmark's default unit: its compare.py prints times as whole numbers of
+          // the file's unit, which in milliseconds would turn 1.5 ms into "2".
+          ->Unit(benchmark::kNanosecond);
     }
     ResultReporter reporter(session, writer, out);
     if (!runnable.empty()) benchmark::RunSpecifiedBenchmarks(&reporter);

@@ -11,14 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "harness/benchmark.hpp"
 #include "harness/measurement.hpp"
+#include "harness/provenance.hpp"
 
 namespace aicbench {
 
 struct RunOptions {
   std::string suite = "quick";
   std::string backend = "auto";  // auto | cuda | cpu
-  std::optional<std::string> filter;  // ECMAScript regex over benchmark names
+  std::optional<std::string> filter;  // RE2 syntax, searched for in each benchmark name
   std::filesystem::path out_dir = "results";
   std::string command_line;
   // Overrides of the suite's measurement settings (unset: the suite's, else the defaults).
@@ -30,6 +32,28 @@ struct RunOptions {
   int rank = 0;
   int ranks = 1;
 };
+
+// Bounds on the options, so that a typo cannot ask for a billion repetitions or a run that never
+// ends (README, "The command line").
+inline constexpr int kMaxRepetitions = 1000;
+inline constexpr int kMaxMinSamples = 1'000'000;
+inline constexpr double kMaxOptionSeconds = 86'400;  // --min-time and --timeout: one day
+
+// Throws InputError (exit 2) naming the command-line option and what was expected when a value
+// is out of its bounds or not finite, or when the filter is not a valid RE2 pattern.
+// run_benchmarks() calls it first; the suite name is checked by load_suite().
+void check_run_options(const RunOptions& options);
+
+struct BackendChoice {
+  Backend backend;
+  std::string reason;  // printed, and recorded in the provenance as backend_reason
+};
+
+// `--backend auto|cuda|cpu` against what the probe found. `auto` falls back to the CPU only where
+// no NVIDIA driver and no NVIDIA GPU are present at all, or where CUDA_VISIBLE_DEVICES hides every
+// device on purpose; an NVIDIA GPU or driver that CUDA cannot use is an environment error (exit 3,
+// with the driver's reason and what was found), so a broken GPU never passes as a CPU run.
+BackendChoice choose_backend(const std::string& requested, const DeviceProbe& probe);
 
 // Returns the process exit code (DESIGN.md): 0 all benchmarks valid, 1 a validation or run
 // failed, 2 bad input, 3 the environment lacks what was asked for (e.g. --backend cuda, no GPU).

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <memory>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include <fcntl.h>
@@ -74,7 +75,7 @@ class Connection {
       case SQLITE_BUSY:
       case SQLITE_LOCKED:
         throw InputError(path_ + ": still locked by another writer after " + std::to_string(static_cast<int>(busy_timeout_s_)) +
-                             " s while " + doing + " (" + detail + ")", 3);
+                             " s while " + doing + " (" + detail + ", SQLite code " + std::to_string(rc) + ")", 3);
       case SQLITE_READONLY:
       case SQLITE_PERM:
       case SQLITE_IOERR:
@@ -249,17 +250,34 @@ bool on_network_file_system(const fs::path& db) {
 
 // WAL on a local file system: readers never block the writer, and writers queue on the busy
 // timeout. On a network file system the rollback journal, whose locks are the file system's.
-std::string set_journal_mode(Connection& db, bool network) {
-  std::string mode;
-  {
-    Statement current(db, "PRAGMA journal_mode");  // finalized before the switch: a live one is a transaction
-    if (current.step("reading the journal mode")) mode = current.text(0);
+// Switching a new database to WAL needs it to itself for a moment, and SQLite answers a switch
+// that meets another connection with SQLITE_BUSY at once, without its busy handler: so the
+// switch is retried here, within the same timeout.
+std::string set_journal_mode(Connection& db, bool network, double timeout_s) {
+  auto pragma = [&](const char* sql, std::string& mode) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db.get(), sql, -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_step(stmt);
+      if (rc == SQLITE_ROW) mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+      if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_OK;
+    }
+    sqlite3_finalize(stmt);  // before any switch: a live statement is a transaction
+    return rc;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  for (int attempt = 0;; ++attempt) {
+    std::string mode;
+    int rc = pragma("PRAGMA journal_mode", mode);
+    if (rc == SQLITE_OK && (network || mode == "wal")) return mode;
+    if (rc == SQLITE_OK) rc = pragma("PRAGMA journal_mode = WAL", mode);
+    if (rc == SQLITE_OK) return mode;  // "wal", or the mode kept where WAL is not possible
+    const int primary = rc & 0xff;
+    if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) || std::chrono::steady_clock::now() >= deadline) {
+      db.fail(rc, "switching to WAL journal mode");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100, 1 << std::min(attempt, 7))));
   }
-  if (!network && mode != "wal") {
-    Statement wal(db, "PRAGMA journal_mode = WAL");
-    mode = wal.step("switching to WAL journal mode") ? wal.text(0) : mode;
-  }
-  return mode;
 }
 
 // ==== add: one result file as rows
@@ -497,7 +515,7 @@ AddReport add_runs(const fs::path& db, const std::vector<fs::path>& files, const
   AddReport report;
   // The journal mode first: it is the database's, persistent, and set outside any transaction.
   report.network_file_system = on_network_file_system(db);
-  report.journal_mode = set_journal_mode(connection, report.network_file_system);
+  report.journal_mode = set_journal_mode(connection, report.network_file_system, options.busy_timeout_s);
   WriteTransaction transaction(connection);
   check_schema(connection, true);
 

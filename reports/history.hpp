@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/gnuplot.hpp"
 #include "reports/result_file.hpp"
 
 namespace re2 {
@@ -155,8 +156,10 @@ int check_database(const std::filesystem::path& db);
 
 std::string render_trend_markdown(const Trend& trend);
 std::string render_trend_csv(const Trend& trend);
-// Self-contained HTML: per benchmark a chart of its series over time drawn by gnuplot, and the
-// tables. Without gnuplot (or when it fails) the page has the tables and says why there are no charts.
+// Self-contained HTML: per benchmark a chart of its series over time, drawn by `drawer`, and the
+// tables. Without gnuplot the page has the tables and says why there are no charts; a chart that
+// fails says so in its place. The one-argument form draws with reports::gnuplot_drawer().
+std::string render_trend_html(const Trend& trend, const reports::ChartDrawer& drawer);
 std::string render_trend_html(const Trend& trend);
 
 // RE2's memory for one compiled filter; a pattern that needs more is refused.

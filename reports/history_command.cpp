@@ -8,6 +8,7 @@
 
 #include "reports/cli_common.hpp"
 #include "reports/history.hpp"
+#include "reports/output_paths.hpp"
 
 namespace aicbench::cli {
 namespace {
@@ -34,14 +35,6 @@ std::string required_text(const cxxopts::ParseResult& parsed, const char* name, 
   return parsed[name].as<std::string>();
 }
 
-// An output file that is the database itself would destroy the record.
-void refuse_same_file(const fs::path& output, const fs::path& db) {
-  std::error_code ec;
-  if (output == db || fs::equivalent(output, db, ec)) {
-    throw InputError("output " + output.string() + " is the database " + db.string() + "; choose another file");
-  }
-}
-
 int add(int argc, char** argv) {
   cxxopts::Options options("aicbench history add", "Record result files in the history database.");
   options.positional_help("RESULTS...");
@@ -56,10 +49,8 @@ int add(int argc, char** argv) {
   const fs::path db = required_text(*parsed, "db", options);
   if (!parsed->count("results")) throw InputError("history add needs at least one result file\n" + options.help());
   std::vector<fs::path> files;
-  for (const std::string& path : (*parsed)["results"].as<std::vector<std::string>>()) {
-    refuse_same_file(path, db);
-    files.emplace_back(path);
-  }
+  for (const std::string& path : (*parsed)["results"].as<std::vector<std::string>>()) files.emplace_back(path);
+  reports::check_output_paths(files, {{"--db", db}});  // a result file is never written over
   history::AddOptions add_options;
   add_options.busy_timeout_s = (*parsed)["busy-timeout"].as<double>();
   if (!(add_options.busy_timeout_s >= 0)) throw InputError("--busy-timeout must be 0 or more seconds");
@@ -97,9 +88,11 @@ int trend(int argc, char** argv) {
   history::TrendQuery query;
   query.filter = required_text(*parsed, "filter", options);
   query.node = optional_text(*parsed, "node");
+  std::vector<reports::OutputPath> outputs;
   for (const char* output : {"md", "html", "csv"}) {
-    if (parsed->count(output)) refuse_same_file((*parsed)[output].as<std::string>(), db);
+    if (parsed->count(output)) outputs.push_back({std::string("--") + output, (*parsed)[output].as<std::string>()});
   }
+  reports::check_output_paths({db}, outputs);  // the record is never written over
 
   const history::Trend trend = history::history_trend(db, query, history::compare_change_detector());
   bool wrote = false;

@@ -7,82 +7,19 @@
 #include <set>
 #include <sstream>
 
+#include "reports/exports.hpp"
+#include "reports/gnuplot.hpp"
 #include "reports/history.hpp"
-#include "reports/report.hpp"
+#include "reports/text_format.hpp"
 
 namespace aicbench::history {
 namespace {
 
-// ==== Text
-
-std::string printf_double(const char* format, double v) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, format, v);
-  return buffer;
-}
-
-// Three significant digits, no exponent in the usual range.
-std::string sig3(double v) {
-  const double a = std::fabs(v);
-  if (a == 0) return "0";
-  if (a >= 100 && a < 1e7) return printf_double("%.0f", v);
-  if (a >= 1e-4 && a < 100) return printf_double("%#.3g", v);
-  return printf_double("%.2e", v);
-}
-
-std::string human_time(double seconds) {
-  const double a = std::fabs(seconds);
-  if (a >= 1) return sig3(seconds) + " s";
-  if (a >= 1e-3) return sig3(seconds * 1e3) + " ms";
-  if (a >= 1e-6) return sig3(seconds * 1e6) + " µs";
-  return sig3(seconds * 1e9) + " ns";
-}
-
-// Control characters (illegal in XML 1.0, breaking tables and CSV lines) become spaces.
-std::string printable(const std::string& s) {
-  std::string out;
-  for (char c : s) out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c;
-  return out;
-}
-
-std::string md_escape(const std::string& s) {
-  std::string out;
-  for (char c : printable(s)) {
-    if (std::string_view("\\|<*`").find(c) != std::string_view::npos) out += '\\';
-    out += c;
-  }
-  return out;
-}
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : printable(s)) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
-std::string csv_field(const std::string& s) {
-  const std::string clean = printable(s);
-  if (clean.find_first_of(",\"") == std::string::npos) return clean;
-  std::string out = "\"";
-  for (char c : clean) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-std::string gnuplot_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : printable(s)) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
+using reports::human_time;
+using reports::markdown_escape;
+using reports::markup_escape;
+using reports::printf_double;
+using reports::sig3;
 
 // "2026-11-30T07:51:33Z" -> "2026-11-30 07:51:33"
 std::string readable_time(const std::string& iso) {
@@ -182,7 +119,7 @@ std::string chart_script(const std::vector<const TrendSeries*>& group) {
   std::ostringstream gp, plots;
   gp << "set terminal svg size 760,380 dynamic noenhanced font 'sans,12' background '#ffffff'\n"
      << "set xdata time\nset timefmt '%Y-%m-%dT%H:%M:%SZ'\nset format x \"%m-%d\\n%H:%M\"\n"
-     << "set ylabel " << gnuplot_quote(unit) << "\nset yrange [0:*]\nset grid\nset border 3\nset tics nomirror\n"
+     << "set ylabel " << reports::gnuplot_quote(unit) << "\nset yrange [0:*]\nset grid\nset border 3\nset tics nomirror\n"
      << "set key below\nset offsets graph 0.03, graph 0.03, 0, 0\n";
   std::map<Change, std::ostringstream> marks;
   std::ostringstream not_ok;  // failed, skipped or erred runs: a cross on the time axis
@@ -200,7 +137,7 @@ std::string chart_script(const std::vector<const TrendSeries*>& group) {
     }
     gp << "EOD\n";
     plots << (index ? ", \\\n     " : "") << "$s" << index << " using 1:2 with linespoints lw 2 pt 7 ps 0.6 title "
-          << gnuplot_quote(s->label());
+          << reports::gnuplot_quote(s->label());
     ++index;
   }
   // Changes drawn over the lines: red down for slower, green up for faster, amber for the machine.
@@ -210,7 +147,7 @@ std::string chart_script(const std::vector<const TrendSeries*>& group) {
   for (auto& [change, data] : marks) {
     gp << "$m" << static_cast<int>(change) << " << EOD\n" << data.str() << "EOD\n";
     plots << ", \\\n     $m" << static_cast<int>(change) << " using 1:2 with points " << style.at(change) << " title "
-          << gnuplot_quote(change_label(change));
+          << reports::gnuplot_quote(change_label(change));
   }
   if (!not_ok.str().empty()) {
     gp << "$failed << EOD\n" << not_ok.str() << "EOD\n";
@@ -218,25 +155,6 @@ std::string chart_script(const std::vector<const TrendSeries*>& group) {
   }
   gp << "plot " << plots.str() << "\n";
   return gp.str();
-}
-
-// gnuplot's SVG as an element of the page: no XML prolog, ids unique on the page (every chart
-// gnuplot writes defines the same ids).
-std::string inline_svg(std::string svg, size_t chart_index, const std::string& title) {
-  const size_t start = svg.find("<svg");
-  if (start == std::string::npos) throw InputError("gnuplot wrote no <svg> element", 3);
-  svg.erase(0, start);
-  const std::string prefix = std::string("t") + std::to_string(chart_index) + '-';
-  for (const std::string id_start : {" id='", " id=\"", "href='#", "href=\"#", "url(#"}) {
-    for (size_t at = svg.find(id_start); at != std::string::npos; at = svg.find(id_start, at + id_start.size() + prefix.size())) {
-      svg.insert(at + id_start.size(), prefix);
-    }
-  }
-  const std::string gnuplot_title = "<title>Gnuplot</title>";
-  if (size_t at = svg.find(gnuplot_title); at != std::string::npos) {
-    svg.replace(at, gnuplot_title.size(), "<title>" + html_escape(title) + "</title>");
-  }
-  return svg;
 }
 
 constexpr const char* kStyle = R"(
@@ -261,16 +179,16 @@ figure { margin: .5rem 0; max-width: 800px; }  figure svg { width: 100%; height:
 std::string render_trend_markdown(const Trend& trend) {
   std::ostringstream md;
   md << "# aicbench history trend\n\n"
-     << "- **Database**: " << md_escape(trend.db.string()) << "\n"
-     << "- **Filter**: " << md_escape(trend.query.filter) << "; **node**: "
-     << md_escape(trend.query.node.value_or("all")) << "\n"
+     << "- **Database**: " << markdown_escape(trend.db.string()) << "\n"
+     << "- **Filter**: " << markdown_escape(trend.query.filter) << "; **node**: "
+     << markdown_escape(trend.query.node.value_or("all")) << "\n"
      << "- **Shown**: " << benchmark_count(trend) << " benchmark(s), " << trend.series.size() << " series (benchmark × GPU), "
      << point_count(trend) << " point(s)\n"
      << "- **Changes**: " << changes_note(trend) << "\n";
   for (const auto& group : by_benchmark(trend)) {
-    md << "\n## " << md_escape(group.front()->benchmark) << "\n";
+    md << "\n## " << markdown_escape(group.front()->benchmark) << "\n";
     for (const TrendSeries* s : group) {
-      md << "\n### " << md_escape(s->label()) << "\n\n|";
+      md << "\n### " << markdown_escape(s->label()) << "\n\n|";
       const auto cols = columns(*s);
       for (const Column& c : cols) md << " " << c.header << " |";
       md << "\n|";
@@ -278,7 +196,7 @@ std::string render_trend_markdown(const Trend& trend) {
       md << "\n";
       for (size_t i = 0; i < s->points.size(); ++i) {
         md << "|";
-        for (const std::string& cell : cells(*s, i)) md << " " << md_escape(cell) << " |";
+        for (const std::string& cell : cells(*s, i)) md << " " << markdown_escape(cell) << " |";
         md << "\n";
       }
     }
@@ -286,78 +204,88 @@ std::string render_trend_markdown(const Trend& trend) {
   return md.str();
 }
 
+// RFC 4180 with CRLF line ends and formula-looking text defused, as `report --csv` writes it.
 std::string render_trend_csv(const Trend& trend) {
+  using reports::csv_text_field;
   std::ostringstream csv;
   csv << "benchmark,device,gpu_uuid,host,run_id,start_time,suite,complete,repetitions,status,reason,unstable,"
-         "median_s,q1_s,q3_s,throughput,throughput_unit,change\n";
+         "median_s,q1_s,q3_s,throughput,throughput_unit,change\r\n";
   auto number = [](const std::optional<double>& v) { return v ? printf_double("%.9g", *v) : std::string(); };
   for (const TrendSeries& s : trend.series) {
     for (const TrendPoint& p : s.points) {
-      csv << csv_field(s.benchmark) << ',' << csv_field(s.device_name) << ',' << csv_field(s.gpu_uuid) << ','
-          << csv_field(p.host) << ',' << p.run_id << ',' << csv_field(p.start_time) << ',' << csv_field(p.suite) << ','
-          << (p.complete ? 1 : 0) << ',' << p.repetitions << ',' << csv_field(p.status) << ',' << csv_field(p.reason) << ','
-          << (p.unstable ? 1 : 0) << ',' << number(p.median_s) << ',' << number(p.q1_s) << ',' << number(p.q3_s) << ','
-          << number(p.throughput) << ',' << csv_field(p.throughput ? s.throughput_unit : "") << ','
-          << csv_field(change_label(p.change)) << '\n';
+      csv << csv_text_field(s.benchmark) << ',' << csv_text_field(s.device_name) << ',' << csv_text_field(s.gpu_uuid)
+          << ',' << csv_text_field(p.host) << ',' << p.run_id << ',' << csv_text_field(p.start_time) << ','
+          << csv_text_field(p.suite) << ',' << (p.complete ? 1 : 0) << ',' << p.repetitions << ','
+          << csv_text_field(p.status) << ',' << csv_text_field(p.reason) << ',' << (p.unstable ? 1 : 0) << ','
+          << number(p.median_s) << ',' << number(p.q1_s) << ',' << number(p.q3_s) << ',' << number(p.throughput) << ','
+          << csv_text_field(p.throughput ? s.throughput_unit : "") << ',' << csv_text_field(change_label(p.change))
+          << "\r\n";
     }
   }
   return csv.str();
 }
 
-std::string render_trend_html(const Trend& trend) {
+std::string render_trend_html(const Trend& trend) { return render_trend_html(trend, reports::gnuplot_drawer()); }
+
+std::string render_trend_html(const Trend& trend, const reports::ChartDrawer& drawer) {
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
        << "<title>aicbench history trend</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n"
        << "<h1>aicbench history trend</h1>\n<dl>\n"
-       << "<dt>Database</dt><dd>" << html_escape(trend.db.string()) << "</dd>\n"
-       << "<dt>Filter</dt><dd><code>" << html_escape(trend.query.filter) << "</code></dd>\n"
-       << "<dt>Node</dt><dd>" << html_escape(trend.query.node.value_or("all")) << "</dd>\n"
+       << "<dt>Database</dt><dd>" << markup_escape(trend.db.string()) << "</dd>\n"
+       << "<dt>Filter</dt><dd><code>" << markup_escape(trend.query.filter) << "</code></dd>\n"
+       << "<dt>Node</dt><dd>" << markup_escape(trend.query.node.value_or("all")) << "</dd>\n"
        << "<dt>Shown</dt><dd>" << benchmark_count(trend) << " benchmark(s), " << trend.series.size()
        << " series (benchmark × GPU), " << point_count(trend) << " point(s)</dd>\n"
-       << "<dt>Changes</dt><dd>" << html_escape(changes_note(trend)) << "</dd>\n</dl>\n";
-
-  std::ostringstream body;
-  std::string no_charts;  // why, once charts cannot be drawn
+       << "<dt>Changes</dt><dd>" << markup_escape(changes_note(trend)) << "</dd>\n</dl>\n";
+  const bool charts = drawer.draw && drawer.unavailable.empty();
+  if (!charts) {
+    html << "<p class=\"note\">Charts are not drawn: "
+         << markup_escape(drawer.unavailable.empty() ? "no chart drawer" : drawer.unavailable)
+         << ". The tables below hold every point.</p>\n";
+  }
   size_t chart_index = 0;
   for (const auto& group : by_benchmark(trend)) {
     const std::string& name = group.front()->benchmark;
-    body << "<section>\n<h2>" << html_escape(name) << "</h2>\n";
-    if (no_charts.empty()) {
+    html << "<section>\n<h2>" << markup_escape(name) << "</h2>\n";
+    if (charts) {
+      html << "<figure>\n";
       try {
-        const std::string svg = inline_svg(reports::render_svg_with_gnuplot(chart_script(group)), chart_index++, name);
-        body << "<figure>\n" << svg;
-        if (group.size() > kMaxSeriesPerChart) {
-          body << "<figcaption>The first " << kMaxSeriesPerChart << " of " << group.size()
-               << " GPUs are drawn; every one is in the tables. Narrow with --node.</figcaption>\n";
-        }
-        body << "</figure>\n";
-      } catch (const InputError& e) {
-        no_charts = e.what();
+        std::string id_prefix = "t";
+        id_prefix += std::to_string(chart_index++);
+        id_prefix += '-';
+        html << reports::inline_svg(drawer.draw(chart_script(group)), name, id_prefix);
+      } catch (const std::exception& e) {
+        std::string why = e.what();
+        if (why.size() > 600) why = why.substr(0, 600) + "…";
+        html << "<p class=\"note\">This chart was not drawn: " << markup_escape(why) << "</p>\n";
       }
+      if (group.size() > kMaxSeriesPerChart) {
+        html << "<figcaption>The first " << kMaxSeriesPerChart << " of " << group.size()
+             << " GPUs are drawn; every one is in the tables. Narrow with --node.</figcaption>\n";
+      }
+      html << "</figure>\n";
     }
     for (const TrendSeries* s : group) {
-      body << "<h3>" << html_escape(s->label()) << "</h3>\n<table>\n<thead><tr>";
+      html << "<h3>" << markup_escape(s->label()) << "</h3>\n<table>\n<thead><tr>";
       const auto cols = columns(*s);
-      for (const Column& c : cols) body << "<th>" << html_escape(c.header) << "</th>";
-      body << "</tr></thead>\n<tbody>\n";
+      for (const Column& c : cols) html << "<th>" << markup_escape(c.header) << "</th>";
+      html << "</tr></thead>\n<tbody>\n";
       for (size_t i = 0; i < s->points.size(); ++i) {
         const auto row = cells(*s, i);
-        body << "<tr class=\"" << html_escape(s->points[i].status) << "\">";
+        html << "<tr class=\"" << markup_escape(s->points[i].status) << "\">";
         for (size_t c = 0; c < row.size(); ++c) {
           std::string css = cols[c].numeric ? "num" : c + 2 == row.size() ? "status" : "";
-          if (c + 1 == row.size() && !row[c].empty()) css = row[c].substr(0, row[c].find(' '));
-          body << (css.empty() ? "<td>" : "<td class=\"" + css + "\">") << html_escape(row[c]) << "</td>";
+          if (c + 1 == row.size() && !row[c].empty()) css = row[c].substr(0, row[c].find(' '));  // SLOWER, ...
+          html << (css.empty() ? "<td>" : "<td class=\"" + css + "\">") << markup_escape(row[c]) << "</td>";
         }
-        body << "</tr>\n";
+        html << "</tr>\n";
       }
-      body << "</tbody>\n</table>\n";
+      html << "</tbody>\n</table>\n";
     }
-    body << "</section>\n";
+    html << "</section>\n";
   }
-  if (!no_charts.empty()) {
-    html << "<p class=\"note\">Charts left out: " << html_escape(no_charts) << ". The tables below hold every point.</p>\n";
-  }
-  html << body.str() << "</body>\n</html>\n";
+  html << "</body>\n</html>\n";
   return html.str();
 }
 

@@ -1,12 +1,14 @@
 // The commands that read result files only, in both the full and the reports-only binary:
-//   aicbench report RESULTS... [--md F] [--html F]
+//   aicbench report RESULTS... [--md F] [--html F] [--csv F] [--junit F]
 //   aicbench history add|trend|baseline --db F ...   (reports/history_command.cpp)
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "reports/cli_common.hpp"
+#include "reports/exports.hpp"
 #include "reports/history.hpp"
+#include "reports/output_paths.hpp"
 #include "reports/report.hpp"
 #include "reports/result_file.hpp"
 
@@ -14,34 +16,42 @@ namespace aicbench::cli {
 namespace {
 
 int report_command(int argc, char** argv) {
-  cxxopts::Options options("aicbench report", "Markdown summary and a self-contained HTML page from result files.");
+  cxxopts::Options options("aicbench report",
+                           "Markdown summary, a self-contained HTML page, CSV and JUnit XML from result files.");
   options.positional_help("RESULTS...");
   options.add_options()
       ("md", "write the Markdown summary here", cxxopts::value<std::string>())
       ("html", "write the HTML page (tables and charts) here", cxxopts::value<std::string>())
+      ("csv", "write one CSV row per result here", cxxopts::value<std::string>())
+      ("junit", "write JUnit XML here: a testsuite per file, a testcase per benchmark", cxxopts::value<std::string>())
       ("results", "result files", cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"results"});
   auto parsed = parse_options(options, argc, argv);
   if (!parsed) return 0;
   if (!parsed->count("results")) throw InputError("report needs at least one result file\n" + options.help());
+  const auto inputs = (*parsed)["results"].as<std::vector<std::string>>();
+
+  // Each output and how it is made; refused before anything is read if one would overwrite an
+  // input or another output.
+  using Renderer = std::string (*)(const std::vector<ResultFile>&);
+  const std::vector<std::pair<std::string, Renderer>> formats = {
+      {"md", reports::render_markdown}, {"html", reports::render_html}, {"csv", reports::render_csv}, {"junit", reports::render_junit}};
+  std::vector<reports::OutputPath> outputs;
+  std::vector<Renderer> renderers;
+  for (const auto& [option, renderer] : formats) {
+    if (!parsed->count(option)) continue;
+    outputs.push_back({"--" + option, (*parsed)[option].as<std::string>()});
+    renderers.push_back(renderer);
+  }
+  reports::check_output_paths({inputs.begin(), inputs.end()}, outputs);
 
   std::vector<ResultFile> files;
-  for (const std::string& path : (*parsed)["results"].as<std::vector<std::string>>()) {
-    files.push_back(load_result_file(path));
+  for (const std::string& path : inputs) files.push_back(load_result_file(path));
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    write_file_atomically(outputs[i].path, renderers[i](files));
+    std::cout << "aicbench: wrote " << outputs[i].path.string() << "\n";
   }
-  const std::string markdown = reports::render_markdown(files);
-  bool wrote = false;
-  if (parsed->count("md")) {
-    write_file_atomically((*parsed)["md"].as<std::string>(), markdown);
-    std::cout << "aicbench: wrote " << (*parsed)["md"].as<std::string>() << "\n";
-    wrote = true;
-  }
-  if (parsed->count("html")) {
-    write_file_atomically((*parsed)["html"].as<std::string>(), reports::render_html(files));
-    std::cout << "aicbench: wrote " << (*parsed)["html"].as<std::string>() << "\n";
-    wrote = true;
-  }
-  if (!wrote) std::cout << markdown;
+  if (outputs.empty()) std::cout << reports::render_markdown(files);
   return 0;
 }
 
@@ -49,7 +59,7 @@ int report_command(int argc, char** argv) {
 
 std::vector<Command> report_commands() {
   return {
-      {"report", "turn result files into a Markdown summary and an HTML page with charts", report_command},
+      {"report", "turn result files into a Markdown summary, an HTML page with charts, CSV and JUnit XML", report_command},
       {"history", "the record of all results in SQLite: add, trend, baselines for compare", history_command},
   };
 }

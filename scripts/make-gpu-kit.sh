@@ -30,7 +30,7 @@ copy_package_files() {  # copy a package's headers, libraries and CMake files, k
 }
 
 for pkg in libbenchmark-dev libbenchmark1 libgtest-dev libgmock-dev libcxxopts-dev nlohmann-json3-dev \
-           libre2-dev libre2-9 libsqlite3-dev libsqlite3-0; do
+    libre2-dev libre2-9 libsqlite3-dev libsqlite3-0; do
   if dpkg-query -W "$pkg" >/dev/null 2>&1; then
     copy_package_files "$pkg"
   fi

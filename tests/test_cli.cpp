@@ -2,7 +2,10 @@
 // the cpu backend followed by a report of its result file.
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -91,6 +94,23 @@ TEST_F(Cli, RunRejectsBadChoicesWithTheValidOnes) {
 
   EXPECT_EQ(aicbench("run --backend cpu --filter '(' --out " + dir_.path().string()).exit_code, 2);
   EXPECT_EQ(aicbench("run --no-such-flag").exit_code, 2);
+
+  // Bounds, said as such, before anything is allocated or written.
+  Outcome huge = aicbench("run --backend cpu --repetitions 1000000000 --out " + dir_.path().string());
+  EXPECT_EQ(huge.exit_code, 2) << huge.output;
+  EXPECT_NE(huge.output.find("--repetitions must be between 1 and 1000"), std::string::npos) << huge.output;
+  Outcome long_suite = aicbench("run --backend cpu --suite " + std::string(5000, 's') + " --out " + dir_.path().string());
+  EXPECT_EQ(long_suite.exit_code, 2) << long_suite.output.substr(0, 500);
+  EXPECT_NE(long_suite.output.find("unknown suite"), std::string::npos) << long_suite.output.substr(0, 500);
+  EXPECT_LT(long_suite.output.size(), 1000u) << "the name is cut in the message";
+  Outcome escape = aicbench("run --backend cpu --suite ../../x --out " + dir_.path().string());
+  EXPECT_EQ(escape.exit_code, 2) << escape.output;
+  for (const char* bad : {"--min-time inf", "--min-time nan", "--timeout 1e300", "--min-samples 0"}) {
+    EXPECT_EQ(aicbench(std::string("run --backend cpu ") + bad + " --out " + dir_.path().string()).exit_code, 2) << bad;
+  }
+  Outcome backtrack = aicbench("run --backend cpu --filter '((((.*)*)*)*)*Z' --out " + dir_.path().string());
+  EXPECT_EQ(backtrack.exit_code, 2) << backtrack.output;
+  EXPECT_NE(backtrack.output.find("matches none"), std::string::npos) << backtrack.output;
   EXPECT_TRUE(fs::is_empty(dir_.path())) << "no result file may be written for bad input";
 }
 
@@ -193,6 +213,94 @@ TEST_F(Cli, QuickSuiteOnCpuThenReport) {
   for (size_t at; (at = page.find("<wbr>")) != std::string::npos;) page.erase(at, 5);
   EXPECT_NE(page.find("gemm/cpu_blocked/fp32/M:1024/N:1024/K:1024"), std::string::npos);
   EXPECT_TRUE(fs::file_size(md) > 0);
+}
+
+// One small benchmark of the smoke suite, quickly; `extra` adds options.
+std::string tiny_cpu_run(const fs::path& out, const std::string& extra = "") {
+  return "run --suite smoke --backend cpu --filter 'cpu_blocked/fp32/M:1/N:1/K:1$' --min-samples 3 "
+         "--min-time 0.01 --timeout 1 " + extra + " --out " + out.string();
+}
+
+TEST_F(Cli, TwoRunsStartedTogetherIntoOneDirectoryKeepBothFiles) {
+  // One process per GPU on a node starts at the same second into the same --out.
+  const std::string command = std::string(AICBENCH_BINARY) + " " + tiny_cpu_run(dir_.path()) + " 2>&1";
+  FILE* first = ::popen(command.c_str(), "r");
+  FILE* second = ::popen(command.c_str(), "r");
+  ASSERT_TRUE(first && second);
+  for (FILE* pipe : {first, second}) {
+    std::string output;
+    std::array<char, 4096> buffer;
+    while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+    const int status = ::pclose(pipe);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
+  }
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir_.path())) files.push_back(entry.path());
+  ASSERT_EQ(files.size(), 2u) << "each process keeps its own file, and no temporary is left";
+  EXPECT_NE(files[0], files[1]);
+  for (const fs::path& file : files) {
+    const ResultFile result = load_result_file(file);
+    EXPECT_TRUE(result.provenance()["complete"].get<bool>()) << file;
+    EXPECT_EQ(result.benchmarks().size(), 1u) << file;
+  }
+}
+
+// Google Benchmark's own comparison tool on two runs with repetitions: it pairs rows by name, so
+// the repetitions must be 3 against 3 with the aggregates apart. Needs a copy of its
+// tools/compare.py (not part of this repository) in AICBENCH_GBENCH_COMPARE, and a Python with
+// numpy and scipy (AICBENCH_PYTHON, default /usr/bin/python3: Debian's python3-scipy).
+TEST_F(Cli, GoogleBenchmarkComparePyReadsTwoRunsWithRepetitions) {
+  const char* compare = std::getenv("AICBENCH_GBENCH_COMPARE");
+  if (!compare || !*compare) {
+    GTEST_SKIP() << "AICBENCH_GBENCH_COMPARE is not set: point it at Google Benchmark's tools/compare.py";
+  }
+  const char* python = std::getenv("AICBENCH_PYTHON");
+  for (const char* run : {"a", "b"}) {
+    Outcome o = aicbench(tiny_cpu_run(dir_ / run, "--repetitions 3"));
+    ASSERT_EQ(o.exit_code, 0) << o.output;
+  }
+  auto only_file = [](const fs::path& dir) { return fs::directory_iterator(dir)->path().string(); };
+  const std::string command = std::string(python && *python ? python : "/usr/bin/python3") + " " + compare +
+                              " --no-color benchmarks " + only_file(dir_ / "a") + " " + only_file(dir_ / "b") + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_TRUE(pipe);
+  std::string output;
+  std::array<char, 4096> buffer;
+  while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  const int status = ::pclose(pipe);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << command << "\n" << output;
+
+  const std::string name = "gemm/cpu_blocked/fp32/M:1/N:1/K:1";
+  EXPECT_NE(output.find("U Test, Repetitions: 3 vs 3"), std::string::npos) << output;
+  std::istringstream lines(output);
+  int repetition_rows = 0, utest_rows = 0;
+  std::map<std::string, int> aggregate_rows;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("Repetitions:") != std::string::npos) {
+      ++utest_rows;
+      EXPECT_NE(line.find("Repetitions: 3 vs 3"), std::string::npos) << "aggregates mixed in: " << line;
+    }
+    std::istringstream words(line);
+    std::string first;
+    words >> first;
+    if (first == name) {
+      ++repetition_rows;
+      // Benchmark, Time, CPU, Time Old, Time New, CPU Old, CPU New: times as whole numbers of the
+      // file's unit, which must keep the digits of a 40 us run.
+      std::vector<double> numbers(6);
+      for (double& number : numbers) words >> number;
+      EXPECT_GE(numbers[2], 1000) << "Time Old in nanoseconds: " << line;
+      EXPECT_EQ(numbers[2], numbers[4]) << "cpu_time is real_time: " << line;
+    }
+    for (const char* aggregate : {"_mean", "_median", "_stddev", "_cv"}) {
+      if (first == name + aggregate) ++aggregate_rows[aggregate];
+    }
+  }
+  EXPECT_EQ(repetition_rows, 3) << output;
+  EXPECT_EQ(utest_rows, 1) << output;
+  for (const char* aggregate : {"_mean", "_median", "_stddev", "_cv"}) {
+    EXPECT_EQ(aggregate_rows[aggregate], 1) << aggregate << "\n" << output;
+  }
 }
 
 }  // namespace

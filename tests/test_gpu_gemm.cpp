@@ -6,6 +6,7 @@
 #include <iostream>
 #include <random>
 
+#include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
 #include "harness/benchmark.hpp"

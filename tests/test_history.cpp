@@ -1,6 +1,7 @@
 // `aicbench history` from the library: the database add writes (idempotent, all or nothing, safe
 // under concurrent writers), the trend (series, folded repetitions, change marks), the baseline
 // (selection and byte-exact export), refused databases, and the rendered outputs.
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -74,6 +76,8 @@ std::optional<InputError> input_error(F&& f) {
   ADD_FAILURE() << "expected an InputError";
   return std::nullopt;
 }
+
+using reports_drawer = aicbench::reports::ChartDrawer;
 
 bool gnuplot_available() {
   if (const char* env = std::getenv("AICBENCH_GNUPLOT"); env && *env) return fs::exists(env);
@@ -206,6 +210,10 @@ TEST_F(HistoryTest, ConcurrentAddsFromManyProcessesAreSafe) {
     shared.push_back(write_run("shared" + std::to_string(i) + ".json", {.start = "2026-11-2" + std::to_string(i) + "T22:00:00Z"}));
   }
   constexpr int kProcesses = 8;
+  // A start line: every child waits on the pipe until the parent closes it, so they all meet the
+  // new database at the same moment (creating the schema, switching it to WAL).
+  int start[2];
+  ASSERT_EQ(::pipe(start), 0);
   std::vector<pid_t> children;
   for (int p = 0; p < kProcesses; ++p) {
     std::vector<fs::path> files = shared;
@@ -215,6 +223,9 @@ TEST_F(HistoryTest, ConcurrentAddsFromManyProcessesAreSafe) {
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
+      ::close(start[1]);
+      char byte;
+      while (::read(start[0], &byte, 1) > 0) {}
       int code = 0;
       try {
         for (int round = 0; round < 3; ++round) history::add_runs(db(), files, {.busy_timeout_s = 120});
@@ -230,6 +241,8 @@ TEST_F(HistoryTest, ConcurrentAddsFromManyProcessesAreSafe) {
     }
     children.push_back(pid);
   }
+  ::close(start[0]);
+  ::close(start[1]);  // go
   for (pid_t pid : children) {
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
@@ -239,6 +252,31 @@ TEST_F(HistoryTest, ConcurrentAddsFromManyProcessesAreSafe) {
   EXPECT_EQ(query_int(db(), "SELECT count(*) FROM results"), 2 * (4 + kProcesses));
   EXPECT_EQ(query_int(db(), "SELECT count(*) FROM aicbench_schema"), 1);
   EXPECT_EQ(query_int(db(), "SELECT count(*) FROM (SELECT sha256 FROM runs GROUP BY sha256 HAVING count(*) > 1)"), 0);
+}
+
+// Another connection about to write a new database (as a second first adder is) while add
+// switches it to WAL: SQLite refuses the switch at once (SQLITE_BUSY, without the busy handler,
+// to avoid a deadlock), so add waits and retries within its timeout.
+TEST_F(HistoryTest, AddWaitsForAWriterToSwitchANewDatabaseToWal) {
+  sqlite3* writer = nullptr;
+  ASSERT_EQ(sqlite3_open(db().c_str(), &writer), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    sqlite3_exec(writer, "COMMIT", nullptr, nullptr, nullptr);
+  });
+  history::AddReport report;
+  std::string error;
+  try {
+    report = history::add_runs(db(), {write_run("one.json", {})}, {.busy_timeout_s = 30});
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  release.join();
+  sqlite3_close(writer);
+  ASSERT_EQ(error, "");
+  EXPECT_EQ(report.journal_mode, "wal");
+  EXPECT_TRUE(report.runs.at(0).added);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -395,7 +433,7 @@ TEST_F(HistoryTest, TrendRendersMarkdownCsvAndHtml) {
   const std::string csv = history::render_trend_csv(trend);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 9) << csv;  // header + 5 + 4 points
   EXPECT_NE(csv.find("\"max_rel_err, \"\"0.3\"\" <b>bad</b>\""), std::string::npos) << csv;
-  EXPECT_NE(csv.find(",SLOWER\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",SLOWER\r\n"), std::string::npos) << csv;
 
   const std::string html = history::render_trend_html(trend);
   EXPECT_EQ(html.find("<b>bad"), std::string::npos) << "reasons are escaped";
@@ -404,14 +442,16 @@ TEST_F(HistoryTest, TrendRendersMarkdownCsvAndHtml) {
   if (gnuplot_available()) {
     EXPECT_NE(html.find("<svg"), std::string::npos);
     EXPECT_EQ(html.find("<?xml"), std::string::npos);
-    EXPECT_EQ(html.find("Charts left out"), std::string::npos);
+    EXPECT_EQ(html.find("not drawn"), std::string::npos);
   }
-  ::setenv("AICBENCH_GNUPLOT", (dir_ / "no-gnuplot-here").c_str(), 1);
-  const std::string without = history::render_trend_html(trend);
-  ::unsetenv("AICBENCH_GNUPLOT");
+  // Without gnuplot: the page, its tables, and why there are no charts.
+  const std::string without = history::render_trend_html(trend, {{}, "gnuplot not found on PATH"});
   EXPECT_EQ(without.find("<svg"), std::string::npos);
-  EXPECT_NE(without.find("Charts left out"), std::string::npos);
-  EXPECT_NE(without.find("gnuplot"), std::string::npos);
+  EXPECT_NE(without.find("Charts are not drawn: gnuplot not found on PATH"), std::string::npos);
+  // A chart that fails says so in its place.
+  const reports_drawer failing{[](const std::string&) -> std::string { throw std::runtime_error("gnuplot: line 3: bad"); }, ""};
+  EXPECT_NE(history::render_trend_html(trend, failing).find("This chart was not drawn: gnuplot: line 3: bad"),
+            std::string::npos);
   EXPECT_NE(without.find("<td class=\"SLOWER\">SLOWER</td>"), std::string::npos) << "the tables are still there";
 }
 

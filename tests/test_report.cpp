@@ -1,8 +1,10 @@
 // Reports from result files: Markdown and HTML content, the gnuplot charts, and the errors that
 // load_result_file gives for files that are not aicbench results.
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <optional>
 #include <regex>
 #include <string>
@@ -13,68 +15,15 @@
 
 #include "reports/report.hpp"
 #include "reports/result_file.hpp"
+#include "tests/report_fixtures.hpp"
 #include "tests/test_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using namespace aicbench::testing;
 using aicbench::InputError;
 using aicbench::ResultFile;
-using nlohmann::json;
-
-// ---------------------------------------------------------------------------------------------
-// Building result files in memory
-// ---------------------------------------------------------------------------------------------
-
-json provenance(bool with_gpu, bool complete = true) {
-  json p = {{"format_version", 1}, {"aicbench_version", "0.1.0"}, {"git_commit", "abc1234"},
-            {"git_dirty", true}, {"command_line", "aicbench run --suite quick"},
-            {"start_time", "2026-11-24T22:00:00Z"}, {"complete", complete}, {"suite", "quick"},
-            {"suite_version", 1}, {"rank", 0}, {"ranks", 1},
-            {"host", {{"hostname", "node-a"}, {"os", "Linux 6.1 x86_64"}, {"cpu_model", "Xeon 8480"},
-                      {"cpu_cores", 2}, {"memory_bytes", 25000000000.0}}},
-            {"versions", {{"driver", "13.0"}, {"cuda_runtime", "13.0"}, {"cublas", "13.1.0"}}}};
-  if (complete) p["end_time"] = "2026-11-24T22:05:00Z";
-  if (with_gpu) {
-    p["backend"] = "cuda";
-    p["gpus"] = json::array({{{"index", 0}, {"name", "NVIDIA H100 80GB HBM3"}, {"uuid", "GPU-1"},
-                              {"compute_capability", "9.0"}, {"sm_count", 132},
-                              {"memory_bytes", 85000000000.0}, {"ecc_enabled", true}}});
-  } else {
-    p["backend"] = "cpu";
-    p["backend_reason"] = "no CUDA device";
-    p["gpus"] = json::array();
-    p["gpu_unavailable_reason"] = "cudaGetDeviceCount: CUDA driver version is insufficient";
-  }
-  return p;
-}
-
-// A gemm entry; status "ok" carries time and counters, other statuses carry a reason.
-json gemm(const std::string& impl, const std::string& dtype, int size, double tflops,
-          const std::string& status = "ok", const std::string& reason = "") {
-  std::string name = "gemm/" + impl + "/" + dtype + "/M:" + std::to_string(size) +
-                     "/N:" + std::to_string(size) + "/K:" + std::to_string(size);
-  json b = {{"name", name}, {"run_name", name}, {"run_type", "iteration"}, {"repetitions", 1},
-            {"iterations", 100}, {"real_time", 0.41}, {"cpu_time", 0.40}, {"time_unit", "ms"},
-            {"tflops", tflops}, {"max_rel_err", 1.2e-7},
-            {"aicbench", {{"family", "gemm"}, {"impl", impl}, {"dtype", dtype}, {"backend", "cuda"},
-                          {"params", {{"M", size}, {"N", size}, {"K", size}}}, {"status", status},
-                          {"validation", {{"max_rel_err", 1.2e-7}, {"tolerance", 1e-5}}}}}};
-  if (status != "ok") {
-    // As aicbench writes it: no counters on a row that is not ok (the reader rejects such a row).
-    b.erase("tflops");
-    b.erase("max_rel_err");
-    b["error_occurred"] = true;
-    b["error_message"] = reason;
-    b["aicbench"]["reason"] = reason;
-  }
-  return b;
-}
-
-json result(const json& provenance, const std::vector<json>& benchmarks) {
-  return {{"context", {{"date", "2026-11-24"}, {"host_name", "node-a"}, {"aicbench", provenance}}},
-          {"benchmarks", benchmarks}};
-}
 
 class ReportTest : public ::testing::Test {
  protected:
@@ -98,25 +47,6 @@ class ReportTest : public ::testing::Test {
   }
 
   aicbench::testing::TestDir dir_;
-};
-
-bool gnuplot_available() {
-  if (const char* env = std::getenv("AICBENCH_GNUPLOT"); env && *env) return fs::exists(env);
-  return std::system("command -v gnuplot >/dev/null 2>&1") == 0;
-}
-
-// Sets an environment variable for one scope, restoring the old value after.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() { old_ ? ::setenv(name_, old_->c_str(), 1) : ::unsetenv(name_); }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
 };
 
 // The InputError that `f` throws; fails the test if it throws nothing or something else.
@@ -246,7 +176,7 @@ TEST_F(ReportTest, HtmlEscapesNames) {
   EXPECT_NE(html.find("gemm/<wbr>x&lt;script&gt;/<wbr>fp32"), std::string::npos);  // names may break at /
 }
 
-TEST_F(ReportTest, HtmlOneChartPerFamilyAndDtypeWithDeviceSeriesAcrossMachines) {
+TEST_F(ReportTest, HtmlOneChartPerFamilyAndDtypeWithSeriesPerRun) {
   if (!gnuplot_available()) GTEST_SKIP() << "gnuplot not installed";
   json other = provenance(true);
   other["gpus"][0]["name"] = "NVIDIA H200";
@@ -254,27 +184,204 @@ TEST_F(ReportTest, HtmlOneChartPerFamilyAndDtypeWithDeviceSeriesAcrossMachines) 
   auto a = load("a.json", result(provenance(true), {gemm("cublas", "fp32", 1024, 5.0), gemm("cublas", "bf16", 1024, 50.0)}));
   auto b = load("b.json", result(other, {gemm("cublas", "fp32", 1024, 6.0)}));
   std::string html = aicbench::reports::render_html({a, b});
-  size_t charts = 0;
-  for (size_t at = html.find("<figure>"); at != std::string::npos; at = html.find("<figure>", at + 1)) ++charts;
-  EXPECT_EQ(charts, 2u);
-  EXPECT_NE(html.find("cublas @ NVIDIA H200, node-b"), std::string::npos);
+  EXPECT_EQ(count_of(html, "<figure"), 2u);
+  EXPECT_NE(html.find("cublas · #2 node-b"), std::string::npos);
+  EXPECT_EQ(html.find("not drawn"), std::string::npos);
 }
 
-TEST_F(ReportTest, MissingGnuplotIsAnEnvironmentError) {
+TEST_F(ReportTest, WithoutGnuplotThePageIsWrittenWithANote) {
+  ScopedEnv no_override("AICBENCH_GNUPLOT", nullptr);
+  ScopedEnv empty_path("PATH", "/nonexistent");
+  std::string html;
+  ASSERT_NO_THROW(html = aicbench::reports::render_html(sample()));
+  EXPECT_EQ(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("Charts are not drawn: gnuplot was not found on PATH"), std::string::npos) << html;
+  EXPECT_NE(html.find("gnuplot-nox"), std::string::npos);
+  EXPECT_NE(html.find("gemm/<wbr>cublas/<wbr>fp32"), std::string::npos);  // the tables are all there
+}
+
+TEST_F(ReportTest, AGnuplotOverrideThatIsNoProgramIsANote) {
   ScopedEnv env("AICBENCH_GNUPLOT", "/nonexistent/bin/gnuplot");
-  auto files = sample();
-  auto e = input_error([&] { aicbench::reports::render_html(files); });
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->exit_code(), 3);
-  EXPECT_NE(std::string(e->what()).find("gnuplot-nox"), std::string::npos) << e->what();
+  std::string html = aicbench::reports::render_html(sample());
+  EXPECT_NE(html.find("AICBENCH_GNUPLOT=/nonexistent/bin/gnuplot is not an executable file"), std::string::npos);
+}
+
+TEST_F(ReportTest, AChartThatFailsIsANoteAndTheOthersAreDrawn) {
+  int calls = 0;
+  aicbench::reports::ChartDrawer drawer{[&](const std::string&) -> std::string {
+                                          if (++calls == 1) throw std::runtime_error("gnuplot failed: line 3: <oops>");
+                                          return "<?xml version=\"1.0\"?>\n<svg id='x'><title>Gnuplot</title></svg>";
+                                        },
+                                        ""};
+  auto file = load("two.json", result(provenance(true), {gemm("cublas", "fp32", 1024, 5.0), gemm("cublas", "bf16", 1024, 50.0)}));
+  std::string html = aicbench::reports::render_html({file}, drawer);
+  EXPECT_EQ(calls, 2);
+  EXPECT_NE(html.find("This chart was not drawn: gnuplot failed: line 3: &lt;oops&gt;"), std::string::npos) << html;
+  EXPECT_NE(html.find("<svg id='c1-x'><title>gemm · fp32 · square sizes</title>"), std::string::npos) << html;
+  EXPECT_EQ(html.find("<?xml"), std::string::npos);
 }
 
 TEST_F(ReportTest, GnuplotFailureCarriesItsStderr) {
-  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot not installed";
-  auto e = input_error([] { aicbench::reports::render_svg_with_gnuplot("set terminal svg\nplot nosuchfunction(x)\n"); });
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->exit_code(), 3);
-  EXPECT_NE(std::string(e->what()).find("nosuchfunction"), std::string::npos) << e->what();
+  auto drawer = aicbench::reports::gnuplot_drawer();
+  if (!drawer.unavailable.empty()) GTEST_SKIP() << drawer.unavailable;
+  try {
+    drawer.draw("set terminal svg\nplot nosuchfunction(x)\n");
+    ADD_FAILURE() << "expected gnuplot to fail";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("nosuchfunction"), std::string::npos) << e.what();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repetitions, times, and bad values that pass the reader
+// ---------------------------------------------------------------------------------------------
+
+TEST_F(ReportTest, RepetitionsShowMedianNoiseSamplesAndUnstable) {
+  const std::vector<Repetition> reps = {{1.0, 0.004, 30, true}, {1.2, 0.020, 50, true}, {1.1, 0.003, 20, true}};
+  auto file = load("reps.json", result(provenance(true), repeated(gemm("cublas", "fp32", 1024, 5.0), reps, 1.1, 0.09, true)));
+  const std::string md = aicbench::reports::render_markdown({file});
+  EXPECT_EQ(count_of(md, "gemm/cublas/fp32/M:1024/N:1024/K:1024"), 1u) << md;  // one row, not seven
+  EXPECT_NE(md.find("| 1.10 ms |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| 2.00 % |"), std::string::npos) << md;  // the noisiest repetition
+  EXPECT_NE(md.find("| 100 |"), std::string::npos) << md;     // samples of all repetitions
+  EXPECT_NE(md.find("| 3, cv 9.00 % |"), std::string::npos) << md;
+  EXPECT_NE(md.find("ok, UNSTABLE: 3 of 3 repetitions noisy"), std::string::npos) << md;
+  EXPECT_EQ(md.find("| ok |"), std::string::npos) << md;
+}
+
+TEST_F(ReportTest, TimesInAHumanUnitWhateverTheFileUses) {
+  json ns = gemm("a", "fp32", 1024, 5.0), us = gemm("b", "fp32", 1024, 5.0), s = gemm("c", "fp32", 1024, 5.0);
+  ns["time_unit"] = "ns";
+  ns["real_time"] = 1520000.0;
+  us["time_unit"] = "us";
+  us["real_time"] = 41.0;
+  s["time_unit"] = "s";
+  s["real_time"] = 3.2;
+  const std::string md = aicbench::reports::render_markdown({load("units.json", result(provenance(true), {ns, us, s}))});
+  EXPECT_NE(md.find("| 1.52 ms |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| 41.0 µs |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| 3.20 s |"), std::string::npos) << md;
+}
+
+// Values the reader lets through: huge finite numbers, NUL and other control characters after
+// JSON unescaping where a free text is allowed, empty strings.
+std::vector<json> hostile_but_valid_entries() {
+  json huge = gemm("cublas", "fp32", 1024, 1e308);
+  huge["real_time"] = 1e308;
+  huge["aicbench"]["measurement"] = {{"samples", 1e300}, {"rel_stddev", 1e300}, {"q3_s", 1e300}, {"max_s", 1e300},
+                                     {"discarded_throttled", 1e300}};
+  huge["sm_clock_mhz"] = 1e300;
+  huge["pct_of_peak"] = 1e300;
+  json big = gemm("cublas", "fp32", 1 << 30, 1e300);  // M = N = K = 2^30 on the size axis
+  json nul = gemm("cublas", "fp32", 2048, 6.0, "error", std::string("CUDA error\0\x1b[31m\r\nhere", 22));
+  json empty = gemm("cublas", "fp32", 4096, 7.0, "skipped", "");
+  return {huge, big, nul, empty};
+}
+
+// And what it does not: no renderer may depend on the reader to stay up.
+std::vector<json> hostile_entries() {
+  std::vector<json> entries = hostile_but_valid_entries();
+  json params = gemm("x", "fp32", 1, 5.0);
+  params["aicbench"]["params"] = {{"M", 1e300}, {"N", 1e300}, {"K", 1e300}};
+  json names = gemm("cublas", "fp32", 512, 6.0);
+  names["name"] = names["run_name"] = std::string("gemm/nul\0name/\x01\x1b[31m", 20);
+  names["aicbench"]["impl"] = std::string("a\0b", 3);
+  names["aicbench"]["dtype"] = "";
+  json empty = gemm("", "", 4096, 7.0);
+  empty["name"] = empty["run_name"] = "";
+  empty["aicbench"]["family"] = "";
+  empty["aicbench"]["status"] = "";
+  json negative = gemm("neg", "fp32", 256, -5.0);
+  negative["real_time"] = -1.0;
+  negative["time_unit"] = "fortnights";
+  json wrong_types = gemm("types", "fp32", 128, 1.0);
+  wrong_types["aicbench"]["params"] = "M=1";
+  wrong_types["aicbench"]["measurement"] = json::array({1, 2});
+  wrong_types["tflops"] = "fast";
+  for (json* e : {&params, &names, &empty, &negative, &wrong_types}) entries.push_back(*e);
+  return entries;
+}
+
+void expect_clean_pages(const std::vector<ResultFile>& files, bool has_error_row = true) {
+  std::string md, html;
+  ASSERT_NO_THROW(md = aicbench::reports::render_markdown(files));
+  aicbench::reports::ChartDrawer checking{[](const std::string& script) {
+                                            EXPECT_EQ(script.find('\0'), std::string::npos);
+                                            EXPECT_EQ(script.find("inf"), std::string::npos) << script;
+                                            return std::string("<svg></svg>");
+                                          },
+                                          ""};
+  ASSERT_NO_THROW(html = aicbench::reports::render_html(files, checking));
+  for (const std::string* page : {&md, &html}) {
+    EXPECT_EQ(page->find('\0'), std::string::npos);
+    EXPECT_EQ(page->find('\x1b'), std::string::npos);
+    if (has_error_row) {
+      EXPECT_NE(page->find("CUDA error\xEF\xBF\xBD\xEF\xBF\xBD[31m"), std::string::npos);
+    }
+  }
+  if (gnuplot_available() && has_error_row) {  // and the real gnuplot draws every chart of it
+    ASSERT_NO_THROW(html = aicbench::reports::render_html(files));
+    EXPECT_NE(html.find("<svg"), std::string::npos);
+    EXPECT_EQ(html.find("not drawn"), std::string::npos) << html;
+  }
+}
+
+TEST_F(ReportTest, BadValuesThatPassTheReaderNeverStopAReport) {
+  json p = provenance(true);
+  p["host"]["cpu_cores"] = 1e300;
+  p["methodology"] = methodology();
+  p["gpus"][0]["sm_count"] = 1e300;
+  p["gpu_unavailable_reason"] = std::string("\0", 1);
+  expect_clean_pages({load("hostile.json", result(p, hostile_but_valid_entries()))});
+}
+
+TEST_F(ReportTest, AnyJsonAtAllNeverStopsAReport) {
+  json p = provenance(true);
+  p["host"]["hostname"] = std::string("host\0name", 9);
+  p["methodology"] = methodology();
+  p["methodology"]["throttle_threshold"] = 1e300;
+  p["gpus"] = "none";
+  p["complete"] = "perhaps";
+  expect_clean_pages({unchecked("any.json", result(p, hostile_entries()))});
+  json bare = {{"context", json::object()}, {"benchmarks", json::object()}};
+  expect_clean_pages({unchecked("bare.json", bare), unchecked("null.json", json())}, /*has_error_row=*/false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Many runs: the compact view
+// ---------------------------------------------------------------------------------------------
+
+TEST_F(ReportTest, ManyRunsGiveTheCompactView) {
+  auto files = fleet(20, 4);
+  files[3].json["benchmarks"][1] = gemm("wgmma_sm90", "bf16", 256, 1.0, "failed", "validation failed: planted");
+  const std::string md = aicbench::reports::render_markdown(files);
+  EXPECT_NE(md.find("20 result files (more than 8)"), std::string::npos);
+  EXPECT_EQ(count_of(md, "\n## Run "), 0u) << "no provenance block per file";
+  EXPECT_NE(md.find("| #3 | node-0003.json | node-0003 |"), std::string::npos) << md;  // one row per run
+  // One distribution row per benchmark: count, median and the worst node.
+  EXPECT_NE(md.find("| gemm/cublaslt/bf16/M:256/N:256/K:256 | cublaslt | bf16 | 256x256x256 | cold | TFLOP/s | 20 | 20 | "), std::string::npos) << md;
+  EXPECT_NE(md.find("80.2 · node-0003 #3"), std::string::npos) << md;
+  EXPECT_NE(md.find("| #4 | node-0004 | gemm/wgmma_sm90/bf16/M:256/N:256/K:256 | failed: validation failed: planted"), std::string::npos) << md;
+}
+
+TEST_F(ReportTest, AFleetOf1250RunsIsAPageOfReasonableSizeInSeconds) {
+  auto files = fleet(1250, 36);
+  aicbench::reports::ChartDrawer count_charts{[](const std::string& script) {
+                                                EXPECT_LT(script.size(), 64u * 1024) << "chart data is per size, not per run";
+                                                return std::string("<svg></svg>");
+                                              },
+                                              ""};
+  const auto start = std::chrono::steady_clock::now();
+  const std::string html = aicbench::reports::render_html(files, count_charts);
+  const std::string md = aicbench::reports::render_markdown(files);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 10.0);
+  std::cout << "1250 runs x 36 benchmarks: HTML " << html.size() << " bytes, Markdown " << md.size() << " bytes, both in " << seconds
+            << " s\n";
+  EXPECT_LT(html.size(), 1024u * 1024) << "one row per run and per benchmark, not 45,000";
+  EXPECT_LT(md.size(), 1024u * 1024);
+  EXPECT_EQ(count_of(html, "<figure"), 1u);
+  EXPECT_LT(count_of(html, "<tr"), 1250u + 36 + 10);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,24 @@
+// The fuzz build has no kernels (it is the reports-only build: no CUDA), but the suite reader
+// checks every implementation a suite names against the registry. This table gives the registry
+// the GEMM family's names, backends and dtypes as harness/families/gemm.cpp declares them, with
+// nothing behind them: the fuzz target reads and expands suites, it never runs a benchmark.
+#include "harness/benchmark.hpp"
+
+namespace aicbench {
+
+std::vector<Implementation> gemm_implementations() {
+  auto named = [](const char* impl, Backend backend, bool vendor, std::vector<std::string> dtypes) {
+    return Implementation{"gemm", impl, backend, vendor, std::move(dtypes), nullptr, nullptr};
+  };
+  return {
+      named("cublas", Backend::cuda, true, {"fp32"}),
+      named("cublaslt", Backend::cuda, true, {"tf32", "bf16", "fp16", "fp8"}),
+      named("simt", Backend::cuda, false, {"fp32"}),
+      named("mma_sm80", Backend::cuda, false, {"tf32", "bf16", "fp16"}),
+      named("wgmma_sm90", Backend::cuda, false, {"bf16", "fp16", "fp8"}),
+      named("wgmma_sm90_multicast", Backend::cuda, false, {"bf16", "fp16", "fp8"}),
+      named("cpu_blocked", Backend::cpu, false, {"fp32"}),
+  };
+}
+
+}  // namespace aicbench
