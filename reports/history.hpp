@@ -66,6 +66,25 @@ struct AddOptions {
 AddReport add_runs(const std::filesystem::path& db, const std::vector<std::filesystem::path>& files,
                    const AddOptions& options = {});
 
+// ==== --filter
+
+// RE2's memory for one compiled filter; a pattern that needs more is refused.
+inline constexpr int64_t kMaxFilterMemory = 8 << 20;
+
+// The filter as RE2 compiles it, with its memory bounded; throws InputError (exit 2) when the
+// pattern is not valid RE2 or too large.
+class NameFilter {
+ public:
+  explicit NameFilter(const std::string& pattern);
+  ~NameFilter();
+  NameFilter(const NameFilter&) = delete;
+  NameFilter& operator=(const NameFilter&) = delete;
+  bool matches(const std::string& name) const;
+
+ private:
+  std::unique_ptr<re2::RE2> re_;
+};
+
 // ==== trend
 
 // What comparing a run with the previous run on the same GPU says about one benchmark. Only
@@ -145,13 +164,6 @@ struct ExportedRun {
 std::vector<ExportedRun> export_runs(const std::filesystem::path& db, const std::vector<BaselineRun>& runs,
                                      const std::filesystem::path& out_dir);
 
-// ==== the database itself
-
-// Opens the database and checks that it is one aicbench can read (exists, is SQLite, has
-// aicbench's schema of a version this build knows): the check every command starts with.
-// Returns the schema version; throws InputError (exit 2) naming the file and what is wrong.
-int check_database(const std::filesystem::path& db);
-
 // ==== rendering (history_render.cpp)
 
 std::string render_trend_markdown(const Trend& trend);
@@ -161,23 +173,6 @@ std::string render_trend_csv(const Trend& trend);
 // fails says so in its place. The one-argument form draws with reports::gnuplot_drawer().
 std::string render_trend_html(const Trend& trend, const reports::ChartDrawer& drawer);
 std::string render_trend_html(const Trend& trend);
-
-// RE2's memory for one compiled filter; a pattern that needs more is refused.
-inline constexpr int64_t kMaxFilterMemory = 8 << 20;
-
-// The filter as RE2 compiles it, with its memory bounded; throws InputError (exit 2) when the
-// pattern is not valid RE2 or too large.
-class NameFilter {
- public:
-  explicit NameFilter(const std::string& pattern);
-  ~NameFilter();
-  NameFilter(const NameFilter&) = delete;
-  NameFilter& operator=(const NameFilter&) = delete;
-  bool matches(const std::string& name) const;
-
- private:
-  std::unique_ptr<re2::RE2> re_;
-};
 
 }  // namespace aicbench::history
 
