@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #include <fcntl.h>
@@ -42,29 +43,30 @@ class Connection {
       throw InputError(path_ + ": no such database (create one with 'aicbench history add --db " + path_ + " RESULTS...')");
     }
     const int flags = access == Access::create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
-    const int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
+    sqlite3* handle = nullptr;
+    const int rc = sqlite3_open_v2(path_.c_str(), &handle, flags, nullptr);
+    db_.reset(handle);  // closed however this constructor ends
     if (rc != SQLITE_OK) fail(rc, "cannot open the database");
-    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_extended_result_codes(get(), 1);
     busy_timeout_s_ = busy_timeout_s;
-    sqlite3_busy_timeout(db_, static_cast<int>(std::min(busy_timeout_s, 2e6) * 1000));
+    sqlite3_busy_timeout(get(), static_cast<int>(std::min(busy_timeout_s, 2e6) * 1000));
     exec("PRAGMA foreign_keys = ON", "configuring the connection");
   }
-  ~Connection() { sqlite3_close_v2(db_); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  sqlite3* get() const { return db_; }
+  sqlite3* get() const { return db_.get(); }
   const std::string& path() const { return path_; }
 
   void exec(const char* sql, const std::string& doing) {
-    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    const int rc = sqlite3_exec(get(), sql, nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) fail(rc, doing);
   }
 
   // Bad database files are bad input (2); a lock that outlasts the timeout, a full disk or a
   // permission are the environment (3); anything else is a bug here (1).
   [[noreturn]] void fail(int rc, const std::string& doing) const {
-    const std::string detail = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    const std::string detail = db_ ? sqlite3_errmsg(get()) : sqlite3_errstr(rc);
     switch (rc & 0xff) {
       case SQLITE_NOTADB:
         throw InputError(path_ + ": not an SQLite database (" + detail + "); expected an aicbench history database");
@@ -90,8 +92,11 @@ class Connection {
   }
 
  private:
+  struct Close {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+  };
   std::string path_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<sqlite3, Close> db_;
   double busy_timeout_s_ = 0;
 };
 
@@ -618,12 +623,16 @@ Trend history_trend(const fs::path& db, const TrendQuery& query, const ChangeDet
     rows.bind(1, name).bind(2, query.node);
     std::map<std::string, TrendSeries> by_key;
     std::map<std::string, std::vector<PointBuilder>> builders;
+    std::map<std::string, std::string> latest_start;
     while (rows.step("reading results of " + name)) {
       const std::string host = rows.text(2), device = rows.text(6), uuid = rows.text(7);
       const std::string key = series_key(name, device, uuid, host);
       TrendSeries& series = by_key[key];
       if (series.benchmark.empty()) series = {name, device, uuid, host, "", {}};
-      series.host = host;  // the GPU's latest host
+      if (std::string& latest = latest_start[key]; rows.text(1) >= latest) {
+        latest = rows.text(1);
+        series.host = host;  // the GPU's host in its latest run
+      }
       if (std::string unit = rows.text(14); !unit.empty()) series.throughput_unit = unit;
       std::vector<PointBuilder>& points = builders[key];
       const int64_t run_id = rows.int64(0);
@@ -642,6 +651,10 @@ Trend history_trend(const fs::path& db, const TrendQuery& query, const ChangeDet
     rows.reset();
     for (auto& [key, series] : by_key) {
       for (PointBuilder& builder : builders[key]) series.points.push_back(builder.finish());
+      // A GPU moved to another host has its rows in two runs of the query's order: time order here.
+      std::stable_sort(series.points.begin(), series.points.end(), [](const TrendPoint& a, const TrendPoint& b) {
+        return std::tie(a.start_time, a.run_id) < std::tie(b.start_time, b.run_id);
+      });
       trend.series.push_back(std::move(series));
     }
   }

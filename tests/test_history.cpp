@@ -372,6 +372,22 @@ TEST_F(HistoryTest, TrendIsOneSeriesPerBenchmarkAndGpuInTimeOrder) {
   EXPECT_TRUE(input_error([&] { history::history_trend(db(), {.filter = "bf16", .node = "node-z"}, {}); }));
 }
 
+TEST_F(HistoryTest, AGpuMovedBetweenNodesIsOneSeriesInTimeOrder) {
+  history::add_runs(db(), {write_run("x1.json", {.host = "node-x", .gpu_uuid = "GPU-mmmm", .start = "2026-11-21T22:00:00Z"}),
+                           write_run("y2.json", {.host = "node-y", .gpu_uuid = "GPU-mmmm", .start = "2026-11-22T22:00:00Z"}),
+                           write_run("x3.json", {.host = "node-x", .gpu_uuid = "GPU-mmmm", .start = "2026-11-23T22:00:00Z"})});
+  const history::Trend trend = history::history_trend(db(), {.filter = "cublaslt"}, {});
+  ASSERT_EQ(trend.series.size(), 1u);
+  const auto& points = trend.series[0].points;
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_EQ(points[0].host, "node-x");
+  EXPECT_EQ(points[1].host, "node-y");
+  EXPECT_EQ(points[2].host, "node-x");
+  EXPECT_LT(points[0].start_time, points[1].start_time);
+  EXPECT_LT(points[1].start_time, points[2].start_time);
+  EXPECT_EQ(trend.series[0].host, "node-x") << "the host of its latest run";
+}
+
 TEST_F(HistoryTest, TrendFoldsRepetitionsAndNeverShowsANumberForAFailure) {
   history::add_runs(db(), {write_run("rep.json", {.repetitions = 3, .failed_benchmark = kWgmma})});
   const history::Trend trend = history::history_trend(db(), {.filter = "."}, {});
