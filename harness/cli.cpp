@@ -1,4 +1,4 @@
-// The aicbench command line (DESIGN.md, "Command line"):
+// The aicbench command line (docs/command-line.md):
 //   aicbench info [--json]
 //   aicbench list [--suite S]
 //   aicbench run [--suite S] [--backend auto|cuda|cpu] [--filter RE] [--out DIR] [--mode M]

@@ -1,6 +1,6 @@
 #pragma once
 // Provenance: what every result file records about where and how it was produced
-// (DESIGN.md, "Result files"), and what `aicbench info` prints.
+// (docs/result-format.md), and what `aicbench info` prints.
 #include <filesystem>
 #include <optional>
 #include <string>

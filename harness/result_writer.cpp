@@ -171,7 +171,7 @@ nlohmann::json ResultWriter::decorated(size_t index) const {
   if (!throughput || entry["aicbench"]["status"] != kStatusOk || !entry.contains("tflops")) {
     return entry;
   }
-  // Context for the number (DESIGN.md rule 3): fraction of the datasheet peak, and of the
+  // Context for the number (docs/architecture.md, rule 3): fraction of the datasheet peak, and of the
   // vendor library on the same problem in the same run.
   const double tflops = entry["tflops"].get<double>();
   if (auto peak = peak_tflops_.find(spec.dtype); peak != peak_tflops_.end() && peak->second > 0) {

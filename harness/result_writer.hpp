@@ -1,6 +1,6 @@
 #pragma once
 // Builds the result file as benchmarks finish and rewrites it atomically after each one, so an
-// interrupted run keeps every result it had (DESIGN.md, "Result files").
+// interrupted run keeps every result it had (docs/result-format.md).
 #include <filesystem>
 #include <map>
 #include <optional>

@@ -55,7 +55,7 @@ struct BackendChoice {
 // with the driver's reason and what was found), so a broken GPU never passes as a CPU run.
 BackendChoice choose_backend(const std::string& requested, const DeviceProbe& probe);
 
-// Returns the process exit code (DESIGN.md): 0 all benchmarks valid, 1 a validation or run
+// Returns the process exit code (docs/command-line.md): 0 all benchmarks valid, 1 a validation or run
 // failed, 2 bad input, 3 the environment lacks what was asked for (e.g. --backend cuda, no GPU).
 int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& err);
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "harness/file_names.hpp"
 #include "reports/json_input.hpp"
 #include "reports/result_file.hpp"
 #include "reports/schemas.hpp"
@@ -88,12 +89,7 @@ std::string joined(const std::vector<std::string>& items) {
 }
 
 // A suite name becomes part of a path (specs/suites/<name>.json) and of result file names.
-bool plain_name(const std::string& name) {
-  if (name.empty() || name.size() > 64 || name.front() == '.') return false;
-  return std::all_of(name.begin(), name.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_' || c == '-' || c == '.';
-  });
-}
+constexpr size_t kMaxSuiteName = 64;
 
 }  // namespace
 
@@ -117,7 +113,7 @@ std::vector<std::string> available_suites() {
 Suite load_suite(const std::string& name) {
   const std::vector<std::string> valid = available_suites();
   const fs::path path = specs_dir() / "suites" / (name + ".json");
-  if (!plain_name(name) || !fs::exists(path)) {
+  if (!is_plain_name(name, kMaxSuiteName) || !fs::exists(path)) {
     const std::string shown = name.size() > 80 ? name.substr(0, 77) + "..." : name;
     const std::string nearest = nearest_word(name, valid);
     throw InputError("unknown suite '" + shown + "'" + (nearest.empty() ? "" : " (did you mean '" + nearest + "'?)") +
@@ -141,7 +137,7 @@ Suite load_suite_file(const fs::path& path) {
   Suite suite;
   suite.path = path;
   suite.name = json["name"].get<std::string>();
-  if (!plain_name(suite.name)) {
+  if (!is_plain_name(suite.name, kMaxSuiteName)) {
     fail("name", "is '" + suite.name + "', expected a plain name: letters, digits, '_', '-' and '.', not starting with '.'");
   }
   suite.version = json["version"].get<int>();

@@ -1,5 +1,5 @@
 #pragma once
-// Validation of GEMM outputs (DESIGN.md rule 1), independent of any implementation under test.
+// Validation of GEMM outputs (docs/architecture.md, rule 1), independent of any implementation under test.
 //
 // Two checks, both in float64 on the host:
 //  * Freivalds' check over the whole output: for random vectors r, compare C*r with A*(B*r).

@@ -20,7 +20,7 @@ const std::vector<std::string> kCsvColumns = {
 std::string csv_text_field(const std::string& raw) {
   std::string text = replace_control_characters(raw);
   const bool formula = !text.empty() && std::string_view("=+-@\t\r\n").find(text[0]) != std::string_view::npos;
-  if (formula) text.insert(0, "'");
+  if (formula) text = std::string(1, '\'').append(text);
   const bool quote = formula || text.find_first_of(",\"\r\n") != std::string::npos;
   if (!quote) return text;
   replace_all(text, "\"", "\"\"");

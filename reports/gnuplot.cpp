@@ -1,5 +1,7 @@
 #include "reports/gnuplot.hpp"
 
+#include "reports/text_format.hpp"
+
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -103,7 +105,7 @@ std::string run_gnuplot(const std::string& binary, const std::string& gnuplot_sc
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  if (killed) throw std::runtime_error("gnuplot (" + binary + ") took longer than " + std::to_string(static_cast<int>(timeout_s)) + " s and was stopped");
+  if (killed) throw std::runtime_error("gnuplot (" + binary + ") took longer than " + printf_double("%g", timeout_s) + " s and was stopped");
   if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
     std::string how = WIFEXITED(wait_status) ? "exit status " + std::to_string(WEXITSTATUS(wait_status)) : "killed by a signal";
     throw std::runtime_error("gnuplot (" + binary + ") failed, " + how + ": " + err.read());

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "reports/build_info.hpp"
+#include "reports/compare.hpp"
 #include "reports/result_rows.hpp"
 #include "reports/sha256.hpp"
 
@@ -321,7 +322,7 @@ void bind_run(Statement& s, const RunFacts& f, const std::string& sha, const fs:
       .bind(6, f.origin.device_name).bind_text_or_null(7, f.origin.gpu_uuid).bind(8, static_cast<int64_t>(f.gpu_count))
       .bind(9, f.origin.rank).bind(10, f.ranks).bind(11, version_of(f, "driver")).bind(12, version_of(f, "cuda_runtime"))
       .bind(13, version_of(f, "cublas")).bind(14, version_of(f, "nccl")).bind(15, versions.dump())
-      .bind_text_or_null(16, f.suite).bind(17, f.suite_version).bind(18, f.start_time).bind_text_or_null(19, f.end_time)
+      .bind_text_or_null(16, f.suite).bind(17, f.suite.empty() ? std::optional<int64_t>() : f.suite_version).bind(18, f.start_time).bind_text_or_null(19, f.end_time)
       .bind(20, f.complete).bind(21, f.format_version).bind_text_or_null(22, f.aicbench_version)
       .bind_text_or_null(23, f.git_commit).bind(24, f.git_dirty).bind_text_or_null(25, f.command_line).bind(26, bytes);
 }
@@ -522,18 +523,17 @@ AddReport add_runs(const fs::path& db, const std::vector<fs::path>& files, const
   Statement existing(connection, "SELECT id, (SELECT count(*) FROM results WHERE run_id = runs.id) FROM runs WHERE sha256 = ?1");
   for (const fs::path& path : files) {
     std::string bytes;
-    std::vector<ResultFile> file;  // one at a time: memory bounded by the largest file
-    file.push_back(load_result_file(path, bytes));
+    const ResultFile file = load_result_file(path, bytes);  // one at a time: memory bounded by the largest file
     AddedRun run;
     run.path = path;
     run.sha256 = sha256_hex(bytes);
-    bind_run(insert_run, run_facts(file[0]), run.sha256, path, bytes);
+    bind_run(insert_run, run_facts(file, 0), run.sha256, path, bytes);
     insert_run.step("recording the run of " + path.string());
     insert_run.reset();
     if (sqlite3_changes(connection.get()) == 1) {
       run.added = true;
       run.run_id = sqlite3_last_insert_rowid(connection.get());
-      for (const ResultRow& row : result_rows(file)) {
+      for (const ResultRow& row : result_rows(file, 0)) {
         bind_result(insert_result, run.run_id, row);
         insert_result.step("recording the results of " + path.string());
         insert_result.reset();
@@ -565,21 +565,22 @@ std::string change_label(Change change) {
 }
 
 ChangeDetector compare_change_detector() {
-  // PENDING: `aicbench compare` (reports/compare.hpp, branch compare) is not in this build yet.
-  // When it is, this becomes its decision over the two runs, and nothing else changes:
-  //   return [](const ResultFile& before, const ResultFile& after) {
-  //     compare::Options options;
-  //     options.resamples = 0;  // the verdicts only, no bootstrap interval
-  //     std::map<std::string, Change> changes;
-  //     for (const compare::Verdict& v : compare::compare_files({before}, {after}, options).verdicts) {
-  //       if (v.state == compare::State::slower) changes[v.name] = Change::slower;
-  //       if (v.state == compare::State::faster) changes[v.name] = Change::faster;
-  //       if (v.state == compare::State::environment_changed) changes[v.name] = Change::environment_changed;
-  //     }
-  //     return changes;
-  //   };
-  // (and test_history's TrendMarks... test drops its EXPECT_FALSE on this function).
-  return {};
+  // `aicbench compare before.json -- after.json`, decided with its default options: a mark in the
+  // trend means what the nightly gate would have said about these two runs.
+  return [](const ResultFile& before, const ResultFile& after) {
+    compare::Options options;
+    options.resamples = 0;  // the verdicts only: the bootstrap interval is not shown in a trend
+    std::map<std::string, Change> changes;
+    for (const compare::Verdict& verdict : compare::compare_files({before}, {after}, options).verdicts) {
+      switch (verdict.state) {
+        case compare::State::slower: changes[verdict.name] = Change::slower; break;
+        case compare::State::faster: changes[verdict.name] = Change::faster; break;
+        case compare::State::environment_changed: changes[verdict.name] = Change::environment_changed; break;
+        default: break;  // same, new, gone, failing: the point's status shows failures
+      }
+    }
+    return changes;
+  };
 }
 
 std::string TrendSeries::label() const {

@@ -175,8 +175,3 @@ std::string render_trend_html(const Trend& trend, const reports::ChartDrawer& dr
 std::string render_trend_html(const Trend& trend);
 
 }  // namespace aicbench::history
-
-namespace aicbench::cli {
-// `aicbench history add|trend|baseline ...`
-int history_command(int argc, char** argv);
-}  // namespace aicbench::cli

@@ -11,14 +11,7 @@ using nlohmann::json;
 
 namespace {
 
-// Escaped for XML text and attributes. XML 1.0 allows neither control characters other than
-// tab, LF and CR (markup_escape replaces them) nor U+FFFE and U+FFFF.
-std::string xml(const std::string& s) {
-  std::string out = markup_escape(s);
-  replace_all(out, "\xEF\xBF\xBE", "\xEF\xBF\xBD");
-  replace_all(out, "\xEF\xBF\xBF", "\xEF\xBF\xBD");
-  return out;
-}
+std::string xml(const std::string& s) { return xml_escape(s); }
 
 enum class Outcome { passed, failure, error, skipped };
 

@@ -3,7 +3,6 @@
 #include "reports/result_file.hpp"
 
 namespace aicbench::reports {
-namespace {
 
 namespace fs = std::filesystem;
 
@@ -24,8 +23,6 @@ bool same_file(const fs::path& a, const fs::path& b) {
   };
   return canonical(a) == canonical(b);
 }
-
-}  // namespace
 
 void check_output_paths(const std::vector<fs::path>& inputs, const std::vector<OutputPath>& outputs) {
   for (size_t o = 0; o < outputs.size(); ++o) {

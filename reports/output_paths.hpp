@@ -15,6 +15,10 @@ struct OutputPath {
   std::filesystem::path path;
 };
 
+// Whether two paths are one file: the same inode where both exist (links included), else the same
+// weakly canonical absolute path, so ./x.json, x.json and dir/../x.json are one file.
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b);
+
 // Throws InputError (exit 2) naming both paths when an output is an input or two outputs are the
 // same file. Paths are compared as files: the same inode where both exist (links included),
 // else the same weakly canonical path, so ./x.json, x.json and dir/../x.json are one file.

@@ -143,7 +143,7 @@ TextTable runs_table(const std::vector<RunSummary>& runs) {
   t.columns = {{"Run", false, true}, {"File", false, true}, {"Host"}, {"GPU"}, {"Backend"}, {"Suite"}, {"Started"},
                {"Complete", false, true}, {"aicbench commit"}};
   for (const RunSummary& run : runs) {
-    t.cells.push_back({"#" + std::to_string(run.number), run.file, run.host, run.gpu, run.backend, run.suite,
+    t.cells.push_back({run.tag(), run.file, run.host, run.gpu, run.backend, run.suite,
                        run.start, run.complete, run.commit});
     t.row_classes.push_back(run.complete == "no" ? "incomplete" : "");
   }
@@ -155,7 +155,8 @@ std::string format_metric(const Metric& metric, double v) { return metric.counte
 
 TextTable distribution_table(const std::vector<Distribution>& distributions, const std::vector<RunSummary>& runs) {
   TextTable t;
-  t.columns = {{"Benchmark", false, true}, {"Impl"}, {"Dtype"}, {"Shape"}, {"Mode"}, {"Metric", false, true},
+  // The name says impl, dtype and mode; the shape is easier read as MxNxK.
+  t.columns = {{"Benchmark", false, true}, {"Shape"}, {"Metric", false, true},
                {"Results", true, true}, {"ok", true, true}, {"Median", true, true}, {"Min", true}, {"Q1", true}, {"Q3", true},
                {"Max", true}, {"Worst run", false, false, "nowrap"}, {"Not ok", false, false, "bad nowrap"}, {"Unstable", true, false, "warn"}};
   t.name_column = 0;
@@ -169,14 +170,14 @@ TextTable distribution_table(const std::vector<Distribution>& distributions, con
     std::string worst;
     if (d.worst) {
       const RunSummary& run = runs.at(d.worst->file);
-      worst = format_metric(d.metric, *metric_value(*d.worst, d.metric)) + " · " + join({run.host, "#" + std::to_string(run.number)}, " ");
+      worst = format_metric(d.metric, *metric_value(*d.worst, d.metric)) + " · " + join({run.host, run.tag()}, " ");
     }
     std::vector<std::string> not_ok;
     if (d.failed) not_ok.push_back(std::to_string(d.failed) + " failed");
     if (d.errors) not_ok.push_back(std::to_string(d.errors) + " error");
     if (d.skipped) not_ok.push_back(std::to_string(d.skipped) + " skipped");
     const ReportRow& first = *d.first;
-    t.cells.push_back({d.name, first.impl, first.dtype, shape_of(*first.params), first.mode, d.metric.label,
+    t.cells.push_back({d.name, shape_of(*first.params), d.metric.label,
                        std::to_string(d.results), std::to_string(d.ok), spread[0], spread[1], spread[2], spread[3], spread[4],
                        worst, join(not_ok, ", "), d.unstable ? std::to_string(d.unstable) : ""});
   }
@@ -207,7 +208,7 @@ Problems problems_table(const std::vector<ReportRow>& rows, const std::vector<Ru
   for (size_t i = 0; i < picked.size() && i < kMaxProblemRows; ++i) {
     const ReportRow& row = *picked[i];
     const RunSummary& run = runs.at(row.file);
-    p.table.cells.push_back({"#" + std::to_string(run.number), run.host, row.name, status_text(row)});
+    p.table.cells.push_back({run.tag(), run.host, row.name, status_text(row)});
     p.table.row_classes.push_back(row_class(row));
   }
   p.table.drop_empty_columns();
@@ -272,7 +273,10 @@ std::string charts_section(const std::vector<ChartSpec>& charts, const ChartDraw
     const bool wide = !chart.sweep && chart.categories.size() > 12;
     html << (wide ? "<figure class=\"wide\">\n" : "<figure>\n") << "<figcaption>" << markup_escape(chart.title) << "</figcaption>\n";
     try {
-      html << inline_svg(drawer.draw(gnuplot_script(chart)), chart.title, std::string("c") + std::to_string(i) + '-');
+      std::string id_prefix = "c";
+      id_prefix += std::to_string(i);
+      id_prefix += '-';
+      html << inline_svg(drawer.draw(gnuplot_script(chart)), chart.title, id_prefix);
     } catch (const std::exception& e) {
       std::string why = e.what();
       if (why.size() > 600) why = why.substr(0, 600) + "…";

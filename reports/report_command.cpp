@@ -1,5 +1,7 @@
 // The commands that read result files only, in both the full and the reports-only binary:
 //   aicbench report RESULTS... [--md F] [--html F] [--csv F] [--junit F]
+//   aicbench compare BASELINE... -- CURRENT... [--threshold PCT] ...   (reports/compare_command.cpp)
+//   aicbench accept --spec SPEC RESULTS... [--md F] [--html F] [--json F] [--junit F]   (accept_command.cpp)
 //   aicbench history add|trend|baseline --db F ...   (reports/history_command.cpp)
 #include <iostream>
 #include <string>
@@ -7,12 +9,12 @@
 
 #include "reports/cli_common.hpp"
 #include "reports/exports.hpp"
-#include "reports/history.hpp"
 #include "reports/output_paths.hpp"
 #include "reports/report.hpp"
 #include "reports/result_file.hpp"
 
 namespace aicbench::cli {
+
 namespace {
 
 int report_command(int argc, char** argv) {
@@ -47,6 +49,12 @@ int report_command(int argc, char** argv) {
 
   std::vector<ResultFile> files;
   for (const std::string& path : inputs) files.push_back(load_result_file(path));
+  if (parsed->count("html")) {
+    // The page says so too; said here, it is seen by whoever runs the command.
+    if (const std::string why = reports::gnuplot_drawer().unavailable; !why.empty()) {
+      std::cerr << "aicbench report: the HTML page is written without charts: " << why << "\n";
+    }
+  }
   for (size_t i = 0; i < outputs.size(); ++i) {
     write_file_atomically(outputs[i].path, renderers[i](files));
     std::cout << "aicbench: wrote " << outputs[i].path.string() << "\n";
@@ -60,6 +68,10 @@ int report_command(int argc, char** argv) {
 std::vector<Command> report_commands() {
   return {
       {"report", "turn result files into a Markdown summary, an HTML page with charts, CSV and JUnit XML", report_command},
+      {"compare", "the regression gate: BASELINE... -- CURRENT..., exit 1 on a significant slowdown or a new failure",
+       compare_command},
+      {"accept", "acceptance verdicts per GPU and per node against a spec (specs/acceptance/), JUnit; exit 1 on failure",
+       accept_command},
       {"history", "the record of all results in SQLite: add, trend, baselines for compare", history_command},
   };
 }

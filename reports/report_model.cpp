@@ -298,7 +298,7 @@ std::vector<RunSummary> summarize_runs(const std::vector<ResultFile>& files) {
     runs.push_back(std::move(run));
   }
   for (size_t i = 0; i < runs.size(); ++i) {
-    runs[i].label = join({"#" + std::to_string(i + 1), hosts.size() > 1 ? runs[i].host.substr(0, 24) : "",
+    runs[i].label = join({runs[i].tag(), hosts.size() > 1 ? runs[i].host.substr(0, 24) : "",
                           starts.size() > 1 ? short_time(runs[i].start) : ""},
                          " ");
   }

@@ -71,6 +71,7 @@ struct RunSummary {
   std::string host, gpu, backend, suite, start, commit;
   std::string complete;    // "yes", "no" or "not recorded"
   std::string label;       // short, tells this run from the others: "#2 node-a 11-24 22:00"
+  std::string tag() const { std::string t = "#"; t += std::to_string(number); return t; }  // "#2"
 };
 
 // One per file. Labels name only what differs between the files (host, start), after the number.

@@ -77,7 +77,11 @@ void check_kind_and_version(const json& j, const std::string& origin) {
     fail(origin, "not an aicbench result: missing field 'context.aicbench' (this looks like plain "
                  "Google Benchmark output, without aicbench's provenance)");
   }
-  if (!has_context || !j["context"][ResultFile::kProvenanceKey].is_object()) return;  // the schema says it
+  // const operator[] on a missing key is undefined behaviour: look before indexing.
+  if (!has_context || !j["context"].contains(ResultFile::kProvenanceKey) ||
+      !j["context"][ResultFile::kProvenanceKey].is_object()) {
+    return;  // the schema names what is missing
+  }
   const json& version = j["context"][ResultFile::kProvenanceKey].value("format_version", json());
   if (version.is_number_integer() && version.get<int64_t>() > kResultFormatVersion) {
     fail(origin, "field 'context.aicbench.format_version' is " + version.dump() +

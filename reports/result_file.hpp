@@ -18,7 +18,7 @@
 
 namespace aicbench {
 
-// Bad input from a user: a file or an option. Carries the exit code that DESIGN.md assigns.
+// Bad input from a user: a file or an option. Carries the exit code docs/command-line.md assigns.
 class InputError : public std::runtime_error {
  public:
   explicit InputError(const std::string& message, int exit_code = 2)

@@ -1,5 +1,7 @@
 #include "reports/result_rows.hpp"
 
+#include <cstdio>
+
 namespace aicbench {
 
 namespace {
@@ -109,12 +111,20 @@ std::string ResultRow::throughput_unit() const {
   return "";
 }
 
+std::vector<ResultRow> result_rows(const ResultFile& file, size_t index) {
+  std::vector<ResultRow> rows;
+  const RowOrigin origin = origin_of(file, index);
+  const json& benchmarks = file.benchmarks();
+  rows.reserve(benchmarks.size());
+  for (size_t i = 0; i < benchmarks.size(); ++i) rows.push_back(row_of(benchmarks[i], origin, i));
+  return rows;
+}
+
 std::vector<ResultRow> result_rows(const std::vector<ResultFile>& files) {
   std::vector<ResultRow> rows;
   for (size_t f = 0; f < files.size(); ++f) {
-    const RowOrigin origin = origin_of(files[f], f);
-    const json& benchmarks = files[f].benchmarks();
-    for (size_t i = 0; i < benchmarks.size(); ++i) rows.push_back(row_of(benchmarks[i], origin, i));
+    std::vector<ResultRow> file_rows = result_rows(files[f], f);
+    rows.insert(rows.end(), std::make_move_iterator(file_rows.begin()), std::make_move_iterator(file_rows.end()));
   }
   return rows;
 }
@@ -123,28 +133,6 @@ std::vector<ResultRow> measurement_rows(const std::vector<ResultFile>& files) {
   std::vector<ResultRow> rows = result_rows(files);
   std::erase_if(rows, [](const ResultRow& row) { return row.aggregate; });
   return rows;
-}
-
-RunFacts run_facts(const ResultFile& file) {
-  const json& p = file.provenance();
-  RunFacts facts;
-  facts.origin = origin_of(file, 0);
-  facts.ranks = static_cast<int>(number(p, "ranks").value_or(1));
-  facts.gpu_count = member(p, "gpus").is_array() ? member(p, "gpus").size() : 0;
-  facts.suite = text(p, "suite");
-  if (auto version = number(p, "suite_version")) facts.suite_version = static_cast<int64_t>(*version);
-  facts.start_time = text(p, "start_time");
-  facts.end_time = text(p, "end_time");
-  facts.complete = member(p, "complete") == true;
-  facts.format_version = static_cast<int>(number(p, "format_version").value_or(0));
-  facts.aicbench_version = text(p, "aicbench_version");
-  facts.git_commit = text(p, "git_commit");
-  facts.command_line = text(p, "command_line");
-  if (member(p, "git_dirty").is_boolean()) facts.git_dirty = member(p, "git_dirty").get<bool>();
-  for (const auto& [name, version] : member(p, "versions").items()) {
-    if (version.is_string()) facts.versions[name] = version.get<std::string>();
-  }
-  return facts;
 }
 
 std::map<std::string, std::string> environment_of(const ResultFile& file) {
@@ -157,11 +145,48 @@ std::map<std::string, std::string> environment_of(const ResultFile& file) {
   if (gpus.is_array() && !gpus.empty()) {
     env["gpu.name"] = text(gpus[0], "name");
     env["gpu.uuid"] = text(gpus[0], "uuid");
+    // A changed power limit explains a slower GPU as well as a changed driver does.
+    if (auto limit = number(gpus[0], "power_limit_w")) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%g", *limit);
+      env["gpu.power_limit_w"] = buffer;
+    }
   }
   env["telemetry.clock_policy"] = text(member(p, "telemetry"), "clock_policy");
   env["backend"] = text(p, "backend");
   std::erase_if(env, [](const auto& item) { return item.second.empty(); });
   return env;
+}
+
+RunFacts run_facts(const ResultFile& file, size_t index) {
+  const json& p = file.provenance();
+  RunFacts facts;
+  facts.origin = origin_of(file, index);
+  facts.ranks = static_cast<int>(number(p, "ranks").value_or(1));
+  facts.gpu_count = member(p, "gpus").is_array() ? member(p, "gpus").size() : 0;
+  facts.suite = text(p, "suite");
+  facts.suite_version = static_cast<int>(number(p, "suite_version").value_or(0));
+  facts.start_time = text(p, "start_time");
+  facts.end_time = text(p, "end_time");
+  facts.complete = member(p, "complete") == true;
+  facts.format_version = static_cast<int>(number(p, "format_version").value_or(0));
+  facts.aicbench_version = text(p, "aicbench_version");
+  facts.git_commit = text(p, "git_commit");
+  facts.command_line = text(p, "command_line");
+  if (member(p, "git_dirty").is_boolean()) facts.git_dirty = member(p, "git_dirty").get<bool>();
+  for (const auto& [name, version] : member(p, "versions").items()) {
+    if (version.is_string()) facts.versions[name] = version.get<std::string>();
+  }
+  for (const json& gpu : member(p, "gpus")) {
+    const json& health = member(gpu, "health");
+    const std::string uuid = text(gpu, "uuid");
+    if (!health.is_object() || uuid.empty()) continue;
+    std::map<std::string, double>& counters = facts.gpu_health[uuid];
+    for (const auto& [name, value] : health.items()) {
+      if (value.is_number()) counters[name] = value.get<double>();
+    }
+  }
+  return facts;
 }
 
 }  // namespace aicbench

@@ -63,30 +63,39 @@ struct ResultRow {
 
 // Every row of every file, in file order.
 std::vector<ResultRow> result_rows(const std::vector<ResultFile>& files);
+// The rows of one file, as the `index`-th of the files given: for a command that reads files one
+// at a time, so that only one file's JSON is in memory however many nodes it reads.
+std::vector<ResultRow> result_rows(const ResultFile& file, size_t index);
 
 // Only the measurements (one per repetition), no aggregates: the samples a statistical test or a
 // fleet distribution should see.
 std::vector<ResultRow> measurement_rows(const std::vector<ResultFile>& files);
 
-// What a result file says about its run as a whole: where, on what, with which build and
-// libraries, when. What `history` records per run; fields the file lacks are empty.
+// The provenance facts that explain a change in performance that is not the code's: versions of
+// the driver and libraries, the GPU and its power limit, the clock policy. Keyed "versions.driver",
+// "gpu.uuid", "gpu.power_limit_w", ...
+std::map<std::string, std::string> environment_of(const ResultFile& file);
+
+// What a file says about its run as a whole, beside its rows: where, on what, with which build
+// and libraries, when, whether it ran the whole suite, and the GPUs' health counters. What
+// `accept` checks per run and `history` records per run; fields the file lacks are empty.
 struct RunFacts {
-  RowOrigin origin;          // host, backend, the GPU (or CPU) measured, rank
+  RowOrigin origin;           // the device the process measured (also for a file with no rows)
   int ranks = 1;
-  size_t gpu_count = 0;      // gpus[] listed in the provenance
-  std::string suite;
-  std::optional<int64_t> suite_version;
+  size_t gpu_count = 0;       // gpus[] listed in the provenance
+  std::string suite;          // context.aicbench.suite
+  int suite_version = 0;
   std::string start_time, end_time;  // UTC, ISO 8601, as written
-  bool complete = false;
+  bool complete = false;      // false: the run stopped early, or is still going
   int format_version = 0;
   std::string aicbench_version, git_commit, command_line;
   std::optional<bool> git_dirty;
   std::map<std::string, std::string> versions;  // driver, cuda_runtime, cublas, nccl, ...
+  // context.aicbench.gpus[i].health, per GPU UUID: counter name -> value. Counters are what the
+  // driver keeps about a GPU's memory (uncorrected ECC errors, retired pages, ...); only numbers
+  // are kept, and a GPU whose entry has no `health` object has no entry here.
+  std::map<std::string, std::map<std::string, double>> gpu_health;
 };
-RunFacts run_facts(const ResultFile& file);
-
-// The provenance facts that explain a change in performance that is not the code's: versions of
-// the driver and libraries, the GPU, the clock policy. Keyed "versions.driver", "gpu.uuid", ...
-std::map<std::string, std::string> environment_of(const ResultFile& file);
+RunFacts run_facts(const ResultFile& file, size_t index);
 
 }  // namespace aicbench

@@ -23,4 +23,9 @@ const JsonSchema& suite_format_schema() {
   return schema;
 }
 
+const JsonSchema& acceptance_spec_schema() {
+  static const JsonSchema schema = load(acceptance_spec_schema_text(), "docs/acceptance-spec.schema.json");
+  return schema;
+}
+
 }  // namespace aicbench

@@ -8,9 +8,11 @@ namespace aicbench {
 
 std::string_view result_format_schema_text();  // docs/result-format.schema.json
 std::string_view suite_format_schema_text();   // docs/suite-format.schema.json
+std::string_view acceptance_spec_schema_text();  // docs/acceptance-spec.schema.json
 
 // Parsed once, on first use.
 const JsonSchema& result_format_schema();
 const JsonSchema& suite_format_schema();
+const JsonSchema& acceptance_spec_schema();
 
 }  // namespace aicbench

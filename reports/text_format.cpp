@@ -90,6 +90,13 @@ std::string markup_escape(std::string_view s) {
   return out;
 }
 
+std::string xml_escape(std::string_view s) {
+  std::string out = markup_escape(s);
+  replace_all(out, "\xEF\xBF\xBE", "\xEF\xBF\xBD");
+  replace_all(out, "\xEF\xBF\xBF", "\xEF\xBF\xBD");
+  return out;
+}
+
 std::string markdown_escape(std::string_view s) {
   std::string out;
   for (char c : replace_control_characters(s, /*keep_line_breaks=*/false)) {

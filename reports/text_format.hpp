@@ -37,6 +37,10 @@ std::string replace_control_characters(std::string_view s, bool keep_line_breaks
 // & < > " ' escaped, control characters replaced: safe in HTML and XML text and attributes.
 std::string markup_escape(std::string_view s);
 
+// markup_escape, and U+FFFE and U+FFFF (noncharacters XML 1.0 forbids) replaced by U+FFFD too:
+// for XML documents (JUnit).
+std::string xml_escape(std::string_view s);
+
 // A table cell of Markdown: the characters that would end the cell or start markup escaped,
 // line breaks as spaces.
 std::string markdown_escape(std::string_view s);

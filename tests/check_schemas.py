@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The schemas in docs/ are valid JSON Schema (2020-12) to an independent validator (Python's
-jsonschema), and the files aicbench ships or writes conform to them: the shipped suites, and the
-result files tests/data/result-*.json. Exit 77 (ctest: skipped) when jsonschema is not installed."""
+jsonschema), and the files aicbench ships or writes conform to them: the shipped suites and
+acceptance specs, and the result files tests/data/result-*.json. Exit 77 (ctest: skipped) when
+jsonschema is not installed."""
 import glob
 import json
 import os
@@ -17,6 +18,7 @@ root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 checks = {
     "docs/suite-format.schema.json": sorted(glob.glob(os.path.join(root, "specs/suites/*.json"))),
     "docs/result-format.schema.json": sorted(glob.glob(os.path.join(root, "tests/data/result-*.json"))),
+    "docs/acceptance-spec.schema.json": sorted(glob.glob(os.path.join(root, "specs/acceptance/*.json"))),
 }
 failures = 0
 for schema_path, documents in checks.items():

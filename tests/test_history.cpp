@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -427,8 +428,29 @@ TEST_F(HistoryTest, TrendMarksWhatTheChangeDetectorFindsComparingConsecutiveRuns
           << series.label() << " point " << i;
     }
   }
-  EXPECT_FALSE(history::compare_change_detector())
-      << "compare is in this build now: check that trend marks with it, then drop this expectation";
+}
+
+// The marks `aicbench compare` itself gives consecutive runs: 10 % slower (code), slower again
+// with a new driver (the machine), and back to the first speed.
+TEST_F(HistoryTest, TrendMarksWithComparesDecision) {
+  const std::vector<std::tuple<std::string, double, std::string>> nights = {
+      {"2026-11-21T22:00:00Z", 1.0, "580.65"}, {"2026-11-22T22:00:00Z", 1.0, "580.65"},
+      {"2026-11-23T22:00:00Z", 1.1, "580.65"}, {"2026-11-24T22:00:00Z", 1.25, "590.10"},
+      {"2026-11-25T22:00:00Z", 1.0, "590.10"}};
+  std::vector<fs::path> files;
+  for (const auto& [start, slowdown, driver] : nights) {
+    files.push_back(write_run(start.substr(0, 10) + ".json",
+                              {.start = start, .driver = driver, .slowdown = slowdown, .repetitions = 3}));
+  }
+  history::add_runs(db(), files);
+  const history::ChangeDetector compare = history::compare_change_detector();
+  ASSERT_TRUE(compare);
+  const history::Trend trend = history::history_trend(db(), {.filter = "cublaslt"}, compare);
+  ASSERT_EQ(trend.series.size(), 1u);
+  std::vector<std::string> marks;
+  for (const auto& point : trend.series[0].points) marks.push_back(history::change_label(point.change));
+  EXPECT_EQ(marks, (std::vector<std::string>{"", "", "SLOWER", "ENVIRONMENT CHANGED", "FASTER"}));
+  EXPECT_NE(history::render_trend_markdown(trend).find("marked where aicbench compare finds one"), std::string::npos);
 }
 
 TEST_F(HistoryTest, TrendRendersMarkdownCsvAndHtml) {
@@ -520,7 +542,7 @@ TEST_F(HistoryTest, BaselineExportRoundTripsAndNeverOverwrites) {
     EXPECT_TRUE(originals.count(bytes)) << e.path << " is not byte for byte one of the added files";
     const aicbench::ResultFile loaded = aicbench::load_result_file(e.path);  // and loads as a result file
     EXPECT_EQ(loaded.json, json::parse(bytes));
-    EXPECT_EQ(aicbench::run_facts(loaded).start_time, e.run.start_time);
+    EXPECT_EQ(aicbench::run_facts(loaded, 0).start_time, e.run.start_time);
   }
   EXPECT_EQ(names.size(), 8u);
 

@@ -126,6 +126,12 @@ TEST_F(HistoryCli, TrendOnRealCpuResults) {
   EXPECT_TRUE(contains(md.output, "| 2026-12-03 22:00:00 |")) << md.output;
   EXPECT_TRUE(contains(md.output, "+20.0 %")) << "night 3 is 20 % slower than night 2\n" << md.output;
   EXPECT_FALSE(contains(md.output, "mode:hot")) << "the filter's $ leaves the hot-mode benchmark out";
+  EXPECT_FALSE(contains(md.output, "SLOWER")) << "30 % noise: a 20 % change is inside it\n" << md.output;
+  // The hot-mode benchmark's samples spread by a few percent: compare calls night 3 slower.
+  Outcome hot = aicbench("history trend --db " + db().string() + " --filter 'M:127/N:129/K:65/mode:hot'");
+  ASSERT_EQ(hot.exit_code, 0) << hot.output;
+  EXPECT_TRUE(contains(hot.output, "| +20.0 % | ok, unstable | SLOWER |")) << hot.output;
+  EXPECT_TRUE(contains(hot.output, "marked where aicbench compare finds one")) << hot.output;
 
   const fs::path html = dir_ / "trend.html", csv = dir_ / "trend.csv";
   Outcome files = aicbench("history trend --db " + db().string() + " --filter cpu_blocked --node vm --html " +

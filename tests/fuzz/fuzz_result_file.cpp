@@ -1,15 +1,27 @@
 // libFuzzer target: any bytes as a result file, read from memory as `aicbench report` reads a
 // file (the same bounds and checks), then, if accepted, read as the typed rows every command
-// works from and rendered as the Markdown report.
+// works from and rendered in every report format: Markdown, HTML (the chart scripts written, an
+// empty SVG drawn in gnuplot's place), CSV and JUnit.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "reports/exports.hpp"
+#include "reports/gnuplot.hpp"
 #include "reports/report.hpp"
 #include "reports/result_file.hpp"
 #include "reports/result_rows.hpp"
 #include "tests/fuzz/fuzz_expect.hpp"
+
+namespace {
+
+// Stands in for gnuplot, which is a process per chart: the report still plans every chart and
+// writes its script, which is what the input can influence.
+const aicbench::reports::ChartDrawer kNoGnuplot{[](const std::string&) { return std::string("<svg></svg>"); }, ""};
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -20,6 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)aicbench::measurement_rows(files);
     (void)aicbench::environment_of(files.front());
     (void)aicbench::reports::render_markdown(files);
+    (void)aicbench::reports::render_html(files, kNoGnuplot);
+    (void)aicbench::reports::render_csv(files);
+    (void)aicbench::reports::render_junit(files);
   });
   return 0;
 }
