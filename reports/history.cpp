@@ -507,6 +507,7 @@ NameFilter::NameFilter(const std::string& pattern) {
 NameFilter::~NameFilter() = default;
 
 bool NameFilter::matches(const std::string& name) const { return RE2::PartialMatch(name, *re_); }
+
 // ==== add
 
 AddReport add_runs(const fs::path& db, const std::vector<fs::path>& files, const AddOptions& options) {
