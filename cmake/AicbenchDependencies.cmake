@@ -20,7 +20,7 @@ macro(aicbench_require_package name debian_package)
 endmacro()
 
 # The reports-only build (AICBENCH_REPORTS_ONLY) needs none of the GPU side: no CUDA toolkit, no
-# NCCL, no Google Benchmark or RE2 (only `run` uses them); they are not even looked for.
+# NCCL, no Google Benchmark (only `run` uses it); they are not even looked for.
 if(NOT AICBENCH_REPORTS_ONLY)
   find_package(CUDAToolkit 12.4 QUIET)
   if(NOT CUDAToolkit_FOUND)
@@ -35,11 +35,12 @@ if(NOT AICBENCH_REPORTS_ONLY)
   endforeach()
 
   aicbench_require_package(benchmark libbenchmark-dev CONFIG)
-  aicbench_require_package(RE2 libre2-dev)  # cmake/FindRE2.cmake; `run --filter`
 endif()
 
 aicbench_require_package(cxxopts libcxxopts-dev CONFIG)
 aicbench_require_package(nlohmann_json nlohmann-json3-dev CONFIG)
+# cmake/FindRE2.cmake; `run --filter`, and `history --filter` in the reports-only build too.
+aicbench_require_package(RE2 libre2-dev)
 find_package(Threads REQUIRED)
 if(AICBENCH_BUILD_TESTS)
   aicbench_require_package(GTest libgtest-dev CONFIG)
@@ -62,3 +63,8 @@ if(NOT AICBENCH_GNUPLOT)
   message(WARNING "gnuplot not found: 'aicbench report --html' will fail until it is installed "
                   "(Debian package 'gnuplot-nox'). Markdown reports do not need it.")
 endif()
+
+# `aicbench history` keeps every run in an SQLite database (CMake's own FindSQLite3 module), in
+# every configuration, the reports-only one included. The sqlite3 shell is not needed to build;
+# docs/history.md's example queries use it (Debian package 'sqlite3').
+aicbench_require_package(SQLite3 libsqlite3-dev)

@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "reports/text_format.hpp"
+
 extern char** environ;
 
 namespace aicbench::reports {

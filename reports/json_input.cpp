@@ -467,7 +467,7 @@ json parse_json_text(std::string_view text, const std::string& origin, const Jso
   return std::move(builder.result());
 }
 
-json read_json_file(const std::filesystem::path& path, const std::string& what, const JsonLimits& limits) {
+std::string read_regular_file(const std::filesystem::path& path, const std::string& what, const JsonLimits& limits) {
   const std::string name = path.string();
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
   FdCloser file{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
@@ -507,7 +507,11 @@ json read_json_file(const std::filesystem::path& path, const std::string& what, 
     got += static_cast<size_t>(n);
   }
   text.resize(got);
-  return parse_json_text(text, name, limits);
+  return text;
+}
+
+json read_json_file(const std::filesystem::path& path, const std::string& what, const JsonLimits& limits) {
+  return parse_json_text(read_regular_file(path, what, limits), path.string(), limits);
 }
 
 std::string nearest_word(const std::string& word, const std::vector<std::string>& candidates) {

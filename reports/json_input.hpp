@@ -32,6 +32,10 @@ inline constexpr JsonLimits kSpecFileLimits = {4u << 20, 32};
 // Parses `text` under `limits`. `origin` (a file name, or "<memory>") starts every error message.
 nlohmann::json parse_json_text(std::string_view text, const std::string& origin, const JsonLimits& limits);
 
+// Reads the regular file `path` within `limits.max_bytes` and returns its bytes, unparsed. `what`
+// says what the file should be, for messages: "result file", "suite file".
+std::string read_regular_file(const std::filesystem::path& path, const std::string& what, const JsonLimits& limits);
+
 // Reads the regular file `path` and parses it. `what` says what the file should be, for messages:
 // "result file", "suite file".
 nlohmann::json read_json_file(const std::filesystem::path& path, const std::string& what,

@@ -3,6 +3,7 @@
 //   aicbench compare BASELINE... -- CURRENT... [--threshold PCT] ...   (reports/compare_command.cpp)
 //   aicbench accept --spec SPEC RESULTS... [--md F] [--html F] [--json F] [--junit F]   (accept_command.cpp)
 //   aicbench fleet RESULTS... [--md F] [--html F] [--csv F] [--json F]   (fleet_command.cpp)
+//   aicbench history add|trend|baseline --db F ...   (reports/history_command.cpp)
 #include <iostream>
 #include <string>
 #include <vector>
@@ -75,6 +76,7 @@ std::vector<Command> report_commands() {
       {"fleet", "outlier GPUs and nodes of a fleet, with the reason (slow, failing, hot, throttled, missing, odd "
                 "provenance); exit 1 when a node stands out",
        fleet_command},
+      {"history", "the record of all results in SQLite: add, trend, baselines for compare", history_command},
   };
 }
 

@@ -189,6 +189,13 @@ ResultFile parse_result_file(std::string_view text, const std::string& origin) {
   return file;
 }
 
+ResultFile load_result_file(const std::filesystem::path& path, std::string& bytes) {
+  bytes = read_regular_file(path, "result file", kResultFileLimits);
+  ResultFile file = parse_result_file(bytes, path.string());
+  file.path = path;
+  return file;
+}
+
 ResultFile load_result_file(const std::filesystem::path& path) {
   ResultFile file;
   file.path = path;

@@ -58,6 +58,10 @@ struct ResultFile {
 // large or too deeply nested, is not JSON, or is JSON that is not a valid aicbench result.
 ResultFile load_result_file(const std::filesystem::path& path);
 
+// The same, and `bytes` receives the file exactly as it was read and checked: what `history add`
+// hashes and stores, so that a run can be exported again byte for byte.
+ResultFile load_result_file(const std::filesystem::path& path, std::string& bytes);
+
 // The same for a result file's text in memory (what the fuzz target feeds). `origin` names it.
 ResultFile parse_result_file(std::string_view text, const std::string& origin);
 

@@ -162,9 +162,21 @@ RunFacts run_facts(const ResultFile& file, size_t index) {
   const json& p = file.provenance();
   RunFacts facts;
   facts.origin = origin_of(file, index);
+  facts.ranks = static_cast<int>(number(p, "ranks").value_or(1));
+  facts.gpu_count = member(p, "gpus").is_array() ? member(p, "gpus").size() : 0;
   facts.suite = text(p, "suite");
   facts.suite_version = static_cast<int>(number(p, "suite_version").value_or(0));
+  facts.start_time = text(p, "start_time");
+  facts.end_time = text(p, "end_time");
   facts.complete = member(p, "complete") == true;
+  facts.format_version = static_cast<int>(number(p, "format_version").value_or(0));
+  facts.aicbench_version = text(p, "aicbench_version");
+  facts.git_commit = text(p, "git_commit");
+  facts.command_line = text(p, "command_line");
+  if (member(p, "git_dirty").is_boolean()) facts.git_dirty = member(p, "git_dirty").get<bool>();
+  for (const auto& [name, version] : member(p, "versions").items()) {
+    if (version.is_string()) facts.versions[name] = version.get<std::string>();
+  }
   for (const json& gpu : member(p, "gpus")) {
     const json& health = member(gpu, "health");
     const std::string uuid = text(gpu, "uuid");

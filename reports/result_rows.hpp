@@ -76,13 +76,21 @@ std::vector<ResultRow> measurement_rows(const std::vector<ResultFile>& files);
 // "gpu.uuid", "gpu.power_limit_w", ...
 std::map<std::string, std::string> environment_of(const ResultFile& file);
 
-// What a file says about its run as a whole, beside its rows: whether it ran the whole suite, and
-// the GPUs' health counters.
+// What a file says about its run as a whole, beside its rows: where, on what, with which build
+// and libraries, when, whether it ran the whole suite, and the GPUs' health counters. What
+// `accept` checks per run and `history` records per run; fields the file lacks are empty.
 struct RunFacts {
   RowOrigin origin;           // the device the process measured (also for a file with no rows)
+  int ranks = 1;
+  size_t gpu_count = 0;       // gpus[] listed in the provenance
   std::string suite;          // context.aicbench.suite
   int suite_version = 0;
+  std::string start_time, end_time;  // UTC, ISO 8601, as written
   bool complete = false;      // false: the run stopped early, or is still going
+  int format_version = 0;
+  std::string aicbench_version, git_commit, command_line;
+  std::optional<bool> git_dirty;
+  std::map<std::string, std::string> versions;  // driver, cuda_runtime, cublas, nccl, ...
   // context.aicbench.gpus[i].health, per GPU UUID: counter name -> value. Counters are what the
   // driver keeps about a GPU's memory (uncorrected ECC errors, retired pages, ...); only numbers
   // are kept, and a GPU whose entry has no `health` object has no entry here.

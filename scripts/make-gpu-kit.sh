@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prepares .kit/: the headers, libraries and CMake package files of the dependencies that a GPU
-# machine without apt or network lacks (Google Benchmark, GoogleTest, cxxopts, nlohmann-json, RE2),
-# copied from this machine's Debian packages with their directory layout, so that their CMake
-# package files still resolve relative to the kit. About 4 MiB; ignored by git; carried to the
+# machine without apt or network lacks (Google Benchmark, GoogleTest, cxxopts, nlohmann-json, RE2,
+# SQLite), copied from this machine's Debian packages with their directory layout, so that their
+# CMake package files still resolve relative to the kit. About 10 MiB; ignored by git; carried to the
 # GPU machine beside the working tree, where scripts/gpu-check.sh passes it as CMAKE_PREFIX_PATH.
 # The libraries are built against Debian 12's glibc and libstdc++, which newer distributions
 # (the GPU image is Ubuntu 24.04-based) are compatible with.
@@ -30,7 +30,7 @@ copy_package_files() {  # copy a package's headers, libraries and CMake files, k
 }
 
 for pkg in libbenchmark-dev libbenchmark1 libgtest-dev libgmock-dev libcxxopts-dev nlohmann-json3-dev \
-    libre2-dev libre2-9; do
+    libre2-dev libre2-9 libsqlite3-dev libsqlite3-0; do
   if dpkg-query -W "$pkg" >/dev/null 2>&1; then
     copy_package_files "$pkg"
   fi
