@@ -15,16 +15,6 @@ struct ChartDrawer {
   std::string unavailable;
 };
 
-// A string as a gnuplot string literal: single-quoted, quotes doubled, control characters and
-// line breaks replaced, cut (at a character boundary, with an ellipsis) after `max_chars` bytes.
-std::string gnuplot_quote(const std::string& s, size_t max_chars = 60);
-
-// gnuplot's SVG document as an element of an HTML page: no XML prolog, every id prefixed with
-// `id_prefix` (each gnuplot SVG defines the same ids, and a page's ids must be unique for its
-// <use> references to be right), its <title> set to `title`. Throws std::runtime_error when
-// there is no <svg> element.
-std::string inline_svg(std::string svg, const std::string& title, const std::string& id_prefix);
-
 // gnuplot as $AICBENCH_GNUPLOT names it, else `gnuplot` on PATH; `unavailable` when neither is
 // an executable file.
 ChartDrawer gnuplot_drawer();
