@@ -33,7 +33,7 @@
 # exact device call. Exit status: 0 when every step that ran passed, 1 when one failed, 3 without a
 # GPU, 2 on bad arguments.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 usage() { sed -n '/^#   scripts/s/^#   //p' "$0"; }
 
