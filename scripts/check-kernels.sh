@@ -152,7 +152,7 @@ check_advisories() {
   while IFS= read -r line; do
     code=$(grep -oE 'C75[0-9][0-9]' <<<"$line" | head -1 || true)
     fn=$(grep -oE "function '[^']*'" <<<"$line" | sed -E "s/function '(.*)'/\1/" | head -1 || true)
-    if [ -f "$allowed_advisories" ] && grep -v '^#' "$allowed_advisories" | grep -qx "${code:-?} ${fn:-?}"; then
+    if [ -f "$allowed_advisories" ] && grep -v '^#' "$allowed_advisories" | grep -x "${code:-?} ${fn:-?}" >/dev/null; then
       continue
     fi
     fail "advisory: ${code:-ptxas} for ${fn:+$(short_name "$fn") in }$what: expected no ptxas advisory," \

@@ -10,6 +10,8 @@ unset AICBENCH_GPU_CHECK_SECONDS AICBENCH_GPU_CHECK_DRY_RUN
 root=${1:?usage: gpu_check_plan.sh REPO_ROOT}
 script="$root/scripts/gpu-check.sh"
 fail=0
+# Here-strings, not `echo | grep -q`: under pipefail, grep -q leaving early can fail the echo
+# (SIGPIPE) and with it the check, now and then.
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; }
 
 plan=$("$script" --dry-run --profile) || { echo "FAILED: --dry-run exited $?"; exit 1; }
@@ -22,13 +24,13 @@ check "the budgets sum to at most 480 s (got ${total:-?})" '[ "${total:-999}" -l
 limits=$(echo "$plan" | awk '$1 != "profile" && $5 ~ /^[0-9]+$/ { s += $4 } END { print s + 0 }')
 check "the steps' time limits sum to at most 480 s (got $limits)" '[ "$limits" -le 480 ]'
 for step in device configure build gpu-tests sanitizer quick report; do
-  check "step $step runs in the default plan" 'echo "$plan" | grep -Eq "^  $step +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$"'
+  check "step $step runs in the default plan" 'grep -Eq "^  $step +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$" <<<"$plan"'
 done
-check "no step of the default plan is skipped" '! echo "$plan" | grep -v "^  profile" | grep -q skipped'
+check "no step of the default plan is skipped" '! grep -v "^  profile" <<<"$plan" | grep -q skipped'
 
 rerun=$("$script" --dry-run --budget 240 --skip gpu-tests,sanitizer)
-check "a 240 s rerun keeps the report's time" 'echo "$rerun" | grep -Eq "^  report +10 +5 +10 +240$"'
-check "a 240 s rerun still runs the quick suite" 'echo "$rerun" | grep -Eq "^  quick +[0-9]+ +60 +[0-9]+ +230$"'
+check "a 240 s rerun keeps the report's time" 'grep -Eq "^  report +10 +5 +10 +240$" <<<"$rerun"'
+check "a 240 s rerun still runs the quick suite" 'grep -Eq "^  quick +[0-9]+ +60 +[0-9]+ +230$" <<<"$rerun"'
 check "AICBENCH_GPU_CHECK_DRY_RUN=1 is a dry run" '[ "$(AICBENCH_GPU_CHECK_DRY_RUN=1 "$script")" = "$("$script" --dry-run)" ]'
 
 "$script" --dry-run --skip nonsense >/dev/null 2>&1; rc=$?
