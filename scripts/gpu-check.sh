@@ -48,7 +48,7 @@ if ! ls /usr/local/cuda/include/nccl.h /usr/include/nccl.h >/dev/null 2>&1; then
 fi
 # OpenBLAS (the CPU backend's baseline) is not in the kit (36 MiB); the GPU check runs CUDA suites.
 openblas=()
-if ! ls /usr/include/*/openblas*/cblas.h /usr/include/openblas/cblas.h >/dev/null 2>&1; then
+if ! ls /usr/include/*/openblas*/cblas.h >/dev/null 2>&1 && ! ls /usr/include/openblas/cblas.h >/dev/null 2>&1; then
   echo "gpu-check: OpenBLAS not found; building without the CPU vendor baseline"
   openblas=(-DAICBENCH_WITH_OPENBLAS=OFF)
 fi
