@@ -1,120 +1,310 @@
 #!/usr/bin/env bash
-# The GPU check, for a machine with an NVIDIA GPU (H100/H200 class; CUDA 13, CMake and ninja, but
-# maybe no apt packages and no network). Builds for the GPU it finds, runs the GPU tests and
-# compute-sanitizer on small GEMMs, runs the GPU suites against the vendor baselines, and writes
-# the result file, a report and a log to OUT_DIR. Made to finish inside a 10-minute device call
-# when the kernels work; every step has its own time limit, so a hang costs that step only.
+# The GPU check: one prepared call on a lent GPU machine (H100/H200 class; CUDA 13, CMake and ninja,
+# no apt, no network), made to stop itself within 8 minutes of wall time so that a 15-minute device
+# budget (machine start included) keeps room for one rerun. In this order, each step inside one
+# global deadline:
 #
-#   scripts/gpu-check.sh OUT_DIR
+#   device      nvidia-smi: the GPU, its compute capability (sm_90a on Hopper), the result file name
+#   configure   cmake for that one architecture, dependencies from .kit/ (scripts/make-gpu-kit.sh)
+#   build       only the aicbench binary and the three GPU test binaries, ninja -j$(nproc)
+#   gpu-tests   ctest -L gpu: correctness first (each kernel against float64 references)
+#   sanitizer   compute-sanitizer memcheck over the smoke suite (small, odd GEMMs)
+#   quick       the quick suite on the CUDA backend: every precision at 4096^3 and 8192^3 beside
+#               cuBLAS/cuBLASLt, both Hopper kernels, the sm80 and SIMT paths
+#   report      summary.md, the result file(s) renamed for results/gpu/, logs packed
+#   profile     (--profile only) scripts/gpu-profile.sh with whatever time is left, if 60 s are
 #
-# Dependencies come from the system when installed, else from .kit/ (scripts/make-gpu-kit.sh,
-# prepared on a development machine and carried along). Commit the result file under
-# results/gpu/ (README, "Running on a GPU machine").
+# Each step has a budget (the plan: `--dry-run` prints it) and must end by the time the plan's
+# budgets up to and including it have passed, or by the global deadline, whichever is first (the
+# report's 10 s are kept back from the deadline for every step before it): time a step leaves
+# unused goes to the steps after it, a step that overruns is stopped (timeout) and costs only
+# itself, and a step that would get less than the least it needs is skipped and said so.
+#
+#   scripts/gpu-check.sh [--profile] [--budget SECONDS] [--skip STEP,...] OUT_DIR
+#   scripts/gpu-check.sh --dry-run [--budget SECONDS] [--skip STEP,...]     (or AICBENCH_GPU_CHECK_DRY_RUN=1)
+#
+# --budget: the global deadline in seconds (default 480, or AICBENCH_GPU_CHECK_SECONDS); a rerun on
+# the still-warm machine passes less (its build is kept, so the build step takes seconds).
+# --skip: steps to leave out (configure, build, gpu-tests, sanitizer, quick).
+#
+# OUT_DIR receives at most 8 files, as the device tool brings back: gpu-check.log, summary.md, the
+# result file(s) <gpu>-<date>-quick[-N].json to commit under results/gpu/, logs.tar.gz (every
+# step's own log) and, with --profile, profile.tar.gz. README, "Running on a GPU machine", has the
+# exact device call. Exit status: 0 when every step that ran passed, 1 when one failed, 3 without a
+# GPU, 2 on bad arguments.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-out=${1:?usage: scripts/gpu-check.sh OUT_DIR}
-mkdir -p "$out"
+cd "$(dirname "$0")/.." || exit 2
+
+usage() { sed -n '/^#   scripts/s/^#   //p' "$0"; }
+
+budget=${AICBENCH_GPU_CHECK_SECONDS:-480}
+dry_run=${AICBENCH_GPU_CHECK_DRY_RUN:-0}
+[ "$dry_run" = 0 ] || dry_run=1
+profile=0
+skip=","
+out=""
+while (($#)); do
+  case "$1" in
+    --dry-run) dry_run=1 ;;
+    --profile) profile=1 ;;
+    --budget) budget=${2:-}; shift ;;
+    --budget=*) budget=${1#*=} ;;
+    --skip) skip+="${2:-},"; shift ;;
+    --skip=*) skip+="${1#*=}," ;;
+    -h|--help) usage; exit 0 ;;
+    -*) echo "gpu-check: unknown option $1" >&2; usage >&2; exit 2 ;;
+    *) [ -z "$out" ] || { echo "gpu-check: one OUT_DIR only" >&2; exit 2; }; out=$1 ;;
+  esac
+  shift
+done
+[[ "$budget" =~ ^[0-9]+$ ]] || { echo "gpu-check: --budget takes whole seconds, not '$budget'" >&2; exit 2; }
+
+# The plan: step, budget (s), the least it needs to be worth starting (s). The budgets add up to
+# the default global deadline, 480 s; the test gpu_check_plan checks that they fit.
+# Build: measured nowhere yet (no GPU machine has built this tree); one architecture, 16 cores.
+# Quick: 36 CUDA benchmarks, most a few seconds each (host preparation, validation, timing).
+plan=(
+  "device     5   5"
+  "configure  30  10"
+  "build      120 20"
+  "gpu-tests  90  30"
+  "sanitizer  45  20"
+  "quick      180 60"
+  "report     10  5"
+)
+profile_min=60
+reserve=10  # the report's budget, kept back from every step before it, whatever the deadline
+skippable=",configure,build,gpu-tests,sanitizer,quick,"
+IFS=, read -r -a asked <<<"${skip#,}"
+for s in "${asked[@]}"; do
+  [ -z "$s" ] || [[ "$skippable" == *",$s,"* ]] || { echo "gpu-check: --skip $s: not one of${skippable//,/ }" >&2; exit 2; }
+done
+
+if ((dry_run)); then
+  # The plan, as if every step used all of its time: when each must end ('by', seconds from the
+  # start) and how long it may take at most ('limit').
+  echo "gpu-check plan: global deadline ${budget} s; every step ends by its 'by' time (the sum of the budgets so far) or the deadline"
+  printf '  %-10s %6s %6s %6s %6s\n' step budget least limit by
+  total=0 t=0
+  for row in "${plan[@]}"; do
+    read -r name b least <<<"$row"
+    if [[ "$skip" == *",$name,"* ]]; then printf '  %-10s skipped (--skip)\n' "$name"; continue; fi
+    total=$((total + b))
+    cap=$budget
+    [ "$name" = report ] || cap=$((budget - reserve))
+    by=$((total < cap ? total : cap))
+    if ((by - t < least)); then
+      printf '  %-10s %6d %6d skipped: would get %d s\n' "$name" "$b" "$least" "$((by - t < 0 ? 0 : by - t))"
+      continue
+    fi
+    printf '  %-10s %6d %6d %6d %6d\n' "$name" "$b" "$least" "$((by - t))" "$by"
+    t=$by
+  done
+  if ((profile)); then
+    if ((budget - t - 5 < profile_min)); then
+      printf '  %-10s %6s %6d skipped: would get %d s\n' profile rest "$profile_min" "$((budget - t - 5 < 0 ? 0 : budget - t - 5))"
+    else
+      printf '  %-10s %6s %6d %6d %6d\n' profile rest "$profile_min" "$((budget - t - 5))" "$((budget - 5))"
+    fi
+  fi
+  echo "budgets: $total s; deadline: $budget s"
+  exit 0
+fi
+
+[ -n "$out" ] || { usage >&2; exit 2; }
+mkdir -p "$out/logs"
 out=$(cd "$out" && pwd)
+logs="$out/logs"
 log="$out/gpu-check.log"
 exec > >(tee "$log") 2>&1
 start=$(date +%s)
-step() { echo; echo "== $* ($(($(date +%s) - start)) s)"; }
+deadline=$((start + budget))
 failures=()
 notes=()
+planned=0   # the plan's cumulative budget up to the current step
+limit=0     # the current step's time limit
 
-step "device"
-if ! nvidia-smi --query-gpu=name,driver_version,compute_cap,memory.total --format=csv,noheader; then
-  echo "gpu-check: nvidia-smi found no GPU; this script is for a GPU machine" >&2
-  exit 3
+# begin STEP: 0 and sets $limit when the step is to run; 1 (said and noted) when it is skipped.
+begin() {
+  local name=$1 row n b least now
+  for row in "${plan[@]}"; do
+    read -r n b least <<<"$row"
+    [ "$n" = "$name" ] && break
+  done
+  now=$(date +%s)
+  echo
+  if [[ "$skip" == *",$name,"* ]]; then
+    echo "== $name: skipped (--skip) (at $((now - start)) s)"; notes+=("$name: skipped (--skip)")
+    return 1
+  fi
+  planned=$((planned + b))
+  local by=$((start + planned)) cap=$deadline
+  [ "$name" = report ] || cap=$((deadline - reserve))
+  ((by < cap)) || by=$cap
+  limit=$((by - now))
+  if ((limit < least)); then
+    echo "== $name: skipped, $limit s left for it, needs $least (at $((now - start)) s)"
+    notes+=("$name: skipped: $((limit < 0 ? 0 : limit)) s left for it, needs at least $least")
+    return 1
+  fi
+  echo "== $name (at most $limit s; at $((now - start)) s of $budget)"
+  return 0
+}
+# have_binary STEP: 0 when the aicbench binary is there, else says and notes that STEP cannot run.
+have_binary() {
+  [ -x "$aicbench" ] && return 0
+  echo "gpu-check: no aicbench binary (configure or build did not run or failed): step not run"
+  failures+=("$1: not run, no build")
+  return 1
+}
+
+if begin device; then
+  if ! timeout "$limit" nvidia-smi --query-gpu=name,driver_version,compute_cap,memory.total --format=csv,noheader; then
+    echo "gpu-check: nvidia-smi found no GPU; this script is for a GPU machine" >&2
+    exit 3
+  fi
 fi
+gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
 cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d ' .')
 # Hopper and Blackwell kernels need the arch-specific targets (wgmma, TMA).
 case "$cc" in 90|100) arch="${cc}a" ;; *) arch="$cc" ;; esac
+# "NVIDIA H200" -> h200, "NVIDIA H100 80GB HBM3" -> h100-80gb-hbm3: the results/gpu/ file name.
+gpu_slug=$(echo "$gpu_name" | tr '[:upper:]' '[:lower:]' | sed -e 's/^nvidia //' -e 's/[^a-z0-9]\+/-/g' -e 's/^-//' -e 's/-$//')
+result_base="${gpu_slug:-gpu}-$(date -u +%F)-quick"
+echo "gpu-check: sm_$arch; result file $result_base.json"
 export PATH=/usr/local/cuda/bin:$PATH
-
-step "configure and build for sm_$arch"
-prefix=()
-[ -d .kit ] && prefix=(-DCMAKE_PREFIX_PATH="$PWD/.kit")
-nccl=()
-if ! ls /usr/local/cuda/include/nccl.h /usr/include/nccl.h >/dev/null 2>&1; then
-  nccl_root=$(python3 -c 'import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + "/nccl")' 2>/dev/null \
-    || python3 -c 'import nvidia.nccl, os; print(list(nvidia.nccl.__path__)[0])' 2>/dev/null || true)
-  if [ -n "$nccl_root" ] && [ -f "$nccl_root/include/nccl.h" ]; then
-    nccl=(-DNCCL_ROOT="$nccl_root")
-  else
-    echo "gpu-check: NCCL headers not found; building without NCCL"
-    nccl=(-DAICBENCH_WITH_NCCL=OFF)
-  fi
-fi
-# OpenBLAS (the CPU backend's baseline) is not in the kit (36 MiB); the GPU check runs CUDA suites.
-openblas=()
-if ! ls /usr/include/*/openblas*/cblas.h >/dev/null 2>&1 && ! ls /usr/include/openblas/cblas.h >/dev/null 2>&1; then
-  echo "gpu-check: OpenBLAS not found; building without the CPU vendor baseline"
-  openblas=(-DAICBENCH_WITH_OPENBLAS=OFF)
-fi
 build=build/gpu
-# CMAKE_POLICY_VERSION_MINIMUM: lets CMake 4 read the kit's Debian package files, which declare
-# policy ranges starting before 3.5.
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$arch" \
-  -DCMAKE_POLICY_VERSION_MINIMUM=3.5 -DAICBENCH_BUILD_TESTS=ON "${prefix[@]}" "${nccl[@]}" \
-  "${openblas[@]}" || exit 1
-cmake --build "$build" -j "$(nproc)" || exit 1
-export LD_LIBRARY_PATH="$PWD/.kit/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
 aicbench="$build/harness/aicbench"
-"$aicbench" info
 
-step "GPU tests (ctest -L gpu)"
-# Per-test and per-step time limits: a kernel that hangs (a barrier phase wrong in code that was
-# written without a GPU) must cost a failed step, not the whole 10 minutes.
-# Four at a time: their float64 CPU references, not the GPU, take most of the time.
-(cd "$build" && timeout 300 ctest -L gpu --output-on-failure -j 4 --timeout 120) || failures+=("gpu tests")
-
-step "all other tests"
-(cd "$build" && timeout 120 ctest -LE gpu --output-on-failure -j 8 --timeout 60) || failures+=("cpu tests")
-
-step "compute-sanitizer memcheck on the smoke suite (small, odd GEMMs)"
-if command -v compute-sanitizer >/dev/null; then
-  # Every launch completes before the next under the sanitizer, so no blocking kernel, and the
-  # fewest samples: the point is to check each kernel's memory accesses on odd shapes.
-  timeout 180 compute-sanitizer --tool memcheck --error-exitcode 99 --print-limit 20 \
-    "$aicbench" run --suite smoke --backend cuda --mode cold --no-blocking-kernel \
-      --min-samples 1 --min-time 0.0001 --timeout 0.2 --out "$out/sanitizer" \
-      2>&1 | tee "$out/sanitizer.log"
-  if ((PIPESTATUS[0] != 0)); then
-    # Some container runtimes give the sanitizer no access to the device: that is the machine's
-    # limit, not a finding about the kernels, and is reported as such.
-    if grep -q "Device not supported" "$out/sanitizer.log"; then
-      notes+=("compute-sanitizer cannot use the device on this machine's runtime: not run")
+if begin configure; then
+  prefix=()
+  [ -d .kit ] && prefix=(-DCMAKE_PREFIX_PATH="$PWD/.kit")
+  nccl=()
+  if ! ls /usr/local/cuda/include/nccl.h /usr/include/nccl.h >/dev/null 2>&1; then
+    nccl_root=$(python3 -c 'import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) + "/nccl")' 2>/dev/null \
+      || python3 -c 'import nvidia.nccl, os; print(list(nvidia.nccl.__path__)[0])' 2>/dev/null || true)
+    if [ -n "$nccl_root" ] && [ -f "$nccl_root/include/nccl.h" ]; then
+      nccl=(-DNCCL_ROOT="$nccl_root")
     else
-      failures+=("compute-sanitizer")
+      echo "gpu-check: NCCL headers not found; building without NCCL"
+      nccl=(-DAICBENCH_WITH_NCCL=OFF)
     fi
   fi
-  rm -rf "$out/sanitizer"
-else
-  echo "compute-sanitizer not found"; failures+=("compute-sanitizer missing")
+  # OpenBLAS (the CPU backend's baseline) is not in the kit (36 MiB), and this check runs CUDA
+  # suites: without it the `openblas` benchmarks are recorded as skipped.
+  openblas=()
+  if ! ls /usr/include/*/openblas*/cblas.h >/dev/null 2>&1 && ! ls /usr/include/openblas/cblas.h >/dev/null 2>&1; then
+    echo "gpu-check: OpenBLAS not found; building without the CPU vendor baseline"
+    openblas=(-DAICBENCH_WITH_OPENBLAS=OFF)
+  fi
+  # CMAKE_POLICY_VERSION_MINIMUM: lets CMake 4 read the kit's Debian package files, which declare
+  # policy ranges starting before 3.5.
+  timeout -k 5 "$limit" cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CUDA_ARCHITECTURES="$arch" -DCMAKE_POLICY_VERSION_MINIMUM=3.5 -DAICBENCH_BUILD_TESTS=ON \
+    "${prefix[@]}" "${nccl[@]}" "${openblas[@]}" >"$logs/configure.log" 2>&1
+  rc=$?
+  tail -5 "$logs/configure.log"
+  if ((rc != 0)); then
+    tail -30 "$logs/configure.log"; failures+=("configure (exit $rc)")
+    rm -f "$aicbench"  # never benchmark a stale binary
+  fi
 fi
 
-step "quick suite against the vendor baselines"
-# A kernel that traps or faults loses the CUDA context for the rest of its process; aicbench then
-# records every later benchmark as "not run", naming the culprit. Run those again in a new
-# process, less the culprit's (up to three times, inside one time budget), so one broken kernel
-# costs only its own rows.
-marker=$(mktemp)
-deadline=$(($(date +%s) + 300))
-filter=()
-for attempt in 1 2 3 4; do
-  left=$((deadline - $(date +%s)))
-  if ((left < 30)); then notes+=("quick suite: out of time before attempt $attempt"); break; fi
-  timeout "$left" "$aicbench" run --suite quick --backend cuda --out "$out" "${filter[@]}" \
-    2>&1 | tee "$out/quick-$attempt.log"
-  ((PIPESTATUS[0] == 0)) || failures+=("quick suite (attempt $attempt)")
-  culprit=$(sed -n 's|.*lost for this process after gemm/\([A-Za-z0-9_]*\)/.*|\1|p' \
-    "$out/quick-$attempt.log" | head -1)
-  [ -n "$culprit" ] || break
-  notes+=("$culprit lost the CUDA context in the quick suite (see quick-$attempt.log)")
-  latest=$(ls -t "$out"/aicbench-quick-*.json | head -1)
-  # The names left "not run" in that file, other than the culprit's, as one anchored regex.
-  rerun=$(python3 - "$latest" "$culprit" <<'PY'
+if begin build; then
+  if [ -f "$build/build.ninja" ]; then
+    # Only what the later steps run: not the CPU-only tests (CI runs them) nor the fuzzers.
+    timeout -k 5 "$limit" cmake --build "$build" -j "$(nproc)" \
+      --target aicbench test_gpu_gemm test_gpu_gemm_kernels test_gpu_gemm_wgmma >"$logs/build.log" 2>&1
+    rc=$?
+    tail -3 "$logs/build.log"
+    if ((rc != 0)); then
+      grep -E -m 20 "error|FAILED" "$logs/build.log"; failures+=("build (exit $rc)")
+      rm -f "$aicbench"
+    fi
+  else
+    echo "gpu-check: not configured"; notes+=("build: not run: not configured"); rm -f "$aicbench"
+  fi
+fi
+export LD_LIBRARY_PATH="$PWD/.kit/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+[ -x "$aicbench" ] && "$aicbench" info
+
+if begin gpu-tests && have_binary gpu-tests; then
+  # Four at a time: their float64 CPU references, not the GPU, take most of the time. A kernel
+  # that hangs (a barrier phase wrong in code written without a GPU) costs its test, not the step.
+  (cd "$build" && timeout -k 5 "$limit" ctest -L gpu --output-on-failure -j 4 --timeout $((limit < 60 ? limit : 60)) \
+    >"$logs/gpu-tests.log" 2>&1)
+  rc=$?
+  grep -E -e "tests passed|\*\*\*(Failed|Timeout|Exception)|Skipped" "$logs/gpu-tests.log" | tail -40
+  ((rc == 0)) || failures+=("gpu tests (exit $rc; logs/gpu-tests.log)")
+fi
+
+if begin sanitizer && have_binary sanitizer; then
+  if command -v compute-sanitizer >/dev/null; then
+    # Every launch completes before the next under the sanitizer, so no blocking kernel, and the
+    # fewest samples: the point is to check each kernel's memory accesses on odd shapes.
+    timeout -k 5 "$limit" compute-sanitizer --tool memcheck --error-exitcode 99 --print-limit 20 \
+      "$aicbench" run --suite smoke --backend cuda --mode cold --no-blocking-kernel \
+        --min-samples 1 --min-time 0.0001 --timeout 0.2 --out "$out/sanitizer" >"$logs/sanitizer.log" 2>&1
+    rc=$?
+    tail -5 "$logs/sanitizer.log"
+    if ((rc != 0)); then
+      # Some container runtimes (gVisor) give the sanitizer no access to the device: that is the
+      # machine's limit, not a finding about the kernels, and is reported as such.
+      if grep -q "Device not supported" "$logs/sanitizer.log"; then
+        notes+=("sanitizer: compute-sanitizer cannot use the device on this machine's runtime: not run")
+      elif ((rc == 124 || rc == 137)); then
+        failures+=("compute-sanitizer (stopped after $limit s)")
+      else
+        grep -m 20 "=========" "$logs/sanitizer.log"; failures+=("compute-sanitizer (exit $rc)")
+      fi
+    fi
+    rm -rf "$out/sanitizer"
+  else
+    echo "compute-sanitizer not found"; failures+=("compute-sanitizer missing")
+  fi
+fi
+
+results=()
+if begin quick && have_binary quick; then
+  # A kernel that traps or faults loses the CUDA context for the rest of its process; aicbench then
+  # records every later benchmark as "not run", naming the culprit. Run those again in a new
+  # process, less the culprit's (up to three times, inside this step's limit), so one broken
+  # kernel costs only its own rows.
+  marker=$(mktemp)
+  quick_end=$(($(date +%s) + limit))
+  # aicbench rewrites its result file after every benchmark, so a run stopped at the limit keeps
+  # what it finished; to finish all of it, each benchmark's sampling (15 s at most by default, when
+  # its noise will not settle) gets a share of half the limit, between 1 and 15 s; preparation,
+  # validation and warm-up take the rest.
+  count=$("$aicbench" list --suite quick 2>/dev/null |
+    awk '/^  [a-z]+ backend/ { cuda = ($1 == "cuda") } cuda && /^    yes/ { n++ } END { print n + 0 }')
+  ((count > 0)) || count=36
+  per=$((limit / 2 / count))
+  ((per >= 1)) || per=1
+  ((per <= 15)) || per=15
+  echo "gpu-check: $count benchmarks to run here; sampling at most $per s each"
+  filter=(--timeout "$per")
+  for attempt in 1 2 3 4; do
+    left=$((quick_end - $(date +%s)))
+    if ((left < 20)); then notes+=("quick: out of time before attempt $attempt"); break; fi
+    timeout -k 5 "$left" "$aicbench" run --suite quick --backend cuda --out "$out" "${filter[@]}" \
+      >"$logs/quick-$attempt.log" 2>&1
+    rc=$?
+    grep -E -e "^gemm/|error|lost" "$logs/quick-$attempt.log" | tail -60
+    if ((rc == 124 || rc == 137)); then
+      failures+=("quick suite (attempt $attempt stopped at the step's limit; the result file keeps what finished)")
+      break
+    elif ((rc != 0)); then
+      tail -5 "$logs/quick-$attempt.log"; failures+=("quick suite (attempt $attempt, exit $rc)")
+    fi
+    culprit=$(sed -n 's|.*lost for this process after gemm/\([A-Za-z0-9_]*\)/.*|\1|p' \
+      "$logs/quick-$attempt.log" | head -1)
+    [ -n "$culprit" ] || break
+    notes+=("quick: $culprit lost the CUDA context (logs/quick-$attempt.log)")
+    latest=$(ls -t "$out"/aicbench-quick-*.json 2>/dev/null | head -1)
+    [ -n "$latest" ] || break
+    # The names left "not run" in that file, other than the culprit's, as one anchored regex.
+    rerun=$(python3 - "$latest" "$culprit" <<'PY'
 import json, re, sys
 doc = json.load(open(sys.argv[1]))
 names = [b["name"] for b in doc["benchmarks"]
@@ -122,22 +312,54 @@ names = [b["name"] for b in doc["benchmarks"]
 print("^(" + "|".join(re.escape(n) for n in dict.fromkeys(names)) + ")$" if names else "")
 PY
 )
-  [ -n "$rerun" ] || break
-  echo "gpu-check: running what $culprit left undone again, in a new process"
-  filter=(--filter "$rerun")
-done
-mapfile -t results < <(find "$out" -maxdepth 1 -name 'aicbench-quick-*.json' -newer "$marker" | sort)
-rm -f "$marker"
-if ((${#results[@]})); then
-  "$aicbench" report "${results[@]}" --md "$out/summary.md"
-  if command -v gnuplot >/dev/null; then "$aicbench" report "${results[@]}" --html "$out/report.html"; fi
-  echo; cat "$out/summary.md"
+    [ -n "$rerun" ] || break
+    echo "gpu-check: running what $culprit left undone again, in a new process"
+    filter=(--timeout "$per" --filter "$rerun")
+  done
+  mapfile -t results < <(find "$out" -maxdepth 1 -name 'aicbench-quick-*.json' -newer "$marker" | sort)
+  rm -f "$marker"
 fi
 
-step "done"
+if begin report; then
+  # The result files under the names results/gpu/ keeps: <gpu>-<date>-quick.json, then -quick-2...
+  named=()
+  for i in "${!results[@]}"; do
+    name="$result_base$( ((i == 0)) || echo "-$((i + 1))").json"
+    mv "${results[$i]}" "$out/$name" && named+=("$out/$name")
+  done
+  results=("${named[@]}")
+  if ((${#results[@]})) && [ -x "$aicbench" ]; then
+    timeout -k 2 "$limit" "$aicbench" report "${results[@]}" --md "$out/summary.md" || failures+=("report")
+    echo; cat "$out/summary.md" 2>/dev/null
+  else
+    echo "gpu-check: no result file: no summary"
+  fi
+fi
+
+if ((profile)); then
+  left=$((deadline - $(date +%s) - 5))  # 5 s to pack the reports
+  echo
+  if ((left < profile_min)); then
+    echo "== profile: skipped, $left s left, needs $profile_min"; notes+=("profile: skipped: $left s left, needs $profile_min")
+  elif [ ! -x "$aicbench" ]; then
+    notes+=("profile: not run: no build")
+  else
+    echo "== profile (at most $left s)"
+    AICBENCH_PROFILE_SECONDS=$left timeout -k 5 "$left" scripts/gpu-profile.sh "$out/profile" >/dev/null 2>&1
+    grep -v "^==PROF==" "$out/profile/gpu-profile.log" 2>/dev/null | tail -60
+    tar -czf "$out/profile.tar.gz" -C "$out" profile && rm -rf "$out/profile"
+  fi
+fi
+
+# Everything else in one file, so that OUT_DIR stays within the device tool's 8 files.
+[ -f "$out/report.html" ] && mv "$out/report.html" "$logs/"
+tar -czf "$out/logs.tar.gz" -C "$out" logs && rm -rf "$logs"
+
+echo
+echo "== done ($(($(date +%s) - start)) s of $budget)"
 for note in "${notes[@]}"; do echo "gpu-check: note: $note"; done
 if ((${#failures[@]})); then
   echo "gpu-check: FAILED: ${failures[*]}"
   exit 1
 fi
-echo "gpu-check: all passed; result file(s): ${results[*]}"
+echo "gpu-check: all passed; result file(s) for results/gpu/: ${results[*]##*/}"

@@ -4,6 +4,7 @@
 # The CUDA toolkit (13.x, with cuBLAS and NCCL) is not a Debian package we can rely on; it is
 # checked here and installed from NVIDIA (or comes with the nvidia/cuda container image).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build git pkg-config
@@ -13,6 +14,7 @@ packages=(
   gnuplot-nox
   python3-jsonschema
   python3-junitparser libxml2-utils   # the tests read `report --junit` with junitparser and xmllint
+  python3-venv   # the venv that holds the SASS tools (below)
 )
 
 missing=()
@@ -39,3 +41,24 @@ if [ -z "$nvcc_path" ]; then
   exit 3
 fi
 echo "install-deps: CUDA compiler: $nvcc_path ($("$nvcc_path" --version | tail -1))"
+
+# SASS tools for scripts/check-kernels.sh: cuobjdump and nvdisasm are not in every CUDA install
+# (the toolkit this project is built with has neither); NVIDIA publishes them on PyPI. They go into a venv under
+# build/ because Debian's Python is externally managed (PEP 668); check-kernels.sh finds them
+# there, on PATH, or in any site-packages.
+sass_venv=build/sass-tools
+if command -v cuobjdump >/dev/null; then
+  echo "install-deps: SASS tools: $(command -v cuobjdump)"
+elif compgen -G "$sass_venv/lib/python3*/site-packages/nvidia/*/bin/cuobjdump" >/dev/null; then
+  echo "install-deps: SASS tools present in $sass_venv"
+else
+  # Only scripts/check-kernels.sh needs them, and it stops with its own message when they are
+  # missing, so a machine without PyPI access (a GPU node) warns here and goes on.
+  echo "install-deps: installing cuobjdump and nvdisasm (PyPI) into $sass_venv"
+  if ! { python3 -m venv "$sass_venv" &&
+         "$sass_venv/bin/pip" install -q --disable-pip-version-check \
+           'nvidia-cuda-cuobjdump==13.*' 'nvidia-cuda-nvdisasm==13.*' &&
+         compgen -G "$sass_venv/lib/python3*/site-packages/nvidia/*/bin/cuobjdump" >/dev/null; }; then
+    echo "install-deps: warning: no SASS tools; scripts/check-kernels.sh will not run" >&2
+  fi
+fi

@@ -40,4 +40,45 @@ for so in "/usr/lib/$multiarch"/libbenchmark*.so*; do
   [ -e "$so" ] && cp -a "$so" "$kit/lib/$multiarch/"
 done
 
+# The kit must hold every dependency that cmake/AicbenchDependencies.cmake looks for and the GPU
+# image lacks: benchmark, cxxopts, nlohmann_json, RE2, GTest and SQLite3 (the CUDA toolkit, NCCL,
+# Threads, Git, python3 and gnuplot come from the image or are optional; OpenBLAS, 36 MiB, is left
+# out, and gpu-check.sh builds without it where the image lacks it). Proven by a configure
+# that may not look in /usr (CMAKE_IGNORE_PREFIX_PATH, CMake 3.23 and newer) and must find each of
+# them in the kit, as on the GPU machine.
+cmake_version=$(cmake --version | sed -n 's/^cmake version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+read -r major minor <<<"$cmake_version"
+if ((major > 3 || (major == 3 && minor >= 23))); then
+  check=$(mktemp -d)
+  trap 'rm -rf "$check"' EXIT
+  args=(-DAICBENCH_WITH_NCCL=OFF -DAICBENCH_WITH_OPENBLAS=OFF -DAICBENCH_BUILD_TESTS=ON)
+  vars=(GTest_DIR cxxopts_DIR nlohmann_json_DIR RE2_LIBRARY RE2_INCLUDE_DIR SQLite3_INCLUDE_DIR SQLite3_LIBRARY)
+  export PATH=$PATH:/usr/local/cuda/bin
+  if command -v nvcc >/dev/null; then
+    args+=(-DCMAKE_CUDA_ARCHITECTURES=90a)
+    vars+=(benchmark_DIR)
+  else
+    args+=(-DAICBENCH_REPORTS_ONLY=ON)  # no CUDA here: Google Benchmark is not looked for
+    echo "make-gpu-kit: no nvcc here: the check leaves Google Benchmark out"
+  fi
+  if ! cmake -S . -B "$check/build" -G Ninja -DCMAKE_PREFIX_PATH="$PWD/$kit" -DCMAKE_IGNORE_PREFIX_PATH=/usr \
+      "${args[@]}" >"$check/log" 2>&1; then
+    tail -20 "$check/log"
+    echo "make-gpu-kit: a configure that may look only in the kit failed" >&2
+    exit 1
+  fi
+  bad=0
+  for var in "${vars[@]}"; do
+    value=$(sed -n "s/^$var:[A-Z]*=//p" "$check/build/CMakeCache.txt")
+    if [[ "$value" != "$PWD/$kit/"* ]]; then
+      echo "make-gpu-kit: $var is '$value', not in the kit" >&2
+      bad=1
+    fi
+  done
+  ((bad == 0)) || exit 1
+  echo "make-gpu-kit: checked: a configure with /usr hidden finds ${vars[*]} in the kit"
+else
+  echo "make-gpu-kit: CMake $major.$minor cannot hide /usr (3.23 needed): kit not checked"
+fi
+
 echo "make-gpu-kit: $(du -sh "$kit" | cut -f1) in $kit"

@@ -31,10 +31,10 @@
 // kernel's own index functions (sm80_layout.hpp) and checks every lane's mma operands against the
 // PTX ISA's fragment layouts, the swizzle's freedom from bank conflicts and the C tile coverage.
 //
-// Measured: not yet on a GPU (no results/gpu/ file records it). Aim (unmeasured): >= 80% of
-// cuBLASLt bf16 on H100 at 4096^3. Caveat: cuBLASLt uses wgmma on Hopper, and mma.sync cannot
-// reach wgmma's rate there (see gemm_wgmma_sm90.cu), so the aim may be out of reach for this
-// design on H100; on A100 (where cuBLAS itself uses mma.sync) it is the fair comparison.
+// Measured: not yet on a GPU (no results/gpu/ file records it). Target: >= 80% of cuBLAS(Lt) in
+// the same precision on A100-class GPUs (sm_80, where cuBLAS itself uses mma.sync), at 4096^3 and
+// 8192^3. On Hopper it is reported beside cuBLASLt with no target: cuBLASLt uses wgmma there,
+// and mma.sync cannot reach wgmma's rate (see gemm_wgmma_sm90.cu).
 #include <array>
 #include <climits>
 #include <cstdint>

@@ -15,8 +15,8 @@
 //                      matrix, so predication stays per float4); gemm_simt_fp32 falls back to
 //                      kernel1 otherwise.
 //
-// Measured: not yet on a GPU (no results/gpu/ file records it). kernel1 is expected well below
-// cuBLAS; kernel2's aim is >= 85% of cublasSgemm at 4096^3 and above on H100 (unmeasured).
+// Measured: not yet on a GPU (no results/gpu/ file records it). Target: kernel2 >= 85% of
+// cuBLAS SGEMM (cublasSgemm) at 4096^3 and above; kernel1 is expected well below cuBLAS.
 #include "kernels/gemm/gemm_simt.hpp"
 
 namespace aicbench::kernels {

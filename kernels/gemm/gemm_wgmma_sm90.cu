@@ -55,8 +55,10 @@
 // needs 16-byte aligned row strides and base addresses; otherwise cudaErrorInvalidValue. M and N
 // are free (TMA zero-fills out-of-bounds loads; stores are predicated); K == 0 writes zeros.
 //
-// Measured: not yet on a GPU (no results/gpu/ file records it). Target: cuBLAS, ~795 TFLOP/s bf16
-// at 8192^3 on H100 SXM. Verified without a GPU: ptxas (no spills); CPU tests of the layout
+// Measured: not yet on a GPU (no results/gpu/ file records it). Targets, for kernel1 and kernel2:
+// bf16 at 8192^3 >= 100% of cuBLAS(Lt) (~795 TFLOP/s on H100 SXM); fp8 >= 95% of cuBLASLt in
+// the same accumulation mode (this kernel accumulates all of K in the wgmma accumulator, so the
+// baseline is cuBLASLt's fast accumulation); fp16 reported. Verified without a GPU: ptxas (no spills); CPU tests of the layout
 // arithmetic against the PTX ISA (tests/test_sm90_layout.cpp: what wgmma reads through our
 // descriptors is what TMA's 128B swizzle wrote; the accumulator fragment and the epilogue's
 // staging put every output in its column) and of both kernels' tile orders (every tile exactly
