@@ -5,6 +5,8 @@
 
 option(AICBENCH_BUILD_TESTS "Build the GoogleTest suite" ON)
 option(AICBENCH_WITH_NCCL "Link NCCL (its version goes into every result file's provenance)" ON)
+option(AICBENCH_WITH_OPENBLAS
+  "Link OpenBLAS: the `openblas` GEMM, the CPU backend's vendor baseline" ON)
 
 set(_aicbench_install_hint
   "Run scripts/install-deps.sh (Debian/Ubuntu), or on a machine without apt pass the kit made by "
@@ -55,6 +57,38 @@ if(AICBENCH_WITH_NCCL AND NOT AICBENCH_REPORTS_ONLY)
       "Set NCCL_ROOT to its install prefix, or configure with -DAICBENCH_WITH_NCCL=OFF to build "
       "without it (result files then say that NCCL is absent).")
   endif()
+endif()
+
+# OpenBLAS, the CPU backend's vendor baseline (gemm/openblas/fp32): linked into the kernels
+# library only, never into the CUDA-free reports library. Debian's libopenblas-dev ships a CMake
+# package (OpenBLASConfig.cmake, with absolute paths); elsewhere, e.g. a kit prefix, the library
+# and cblas.h are looked for directly. A build without it (-DAICBENCH_WITH_OPENBLAS=OFF: the GPU
+# check, whose kit does not carry OpenBLAS's 36 MiB) has no `openblas` implementation, and CPU rows
+# then have no pct_of_vendor.
+if(AICBENCH_WITH_OPENBLAS AND NOT AICBENCH_REPORTS_ONLY)
+  find_package(OpenBLAS CONFIG QUIET)
+  if(OpenBLAS_FOUND AND OpenBLAS_LIBRARIES AND OpenBLAS_INCLUDE_DIRS)
+    set(_aicbench_openblas_library "${OpenBLAS_LIBRARIES}")
+    set(_aicbench_openblas_include "${OpenBLAS_INCLUDE_DIRS}")
+  else()
+    find_library(_aicbench_openblas_library NAMES openblas
+                 PATH_SUFFIXES openblas-pthread openblas-openmp openblas-serial)
+    find_path(_aicbench_openblas_include cblas.h
+              PATH_SUFFIXES openblas-pthread openblas-openmp openblas-serial openblas)
+  endif()
+  if(NOT _aicbench_openblas_library OR NOT _aicbench_openblas_include)
+    message(FATAL_ERROR
+      "aicbench needs OpenBLAS (Debian package 'libopenblas-dev'), the CPU backend's vendor "
+      "baseline, which was not found. Run scripts/install-deps.sh, or configure with "
+      "-DAICBENCH_WITH_OPENBLAS=OFF to build without it (CPU rows then have no pct_of_vendor).")
+  endif()
+  if(NOT TARGET OpenBLAS::OpenBLAS)
+    add_library(OpenBLAS::OpenBLAS UNKNOWN IMPORTED)
+    set_target_properties(OpenBLAS::OpenBLAS PROPERTIES
+      IMPORTED_LOCATION "${_aicbench_openblas_library}"
+      INTERFACE_INCLUDE_DIRECTORIES "${_aicbench_openblas_include}")
+  endif()
+  message(STATUS "OpenBLAS: ${_aicbench_openblas_library}")
 endif()
 
 # The report's charts are drawn by gnuplot at run time; it is looked up here only to warn early.

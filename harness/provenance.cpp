@@ -16,6 +16,9 @@
 
 #include "reports/build_info.hpp"
 #include "kernels/gemm/gemm_cublas.hpp"
+#if AICBENCH_WITH_OPENBLAS
+#include "kernels/gemm/gemm_openblas.hpp"
+#endif
 
 namespace aicbench {
 
@@ -210,6 +213,13 @@ nlohmann::json collect_provenance(const DeviceProbe& probe) {
 #else
   versions["nccl"] = "not built with NCCL";
 #endif
+  // The cpu backend's vendor baseline: openblas_get_config(), e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH
+  // NO_AFFINITY Haswell MAX_THREADS=64" (the kernel it chose for this CPU, and its thread cap).
+#if AICBENCH_WITH_OPENBLAS
+  versions["openblas"] = kernels::openblas_config_string().substr(0, 256);
+#else
+  versions["openblas"] = "not built with OpenBLAS";
+#endif
   prov["versions"] = versions;
   (void)cudaGetLastError();
   return prov;
@@ -241,7 +251,8 @@ std::string format_provenance(const nlohmann::json& prov) {
   out << "Driver:  " << versions["driver"].get<std::string>() << "   CUDA runtime: "
       << (versions["cuda_runtime"].is_string() ? versions["cuda_runtime"].get<std::string>() : "?")
       << "   cuBLAS: " << versions["cublas"].get<std::string>()
-      << "   NCCL: " << versions.value("nccl", std::string("unknown")) << "\n";
+      << "   NCCL: " << versions.value("nccl", std::string("unknown")) << "\n"
+      << "OpenBLAS: " << versions.value("openblas", std::string("unknown")) << "\n";
   if (prov["gpus"].empty()) {
     out << "GPUs:    none usable: " << prov.value("gpu_unavailable_reason", std::string("unknown"))
         << "\n         (the cpu backend still runs; `aicbench run` picks it automatically)\n";

@@ -6,7 +6,7 @@
 #                                                cmake --preset reports && cmake --build build/reports)
 #
 # Fleets, each from a real result file of `aicbench run --backend cpu` (tests/data/):
-#   accept 1,250 nodes x 8 GPUs, the acceptance suite's 2 CPU benchmarks x 1 repetition
+#   accept 1,250 nodes x 8 GPUs, the acceptance suite's 4 CPU benchmarks x 1 repetition
 #          (result-cpu-acceptance.json), ~8 KB a GPU
 #   light  1,250 nodes x 8 GPUs, 6 benchmarks x 1 repetition  (result-cpu-smoke.json), ~16 KB a GPU
 #   heavy  1,250 nodes x 8 GPUs, 6 benchmarks x 3 repetitions (result-cpu-smoke-repetitions.json,

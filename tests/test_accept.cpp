@@ -387,7 +387,13 @@ TEST(AcceptCpu, ExactlyThePlantedNodesFail) {
   }
   {  // a benchmark missing
     json j = testing::cpu_result("c06");
-    j["benchmarks"].erase(0);
+    json& rows = j["benchmarks"];
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (rows[i]["name"] == kCpu256) {
+        rows.erase(i);
+        break;
+      }
+    }
     add(j);
   }
   // Two ranks where the contract says one.
@@ -400,7 +406,7 @@ TEST(AcceptCpu, ExactlyThePlantedNodesFail) {
   }
   {  // another version of the suite
     json j = testing::cpu_result("c09");
-    j["context"]["aicbench"]["suite_version"] = 2;
+    j["context"]["aicbench"]["suite_version"] = 3;
     add(j);
   }
 

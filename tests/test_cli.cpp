@@ -28,6 +28,12 @@ class Cli : public ::testing::Test {
   testing::TestDir dir_;
 };
 
+// Whether this build has the cpu backend's vendor baseline (AICBENCH_WITH_OPENBLAS), as its result
+// files say. Every cpu suite lists `openblas` beside `cpu_blocked`; without it those are skipped.
+bool built_with_openblas(const ResultFile& file) {
+  return file.provenance()["versions"].value("openblas", "").rfind("not built", 0) != 0;
+}
+
 TEST_F(Cli, HelpForEveryCommand) {
   for (const char* cmd : {"info", "list", "run", "report"}) {
     Outcome o = aicbench(std::string(cmd) + " --help");
@@ -151,6 +157,7 @@ TEST_F(Cli, ModesAndRepetitions) {
   EXPECT_EQ(file.provenance()["methodology"]["min_samples"], 4);
   int hot = 0, cold = 0, aggregates = 0;
   for (const auto& b : file.benchmarks()) {
+    if (!built_with_openblas(file) && b["aicbench"]["impl"] == "openblas") continue;  // skipped
     if (b["run_type"] == "aggregate") {
       ++aggregates;
       continue;
@@ -161,8 +168,10 @@ TEST_F(Cli, ModesAndRepetitions) {
       EXPECT_NE(b["name"].get<std::string>().find("/mode:hot"), std::string::npos);
     }
   }
-  EXPECT_EQ(hot, 6) << "3 shapes x 2 repetitions";
-  EXPECT_EQ(cold, 6);
+  // openblas beside cpu_blocked (a build without OpenBLAS skips it)
+  const int impls = built_with_openblas(file) ? 2 : 1;
+  EXPECT_EQ(hot, 6 * impls) << "3 shapes x 2 repetitions, per implementation";
+  EXPECT_EQ(cold, 6 * impls);
   EXPECT_GT(aggregates, 0) << "Google Benchmark's mean/median/stddev over the repetitions";
 
   EXPECT_EQ(aicbench("run --suite smoke --backend cpu --mode warm --out " + dir_.path().string()).exit_code, 2);
@@ -184,9 +193,21 @@ TEST_F(Cli, QuickSuiteOnCpuThenReport) {
   EXPECT_TRUE(file.provenance()["complete"].get<bool>());
   EXPECT_EQ(file.provenance()["backend"], "cpu");
   EXPECT_EQ(file.provenance()["suite"], "quick");
-  ASSERT_EQ(file.benchmarks().size(), 6u);
+  const bool openblas = built_with_openblas(file);
+  if (!openblas) GTEST_SKIP() << "built without OpenBLAS (AICBENCH_WITH_OPENBLAS=OFF)";
+  ASSERT_EQ(file.benchmarks().size(), 12u) << "six shapes, OpenBLAS and our kernel";
+  EXPECT_NE(file.provenance()["versions"]["openblas"].get<std::string>().find("OpenBLAS"), std::string::npos);
   for (const auto& b : file.benchmarks()) {
     EXPECT_EQ(b["aicbench"]["status"], "ok") << b.dump();
+    // cpu_blocked beside OpenBLAS, the vendor baseline, on the same number of threads.
+    EXPECT_GE(b["aicbench"]["validation"]["threads"].get<int>(), 1) << b["name"];
+    if (b["aicbench"]["impl"] == "cpu_blocked") {
+      EXPECT_GT(b.value("pct_of_vendor", 0.0), 0.0) << "cpu_blocked against OpenBLAS: " << b.dump();
+    }
+    if (b["aicbench"]["impl"] == "openblas") {
+      EXPECT_TRUE(b["aicbench"]["vendor"].get<bool>());
+      EXPECT_DOUBLE_EQ(b.value("pct_of_vendor", 100.0), 100.0) << "the baseline against itself";
+    }
     EXPECT_GT(b["tflops"].get<double>(), 0.0) << b["name"];
     EXPECT_LE(b["max_rel_err"].get<double>(), b["aicbench"]["validation"]["tolerance"].get<double>());
     EXPECT_FALSE(b.contains("pct_of_peak")) << "no datasheet peak for a CPU";

@@ -1,6 +1,7 @@
 // The GEMM family: C = A * B, M, N, K free.
 //
 //   impl          dtypes                  backend  layout  what
+//   openblas      fp32                    cpu      NN      cblas_sgemm (OpenBLAS), vendor baseline
 //   cpu_blocked   fp32                    cpu      NN      kernels/gemm/gemm_cpu.cpp
 //   cublas        fp32                    cuda     NN      cublasSgemm, vendor baseline
 //   simt          fp32                    cuda     NN      kernels/gemm/gemm_simt.cu
@@ -15,7 +16,15 @@
 // scaled per tensor into e4m3's range and the scales passed to the kernel, as in fp8 training.
 // Every implementation is validated by check_gemm() (Freivalds + sampled float64 elements,
 // docs/validation.md) against the rounded inputs before it is timed.
+//
+// Settings that make a comparison like for like are written into each row's validation block:
+// `threads` on the cpu backend (cpu_blocked and OpenBLAS both use one thread per hardware thread),
+// `fp8_accumulation` on fp8 rows ("fast": all of K in the fp32 accumulator, for our wgmma kernels
+// and for cuBLASLt, which is set to match with CUBLASLT_MATMUL_DESC_FAST_ACCUM).
+#include <algorithm>
 #include <climits>
+#include <limits>
+#include <thread>
 #include <vector>
 
 #include <cuda_bf16.h>
@@ -31,6 +40,9 @@
 #include "kernels/gemm/gemm_api.hpp"
 #include "kernels/gemm/gemm_cpu.hpp"
 #include "kernels/gemm/gemm_cublas.hpp"
+#if AICBENCH_WITH_OPENBLAS
+#include "kernels/gemm/gemm_openblas.hpp"
+#endif
 #include "kernels/gemm/gemm_simt.hpp"
 
 namespace aicbench {
@@ -59,36 +71,71 @@ struct GemmShape {
   }
 };
 
-Validation to_validation(const GemmCheck& check) {
-  return {check.passed, check.max_rel_err, check.message,
-          {{"max_rel_err", check.max_rel_err},
-           {"freivalds_err", check.freivalds_err},
-           {"tolerance", check.tolerance},
-           {"samples", check.samples},
-           {"method", "freivalds(2 probes) + sampled float64 elements"}}};
+// `settings`: what the comparison depends on (threads, fp8 accumulation), added to the block.
+Validation to_validation(const GemmCheck& check, const nlohmann::json& settings = nullptr) {
+  Validation v{check.passed, check.max_rel_err, check.message,
+               {{"max_rel_err", check.max_rel_err},
+                {"freivalds_err", check.freivalds_err},
+                {"tolerance", check.tolerance},
+                {"samples", check.samples},
+                {"method", "freivalds(2 probes) + sampled float64 elements"}}};
+  if (settings.is_object()) v.details.update(settings);
+  return v;
 }
 
 // ---- cpu backend ---------------------------------------------------------------------------
+enum class CpuImpl { blocked, openblas };
+
+// One thread per hardware thread, for our kernel and for OpenBLAS alike.
+int cpu_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
 class CpuGemmCase final : public BenchmarkCase {
  public:
-  explicit CpuGemmCase(const BenchmarkSpec& spec)
-      : shape_(spec),
+  CpuGemmCase(const BenchmarkSpec& spec, CpuImpl impl)
+      : impl_(impl),
+        shape_(spec),
         A_(random_input(shape_.M * shape_.K, kSeedA)),
         B_(random_input(shape_.K * shape_.N, kSeedB)),
-        C_(shape_.M * shape_.N) {}
+        C_(shape_.M * shape_.N) {
+    threads_ = cpu_threads();
+#if AICBENCH_WITH_OPENBLAS
+    // OpenBLAS runs on its own pool, capped at the threads it was built for: record what it uses.
+    if (impl_ == CpuImpl::openblas) threads_ = kernels::openblas_threads(threads_);
+#endif
+  }
   Validation validate() override {
+    // Poison C first (NaN), so an implementation that writes nothing cannot pass on stale data.
+    std::fill(C_.begin(), C_.end(), std::numeric_limits<float>::quiet_NaN());
     run();
-    return to_validation(check_gemm(A_, B_, C_, shape_.M, shape_.N, shape_.K, tolerance(traits("fp32"), shape_.K)));
+    return to_validation(
+        check_gemm(A_, B_, C_, shape_.M, shape_.N, shape_.K, tolerance(traits("fp32"), shape_.K)),
+        {{"threads", threads_}});
   }
   void run() override {
-    kernels::gemm_cpu_blocked_fp32(A_.data(), B_.data(), C_.data(), shape_.M, shape_.N, shape_.K);
+    switch (impl_) {
+      case CpuImpl::blocked:
+        kernels::gemm_cpu_blocked_fp32(A_.data(), B_.data(), C_.data(), shape_.M, shape_.N, shape_.K,
+                                       threads_);
+        return;
+      case CpuImpl::openblas:
+#if AICBENCH_WITH_OPENBLAS
+        kernels::gemm_openblas_fp32(A_.data(), B_.data(), C_.data(), shape_.M, shape_.N, shape_.K,
+                                    threads_);
+        return;
+#else
+        break;
+#endif
+    }
+    throw std::logic_error("gemm: this build has no OpenBLAS");
   }
   double flops() const override { return shape_.flops(); }
   double bytes() const override { return shape_.bytes(traits("fp32")); }
 
  private:
+  CpuImpl impl_;
   GemmShape shape_;
   std::vector<float> A_, B_, C_;
+  int threads_ = 1;
 };
 
 // ---- cuda backend --------------------------------------------------------------------------
@@ -156,8 +203,11 @@ class CudaGemmCase final : public BenchmarkCase {
     CUDA_CHECK(cudaMemcpy(bytes.data(), C_.get(), bytes.size(), cudaMemcpyDeviceToHost));
     std::vector<float> C = widen_output(t_, bytes);
     const BLayout layout = t_.dtype == Dtype::fp32 ? BLayout::k_by_n : BLayout::n_by_k;
+    nlohmann::json settings = nullptr;
+    if (t_.dtype == Dtype::fp8) settings = {{"fp8_accumulation", fp8_accumulation()}};
     return to_validation(
-        check_gemm(a_ref_, b_ref_, C, shape_.M, shape_.N, shape_.K, tolerance(t_, shape_.K), layout));
+        check_gemm(a_ref_, b_ref_, C, shape_.M, shape_.N, shape_.K, tolerance(t_, shape_.K), layout),
+        settings);
   }
 
   void run() override {
@@ -204,6 +254,13 @@ class CudaGemmCase final : public BenchmarkCase {
   double bytes() const override { return shape_.bytes(t_); }
 
  private:
+  // How an fp8 GEMM accumulates: "fast" (all of K in the fp32 accumulator: our wgmma kernels, and
+  // cuBLASLt with CUBLASLT_MATMUL_DESC_FAST_ACCUM) or "promoted" (cuBLASLt's default).
+  const char* fp8_accumulation() const {
+    if (impl_ == CudaImpl::cublaslt) return kernels::CublasLtGemm::kFp8FastAccumulation ? "fast" : "promoted";
+    return "fast";
+  }
+
   // Launches the kernel for this case's dtype; false when it has none.
   bool run_hopper(const HopperGemm& k, void* a, void* b, void* c, const float* sa, const float* sb,
                   int M, int N, int K, cudaStream_t s) const {
@@ -239,6 +296,17 @@ std::optional<std::string> cpu_unsupported(const BenchmarkSpec& spec, const Devi
     return "needs " + mib(need) + " of host memory, more than 80% of the " + mib(have) + " this machine has";
   }
   return std::nullopt;
+}
+
+// Registered in every build, so that suites naming it load everywhere; a build without OpenBLAS
+// (-DAICBENCH_WITH_OPENBLAS=OFF, e.g. the GPU check's) records its benchmarks as skipped.
+std::optional<std::string> openblas_unsupported(const BenchmarkSpec& spec, const DeviceProbe& probe) {
+  if (!AICBENCH_WITH_OPENBLAS) {
+    return std::string("this build has no OpenBLAS (configured with -DAICBENCH_WITH_OPENBLAS=OFF)");
+  }
+  GemmShape s(spec);
+  if (s.M > INT_MAX || s.N > INT_MAX || s.K > INT_MAX) return "M, N and K must each fit in int32 (OpenBLAS's integers)";
+  return cpu_unsupported(spec, probe);
 }
 
 struct CudaRequirements {
@@ -290,8 +358,10 @@ std::vector<Implementation> gemm_implementations() {
                 {0, 90, "Hopper (sm_90a: wgmma and TMA)"}),
       cuda_impl("wgmma_sm90_multicast", false, {"bf16", "fp16", "fp8"}, CudaImpl::wgmma_sm90_multicast,
                 {0, 90, "Hopper (sm_90a: wgmma, TMA multicast and thread block clusters)"}),
+      {"gemm", "openblas", Backend::cpu, true, {"fp32"}, openblas_unsupported,
+       [](const BenchmarkSpec& s) { return std::make_unique<CpuGemmCase>(s, CpuImpl::openblas); }},
       {"gemm", "cpu_blocked", Backend::cpu, false, {"fp32"}, cpu_unsupported,
-       [](const BenchmarkSpec& s) { return std::make_unique<CpuGemmCase>(s); }},
+       [](const BenchmarkSpec& s) { return std::make_unique<CpuGemmCase>(s, CpuImpl::blocked); }},
   };
 }
 

@@ -72,6 +72,11 @@ cublasStatus_t set_fp8_scales(cublasLtMatmulDesc_t op, const float* scale_a, con
 
 }  // namespace
 
+cublasStatus_t set_fp8_fast_accumulation(cublasLtMatmulDesc_t op, bool fast) {
+  const int8_t value = fast ? 1 : 0;  // the attribute is an int8_t (cublasLt.h)
+  return cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_FAST_ACCUM, &value, sizeof(value));
+}
+
 CublasLtGemm::CublasLtGemm(cudaStream_t stream, size_t workspace_bytes)
     : stream_(stream), workspace_bytes_(workspace_bytes) {
   const cublasStatus_t status = cublasLtCreate(&handle_);
@@ -124,6 +129,9 @@ cublasStatus_t CublasLtGemm::make_plan(const PlanKey& key, const float* scale_a,
   if (key.precision == Precision::fp8) {
     // Set before the heuristic, so it plans for scaled inputs; run() refreshes the pointers.
     AICBENCH_LT_TRY(set_fp8_scales(plan.op, scale_a, scale_b));
+    // Fast accumulation, like the wgmma kernels (kFp8FastAccumulation), before the heuristic too:
+    // the algorithms offered differ between the two modes.
+    AICBENCH_LT_TRY(set_fp8_fast_accumulation(plan.op, kFp8FastAccumulation));
   }
   AICBENCH_LT_TRY(cublasLtMatrixLayoutCreate(&plan.a, types.ab, K, N, K));  // our B
   AICBENCH_LT_TRY(cublasLtMatrixLayoutCreate(&plan.b, types.ab, K, M, K));  // our A

@@ -45,6 +45,9 @@ class CublasGemm {
 class CublasLtGemm {
  public:
   static constexpr size_t kDefaultWorkspaceBytes = size_t{64} << 20;  // 64 MiB
+  // CUBLASLT_MATMUL_DESC_FAST_ACCUM for fp8: on, to accumulate like the kernels it is the baseline
+  // of (result files record it as validation.fp8_accumulation "fast").
+  static constexpr bool kFp8FastAccumulation = true;
 
   explicit CublasLtGemm(cudaStream_t stream, size_t workspace_bytes = kDefaultWorkspaceBytes);
   ~CublasLtGemm();
@@ -58,6 +61,8 @@ class CublasLtGemm {
                       int N, int K);
   cublasStatus_t fp16(const __half* A, const __half* B, __half* C, int M, int N, int K);
   // C = scale_a * scale_b * A * B^T in bf16; scale_a, scale_b: device pointers to one float each.
+  // Fast accumulation (kFp8FastAccumulation): all of K in the fp32 accumulator, as our wgmma
+  // kernels accumulate, not cuBLASLt's default of periodically promoting partial sums.
   cublasStatus_t fp8(const __nv_fp8_e4m3* A, const __nv_fp8_e4m3* B, __nv_bfloat16* C,
                      const float* scale_a, const float* scale_b, int M, int N, int K);
 
@@ -91,6 +96,11 @@ class CublasLtGemm {
   size_t workspace_bytes_ = 0;
   std::map<PlanKey, Plan> plans_;
 };
+
+// Sets CUBLASLT_MATMUL_DESC_FAST_ACCUM (an int8_t, cublasLt.h) on an fp8 matmul descriptor: 1 for
+// fast accumulation (all of K in the accumulator), 0 for cuBLASLt's default, which promotes partial
+// sums to a higher precision periodically. Host-only; needs no GPU.
+cublasStatus_t set_fp8_fast_accumulation(cublasLtMatmulDesc_t op, bool fast);
 
 // cuBLAS's version as "major.minor.patch", without needing a handle.
 std::string cublas_version_string();

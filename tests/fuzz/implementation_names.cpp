@@ -17,6 +17,7 @@ std::vector<Implementation> gemm_implementations() {
       named("mma_sm80", Backend::cuda, false, {"tf32", "bf16", "fp16"}),
       named("wgmma_sm90", Backend::cuda, false, {"bf16", "fp16", "fp8"}),
       named("wgmma_sm90_multicast", Backend::cuda, false, {"bf16", "fp16", "fp8"}),
+      named("openblas", Backend::cpu, true, {"fp32"}),
       named("cpu_blocked", Backend::cpu, false, {"fp32"}),
   };
 }
