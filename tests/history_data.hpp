@@ -1,14 +1,38 @@
 #pragma once
-// Result files for the history tests: a nightly run of two GEMM benchmarks on one GPU (or on the
+// Result files for the history tests, and reading back what they wrote: a nightly run of two GEMM benchmarks on one GPU (or on the
 // CPU), made to order: host, GPU, start time, a slowdown, repetitions, a failing benchmark. Each
 // passes load_result_file's checks like a file `aicbench run` writes (format version 2).
 #include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 namespace aicbench::testing {
+
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// One number from the database, read with SQLite directly (not through the code under test).
+inline int64_t query_int(const std::filesystem::path& db, const std::string& sql) {
+  sqlite3* handle = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(handle, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(handle);
+  int64_t value = -1;
+  if (stmt && sqlite3_step(stmt) == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(handle);
+  return value;
+}
 
 struct RunSpec {
   std::string host = "node-a";

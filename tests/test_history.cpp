@@ -33,29 +33,13 @@ namespace fs = std::filesystem;
 namespace history = aicbench::history;
 using aicbench::InputError;
 using aicbench::testing::make_run;
+using aicbench::testing::query_int;
+using aicbench::testing::read_text;
 using aicbench::testing::RunSpec;
 using nlohmann::json;
 
 const std::string kCublas = "gemm/cublaslt/bf16/M:4096/N:4096/K:4096";
 const std::string kWgmma = "gemm/wgmma_sm90/bf16/M:4096/N:4096/K:4096";
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-// One number from the database, read with SQLite directly (not through the code under test).
-int64_t query_int(const fs::path& db, const std::string& sql) {
-  sqlite3* handle = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(handle, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(handle);
-  int64_t value = -1;
-  if (stmt && sqlite3_step(stmt) == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  sqlite3_close(handle);
-  return value;
-}
 
 void exec(const fs::path& db, const std::string& sql) {
   sqlite3* handle = nullptr;

@@ -23,28 +23,13 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using testing::Outcome;
+using testing::query_int;
+using testing::read_text;
 
 Outcome aicbench(const std::string& args) { return testing::run_binary(AICBENCH_REPORTS_BINARY, args); }
 
 // A real result file of `aicbench run --suite smoke --backend cpu`, committed.
 const fs::path kCpuResult = fs::path(AICBENCH_TEST_DATA_DIR) / "result-cpu-smoke.json";
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-int64_t query_int(const fs::path& db, const std::string& sql) {
-  sqlite3* handle = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(handle, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(handle);
-  int64_t value = -1;
-  if (stmt && sqlite3_step(stmt) == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  sqlite3_close(handle);
-  return value;
-}
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
