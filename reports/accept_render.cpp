@@ -169,9 +169,8 @@ std::string render_markdown(const Spec& spec, const Verdict& verdict) {
 
 namespace {
 
+// After kPageBaseStyle.
 constexpr const char* kStyle = R"(
-body { font-family: system-ui, sans-serif; color: #222; max-width: 1600px; margin: 2rem auto; padding: 0 1rem; }
-h1 { font-size: 1.6rem; }  h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
 .verdict { border-radius: 4px; padding: .6rem 1rem; font-weight: 600; font-size: 1.1rem; }
 .verdict.pass { background: #e6f4ea; border: 1px solid #1e8e3e; color: #0d652d; }
 .verdict.fail { background: #fdecee; border: 1px solid #b00020; color: #b00020; }
@@ -188,8 +187,7 @@ p.hosts { font-size: .85rem; color: #444; word-break: break-word; }
 std::string render_html(const Spec& spec, const Verdict& verdict) {
   const Digest d = digest(spec, verdict);
   std::ostringstream out;
-  out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      << "<title>aicbench acceptance: " << markup(spec.name) << "</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n"
+  out << reports::html_page_head("aicbench acceptance: " + spec.name, std::string(reports::kPageBaseStyle) + kStyle)
       << "<h1>Acceptance: " << markup(spec.name) << "</h1>\n"
       << "<p>Spec <code>" << markup(spec.path.string()) << "</code>: " << markup(spec.sku_name) << ", suite "
       << markup(spec.suite) << " version " << spec.suite_version << ", " << plural(spec.clauses.size(), "clause", "clauses")

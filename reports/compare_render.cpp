@@ -193,24 +193,22 @@ std::string render_markdown(const Comparison& c) {
 
 std::string render_html(const Comparison& c) {
   std::ostringstream html;
-  html << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-       << "<title>aicbench compare: " << markup_escape(verdict_line(c)) << "</title>\n<style>\n"
-       << "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\n"
-       << "table{border-collapse:collapse;font-size:13px}\n"
-       << "th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}\n"
-       << "td.num{text-align:right;white-space:nowrap}\n"
-       << "th{background:#f0f0f0}\n"
-       << ".verdict{font-size:1.4em;font-weight:bold;padding:.3em .6em;display:inline-block;border-radius:4px}\n"
-       << ".pass{background:#d8f0d8;color:#145214}.fail{background:#f8d0d0;color:#8a1010}\n"
-       << "td.state{font-weight:bold;white-space:nowrap}\n"
-       << "tr.now-failing td.state,tr.slower td.state{background:#f8d0d0;color:#8a1010}\n"
-       << "tr.environment-changed td.state{background:#ffe2b8;color:#7a4300}\n"
-       << "tr.still-failing td.state{background:#f0d8d8;color:#6a2020}\n"
-       << "tr.gone td.state,tr.skipped td.state{background:#eee;color:#555}\n"
-       << "tr.new td.state{background:#dde8fb;color:#173f8a}\n"
-       << "tr.fixed td.state,tr.faster td.state{background:#d8f0d8;color:#145214}\n"
-       << ".envbox{border:2px solid #e0a040;background:#fff6e6;padding:.5em 1em;margin:1em 0}\n"
-       << "</style>\n</head>\n<body>\n";
+  html << reports::html_page_head("aicbench compare: " + verdict_line(c),
+                         "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\n"
+                         "table{border-collapse:collapse;font-size:13px}\n"
+                         "th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}\n"
+                         "td.num{text-align:right;white-space:nowrap}\n"
+                         "th{background:#f0f0f0}\n"
+                         ".verdict{font-size:1.4em;font-weight:bold;padding:.3em .6em;display:inline-block;border-radius:4px}\n"
+                         ".pass{background:#d8f0d8;color:#145214}.fail{background:#f8d0d0;color:#8a1010}\n"
+                         "td.state{font-weight:bold;white-space:nowrap}\n"
+                         "tr.now-failing td.state,tr.slower td.state{background:#f8d0d0;color:#8a1010}\n"
+                         "tr.environment-changed td.state{background:#ffe2b8;color:#7a4300}\n"
+                         "tr.still-failing td.state{background:#f0d8d8;color:#6a2020}\n"
+                         "tr.gone td.state,tr.skipped td.state{background:#eee;color:#555}\n"
+                         "tr.new td.state{background:#dde8fb;color:#173f8a}\n"
+                         "tr.fixed td.state,tr.faster td.state{background:#d8f0d8;color:#145214}\n"
+                         ".envbox{border:2px solid #e0a040;background:#fff6e6;padding:.5em 1em;margin:1em 0}\n");
   html << "<h1>aicbench compare</h1>\n<p class=\"verdict " << (c.passed() ? "pass" : "fail") << "\">"
        << markup_escape(verdict_line(c)) << "</p>\n";
   html << "<table>\n<tr><th>state</th><th>benchmarks</th></tr>\n";

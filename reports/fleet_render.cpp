@@ -254,9 +254,8 @@ std::string chart_script(const FleetReport& r, const std::string& model) {
 
 namespace {
 
+// After kPageBaseStyle.
 constexpr const char* kStyle = R"(
-body { font-family: system-ui, sans-serif; color: #222; max-width: 1600px; margin: 2rem auto; padding: 0 1rem; }
-h1 { font-size: 1.6rem; }  h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
 th, td { border: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
@@ -271,8 +270,7 @@ th { background: #f4f4f4; }
 
 std::string render_html(const FleetReport& r, const reports::ChartDrawer& drawer) {
   std::ostringstream out;
-  out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" << html(summary_title(r))
-      << "</title><style>" << kStyle << "</style></head><body>\n";
+  out << reports::html_page_head(summary_title(r), std::string(reports::kPageBaseStyle) + kStyle);
   out << "<h1>" << html(summary_title(r)) << "</h1>\n<table>\n";
   out << "<tr><th>GPU models</th><td>" << html(models_text(r)) << "</td></tr>\n";
   out << "<tr><th>GPUs per node</th><td>" << r.usual_gpus_per_node << " on most nodes</td></tr>\n";

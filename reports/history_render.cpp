@@ -229,8 +229,7 @@ std::string render_trend_html(const Trend& trend) { return render_trend_html(tre
 
 std::string render_trend_html(const Trend& trend, const reports::ChartDrawer& drawer) {
   std::ostringstream html;
-  html << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-       << "<title>aicbench history trend</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n"
+  html << reports::html_page_head("aicbench history trend", kStyle)
        << "<h1>aicbench history trend</h1>\n<dl>\n"
        << "<dt>Database</dt><dd>" << markup_escape(trend.db.string()) << "</dd>\n"
        << "<dt>Filter</dt><dd><code>" << markup_escape(trend.query.filter) << "</code></dd>\n"

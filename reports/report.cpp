@@ -285,10 +285,9 @@ std::string charts_section(const std::vector<ChartSpec>& charts, const ChartDraw
   return html.str();
 }
 
+// After kPageBaseStyle.
 constexpr const char* kStyle = R"(
-body { font-family: system-ui, sans-serif; color: #222; max-width: 1600px; margin: 2rem auto; padding: 0 1rem; }
 .scroll { overflow-x: auto; }
-h1 { font-size: 1.6rem; }  h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; font-size: .9rem; }
 dt { font-weight: 600; color: #555; }  dd { margin: 0; overflow-wrap: anywhere; }
 .banner, .note { background: #fff3cd; border: 1px solid #d9a400; border-radius: 4px; padding: .5rem 1rem; }
@@ -318,9 +317,7 @@ std::string render_html(const std::vector<ResultFile>& files, const ChartDrawer&
   const std::vector<RunSummary> runs = summarize_runs(files);
   const ViewChoice view = choose_view(files.size());
   std::ostringstream html;
-  html << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-       << "<title>aicbench report</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n"
-       << "<h1>aicbench report</h1>\n";
+  html << html_page_head("aicbench report", std::string(kPageBaseStyle) + kStyle) << "<h1>aicbench report</h1>\n";
   if (view.compact) {
     html << "<p class=\"note\">" << markup_escape(view.why) << "</p>\n<p>" << markup_escape(summarize_fleet(runs)) << "</p>\n";
     html << "<h2>Benchmarks across runs</h2>\n" << html_table(distribution_table(distributions(rows), runs));

@@ -75,6 +75,15 @@ std::string replace_control_characters(std::string_view s, bool keep_line_breaks
   return out;
 }
 
+std::string html_page_head(std::string_view title, std::string_view style) {
+  std::string head = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
+  head += markup_escape(title);
+  head += "</title>\n<style>\n";
+  head += style;
+  head += "</style>\n</head>\n<body>\n";
+  return head;
+}
+
 std::string markup_escape(std::string_view s) {
   std::string out;
   for (char c : replace_control_characters(s)) {

@@ -37,6 +37,14 @@ std::string replace_control_characters(std::string_view s, bool keep_line_breaks
 // & < > " ' escaped, control characters replaced: safe in HTML and XML text and attributes.
 std::string markup_escape(std::string_view s);
 
+// The start of every self-contained aicbench HTML page, up to and including <body>: doctype,
+// UTF-8, the title (escaped here) and the page's CSS.
+std::string html_page_head(std::string_view title, std::string_view style);
+// The body and heading styles the report, accept and fleet pages share.
+inline constexpr std::string_view kPageBaseStyle =
+    "body { font-family: system-ui, sans-serif; color: #222; max-width: 1600px; margin: 2rem auto; padding: 0 1rem; }\n"
+    "h1 { font-size: 1.6rem; }  h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }\n";
+
 // markup_escape, and U+FFFE and U+FFFF (noncharacters XML 1.0 forbids) replaced by U+FFFD too:
 // for XML documents (JUnit).
 std::string xml_escape(std::string_view s);
