@@ -43,7 +43,16 @@ std::string host_name() {
   return name;
 }
 
+const Job* g_current = nullptr;
+
 }  // namespace
+
+const Job& Job::current() {
+  static const Job alone = single();
+  return g_current ? *g_current : alone;
+}
+
+void Job::make_current() { g_current = this; }
 
 LaunchEnvironment detect_launch(const std::function<const char*(const char*)>& getenv) {
   LaunchEnvironment env;
@@ -90,6 +99,7 @@ Job::Job(Job&& other) noexcept
       node_(std::exchange(other.node_, MPI_COMM_NULL))
 #endif
 {
+  if (g_current == &other) g_current = this;
 }
 
 #if AICBENCH_WITH_MPI
@@ -101,6 +111,7 @@ Job Job::start(int* argc, char*** argv) {
   if (!launch.needs_mpi && !initialized) {
     Job job = single();
     job.layout_.launcher = launch.launcher;
+    job.make_current();
     return job;
   }
   Job job;
@@ -138,10 +149,12 @@ Job Job::start(int* argc, char*** argv) {
   MPI_Bcast(&l.nodes, 1, MPI_INT, 0, job.node_);
   l.ranks_per_node.resize(static_cast<size_t>(l.nodes));
   MPI_Bcast(l.ranks_per_node.data(), l.nodes, MPI_INT, 0, job.node_);
+  job.make_current();
   return job;
 }
 
 Job::~Job() {
+  if (g_current == this) g_current = nullptr;
   if (node_ != MPI_COMM_NULL) MPI_Comm_free(&node_);
   if (world_ != MPI_COMM_NULL) MPI_Comm_free(&world_);
   if (owns_mpi_) {
@@ -163,10 +176,13 @@ Job Job::start(int*, char***) {
   }
   Job job = single();
   job.layout_.launcher = launch.launcher;
+  job.make_current();
   return job;
 }
 
-Job::~Job() = default;
+Job::~Job() {
+  if (g_current == this) g_current = nullptr;
+}
 
 #endif
 

@@ -48,6 +48,9 @@ class Job {
   static Job start(int* argc, char*** argv);
   // A job of one without MPI: tests, and commands that do not run benchmarks.
   static Job single();
+  // The job started in this process (the newest Job::start() still alive), or a job of one:
+  // how a benchmark family's cases reach the job's communicators.
+  static const Job& current();
   Job(Job&& other) noexcept;
   Job& operator=(Job&&) = delete;
   Job(const Job&) = delete;
@@ -64,6 +67,7 @@ class Job {
 
  private:
   Job() = default;
+  void make_current();
   JobLayout layout_;
   bool mpi_ = false;
   bool owns_mpi_ = false;  // this Job initialised MPI and finalises it
