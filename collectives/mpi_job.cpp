@@ -85,6 +85,8 @@ std::string describe_ranks(const JobLayout& layout, const std::vector<int>& rank
 
 }  // namespace
 
+constexpr double kLateWakeSeconds = 2;
+
 // The failure handler, the once-only flag of fail(), and the watchdog thread with what it guards.
 struct Job::Watchdog {
   std::mutex mutex;
@@ -113,11 +115,21 @@ struct Job::Watchdog {
           lock, deadline, [&] { return stop || !armed || generation != armed_generation; });
       if (ended) continue;
       const std::string expired_step = step;
-      const double expired_timeout = timeout_s;
+      double expired_timeout = timeout_s;
       const bool expired_together = together;
       const Job* job = owner;
+      // A watchdog that wakes long after its deadline was not running: the whole process was
+      // stopped (SIGSTOP; a launcher ending the job sends SIGCONT first) or starved. Said so, with
+      // the time it really waited.
+      const double late_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - deadline).count();
       lock.unlock();
-      job->watchdog_expired(expired_step, expired_timeout, expired_together);  // ends the job
+      std::string what = expired_step;
+      if (late_s > kLateWakeSeconds) {
+        expired_timeout += late_s;
+        what += " (this process was itself stopped or starved: its watchdog woke " +
+                std::to_string(static_cast<int>(late_s)) + " s late)";
+      }
+      job->watchdog_expired(what, expired_timeout, expired_together);  // ends the job
       lock.lock();
     }
   }

@@ -255,6 +255,11 @@ class RowSink {
     try {
       gathered = job_.gather(SyncScope::node, step, rows.dump(), timeout_s_);
     } catch (const JobFailure& failure) {
+      // The leader's own rows of this benchmark were measured: they go into the file the
+      // failure handler rewrites.
+      if (node_writer_) {
+        for (nlohmann::json& row : rows) node_writer_->add_row(std::move(row));
+      }
       job_.fail(failure);
     }
     if (!node_writer_) return;
