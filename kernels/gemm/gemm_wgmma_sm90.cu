@@ -476,7 +476,10 @@ gemm_wgmma_sm90_kernel2(const __grid_constant__ GemmParams p) {
                              out_scale);
     }
   }
-  cluster_sync();  // keep this CTA's barriers alive until the peer's last remote arrival
+  // Keep this CTA's barriers alive until the peer's last remote arrival has landed: the plain
+  // arrives themselves order nothing across CTAs, but barrier.cluster.arrive releases at cluster
+  // scope everything its thread did before it, the remote arrives included.
+  cluster_sync();
 #endif  // AICBENCH_SM90A_DEVICE
 }
 
