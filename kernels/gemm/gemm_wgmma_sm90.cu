@@ -83,6 +83,17 @@
 // keep the tensor cores as busy as kernel1 (118 instructions per K-tile; kernel2's two more are
 // the second lane's remote arrive) while reading a third less from L2.
 //
+// The default Hopper kernel, until a GPU decides: kernel2 (`wgmma_sm90_multicast`, the one the
+// acceptance suite runs; the quick and gemm suites run both). At cuBLAS's bf16 rate (~795 TFLOP/s
+// on H100 SXM) kernel1's CTAs read ~9 TB/s from L2 together (48 KB per 0.7 us K-tile, 132 SMs),
+// kernel2's ~6 TB/s (32 KB); for fp8 both double. We expect the first to be more than H100's L2
+// delivers to the SMs and the second to be within it (an assumption: scripts/gpu-profile.sh's ncu
+// memory workload shows the L2 throughput of both). The price of kernel2 was the fences above,
+// now gone; what remains is that clusters must be co-scheduled in one GPC (the grid is sized by
+// cudaOccupancyMaxActiveClusters, which may leave an SM of an odd-sized GPC idle) and that each
+// CTA waits for its peer's half of B. If the first GPU run shows kernel1 ahead, switch the
+// acceptance suite (specs/suites/acceptance.json and specs/acceptance/*.json) back to wgmma_sm90.
+//
 // Next to try, most promising first: measure kernel2 against kernel1 (L2->SM traffic is the likely
 // limiter at ~9 TB/s of L2 reads for 800 TFLOP/s; if multicast helps, also share A across a 2x2
 // cluster); an epilogue that overlaps the next tile's main loop (stmatrix + TMA store, or two
