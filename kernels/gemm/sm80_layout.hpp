@@ -81,8 +81,8 @@ AICBENCH_HOST_DEVICE constexpr int ldsm_a_chunk(int lane, int kstep) {
   return kstep * (kStepBytes / kChunkBytes) + lane / 16;
 }
 // B (16 rows of N = two n8 tiles):
-//   matrix 0: rows 0-7,  chunk 2s  (b0 of tile 0)   matrix 1: rows 0-7,  chunk 2s + 1 (b1 of tile 0)
-//   matrix 2: rows 8-15, chunk 2s  (b0 of tile 1)   matrix 3: rows 8-15, chunk 2s + 1 (b1 of tile 1)
+//   matrix 0: rows 0-7,  chunk 2s (tile 0's b0)   matrix 1: rows 0-7,  chunk 2s + 1 (tile 0's b1)
+//   matrix 2: rows 8-15, chunk 2s (tile 1's b0)   matrix 3: rows 8-15, chunk 2s + 1 (tile 1's b1)
 // so lane l addresses slab row l % 8 + 8 (l / 16) and chunk 2s + (l / 8) % 2. (The A order would
 // give b0 of tile 0, b0 of tile 1, b1 of tile 0, b1 of tile 1: every HMMA's register pair then
 // had to be assembled with moves, 122-139 per K-slab, issue 9.)
