@@ -154,7 +154,7 @@ PointSet collective_points(const std::vector<ResultFile>& files, const std::stri
     const ResultFile& file = files[f];
     const json& provenance = file.provenance();
     const std::optional<int64_t> file_ranks = integer(provenance, "ranks");
-    std::optional<int64_t> file_nodes = integer(member(provenance, "job"), "nodes");
+    const std::optional<int64_t> file_nodes = integer(member(provenance, "job"), "nodes");
     const std::string path = file.path.string();
 
     // Repetitions of one row in one file: one point, their median time.

@@ -26,6 +26,9 @@ std::string signed_percent(double fraction) {
   return text.append(sig3(100 * fraction)).append(" %");
 }
 
+// Sizes are whole bytes up to 2^53: JSON integers, not 1048576.0.
+int64_t whole(double bytes) { return static_cast<int64_t>(bytes); }
+
 std::string op_impl(CollectiveOp op, const std::string& impl) { return std::string(to_string(op)) + "/" + impl; }
 
 std::string ranks_text(const std::vector<int64_t>& ranks) {
@@ -111,8 +114,8 @@ json linear_fit_json(const LinearFit& f) {
                        {"ranks", s.ranks},
                        {"nodes", s.nodes},
                        {"rows", s.rows},
-                       {"min_bytes", s.min_bytes},
-                       {"max_bytes", s.max_bytes},
+                       {"min_bytes", whole(s.min_bytes)},
+                       {"max_bytes", whole(s.max_bytes)},
                        {"first_row", s.first_row},
                        {"last_row", s.last_row}});
   }
@@ -121,8 +124,8 @@ json linear_fit_json(const LinearFit& f) {
           {"bandwidth_gbps", f.bandwidth_gbps()},
           {"points", f.points},
           {"ranks", f.ranks},
-          {"min_bytes", f.min_bytes},
-          {"max_bytes", f.max_bytes},
+          {"min_bytes", whole(f.min_bytes)},
+          {"max_bytes", whole(f.max_bytes)},
           {"rms_rel_residual", f.rms_rel_residual},
           {"sources", sources}};
 }
@@ -190,7 +193,7 @@ json question_json(const CollectiveQuestion& q) {
           {"group_size", q.group_size},
           {"concurrent_groups", q.concurrent},
           {"op", to_string(q.op)},
-          {"bytes", q.bytes},
+          {"bytes", whole(q.bytes)},
           {"ranks", q.span.ranks},
           {"nodes", q.span.nodes},
           {"ranks_per_node", q.span.per_node},
@@ -333,7 +336,7 @@ json to_json(const Validation& v) {
                         {"row", c.point.row},
                         {"ranks", c.point.ranks},
                         {"nodes", c.point.nodes},
-                        {"bytes", c.point.bytes},
+                        {"bytes", whole(c.point.bytes)},
                         {"measured_s", c.point.time_s},
                         {"predicted_s", c.predicted_s},
                         {"rel_err", c.rel_err},
@@ -351,8 +354,8 @@ json to_json(const Validation& v) {
   }
   const ValidationOptions& o = v.options;
   json options = {{"fit_ranks", std::vector<int64_t>(o.fit_ranks.begin(), o.fit_ranks.end())},
-                  {"fit_bytes_min", o.fit_bytes_min ? json(*o.fit_bytes_min) : json(nullptr)},
-                  {"fit_bytes_max", o.fit_bytes_max ? json(*o.fit_bytes_max) : json(nullptr)},
+                  {"fit_bytes_min", o.fit_bytes_min ? json(whole(*o.fit_bytes_min)) : json(nullptr)},
+                  {"fit_bytes_max", o.fit_bytes_max ? json(whole(*o.fit_bytes_max)) : json(nullptr)},
                   {"holdout_every", o.holdout_every},
                   {"op", o.op ? json(to_string(*o.op)) : json(nullptr)},
                   {"impls", std::vector<std::string>(o.impls.begin(), o.impls.end())}};
