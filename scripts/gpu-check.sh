@@ -202,11 +202,18 @@ if begin configure; then
     echo "gpu-check: OpenBLAS not found; building without the CPU vendor baseline"
     openblas=(-DAICBENCH_WITH_OPENBLAS=OFF)
   fi
+  # MPI (mpirun and its compiler wrappers): without it aicbench runs one process, and the
+  # collectives step checks NCCL alone (the hand-written kernels need 2+ processes).
+  mpi=()
+  if ! command -v mpicxx >/dev/null && ! command -v mpicc >/dev/null; then
+    echo "gpu-check: MPI not found; building without it (the collectives step runs one process)"
+    mpi=(-DAICBENCH_WITH_MPI=OFF)
+  fi
   # CMAKE_POLICY_VERSION_MINIMUM: lets CMake 4 read the kit's Debian package files, which declare
   # policy ranges starting before 3.5.
   timeout -k 5 "$limit" cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CUDA_ARCHITECTURES="$arch" -DCMAKE_POLICY_VERSION_MINIMUM=3.5 -DAICBENCH_BUILD_TESTS=ON \
-    "${prefix[@]}" "${nccl[@]}" "${openblas[@]}" >"$logs/configure.log" 2>&1
+    "${prefix[@]}" "${nccl[@]}" "${openblas[@]}" "${mpi[@]}" >"$logs/configure.log" 2>&1
   rc=$?
   tail -5 "$logs/configure.log"
   if ((rc != 0)); then

@@ -53,7 +53,8 @@ IpcWorkspace::IpcWorkspace(int64_t bytes) {
           (void)cudaGetLastError();
           throw Unsupported("cannot map rank " + std::to_string(peer) + "'s GPU memory through CUDA IPC (" +
                             cudaGetErrorName(err) + ": " + cudaGetErrorString(err) +
-                            "): the GPUs have no peer access, or this container allows no IPC");
+                            "): the GPUs have no peer access, the peer's GPU is hidden from this process "
+                            "(CUDA_VISIBLE_DEVICES), or this container allows no IPC");
         }
         bases_[static_cast<size_t>(peer)] = static_cast<char*>(mapped);
       }

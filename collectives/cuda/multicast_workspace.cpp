@@ -297,7 +297,16 @@ MulticastWorkspace::MulticastWorkspace(int64_t bytes) {
     on_every_rank([&] {
       if (rank_ != 0) return;
       CUmemGenericAllocationHandle mc = 0;
-      CU_CHECK(d.multicast_create(&mc, &mc_prop));
+      const CUresult made = d.multicast_create(&mc, &mc_prop);
+      if (made == CUDA_ERROR_NOT_SUPPORTED || made == CUDA_ERROR_NOT_PERMITTED) {
+        // The attribute said yes, the driver says no: the fabric (NVSwitch, fabric manager) is not
+        // ready for a team of this size. Nothing to measure here, not a defect of ours.
+        const char* text = nullptr;
+        if (d.get_error_string) d.get_error_string(made, &text);
+        throw Unsupported(std::string("the driver made no multicast object for ") + std::to_string(ranks_) +
+                          " GPUs (" + (text ? text : "error " + std::to_string(made)) + ")");
+      }
+      CU_CHECK(made);
       mc_handle_ = mc;
       CU_CHECK(d.mem_export(&exported, mc, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0));
     });

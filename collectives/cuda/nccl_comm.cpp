@@ -131,9 +131,16 @@ NcclWindowBuffer::NcclWindowBuffer(const NcclComm& comm, size_t bytes) : comm_(&
   try {
     on_every_rank([&] { NCCL_CHECK(ncclMemAlloc(&data_, bytes)); });
     on_every_rank([&] {
-      NCCL_CHECK(ncclCommWindowRegister(static_cast<ncclComm_t>(comm.comm_), data_, bytes, &window,
-                                        NCCL_WIN_COLL_SYMMETRIC));
-      if (!window) throw Unsupported("NCCL registered no symmetric window on this platform");
+      // Whether NCCL can make symmetric windows here is only known by trying (it needs CUDA's
+      // virtual memory management and peer access between the GPUs): a refusal is a skip.
+      const ncclResult_t result = ncclCommWindowRegister(static_cast<ncclComm_t>(comm.comm_), data_, bytes, &window,
+                                                         NCCL_WIN_COLL_SYMMETRIC);
+      if (result != ncclSuccess || !window) {
+        const char* last = ncclGetLastError(nullptr);
+        throw Unsupported(std::string("NCCL registered no symmetric window here (") +
+                          (result != ncclSuccess ? ncclGetErrorString(result) : "no window returned") +
+                          (last && *last ? std::string(": ") + last : std::string()) + ")");
+      }
     });
   } catch (...) {
     if (window) ncclCommWindowDeregister(static_cast<ncclComm_t>(comm.comm_), window);
