@@ -107,7 +107,21 @@ void NcclComm::run(CollectiveOp op, const void* send, void* recv, int64_t count,
     case CollectiveOp::all_reduce: NCCL_CHECK(ncclAllReduce(send, recv, n, t, ncclSum, comm, stream)); return;
     case CollectiveOp::all_gather: NCCL_CHECK(ncclAllGather(send, recv, n, t, comm, stream)); return;
     case CollectiveOp::reduce_scatter: NCCL_CHECK(ncclReduceScatter(send, recv, n, t, ncclSum, comm, stream)); return;
-    case CollectiveOp::all_to_all: NCCL_CHECK(ncclAlltoAll(send, recv, n, t, comm, stream)); return;
+    case CollectiveOp::all_to_all:
+#if NCCL_VERSION_CODE >= NCCL_VERSION(2, 28, 0)
+      NCCL_CHECK(ncclAlltoAll(send, recv, n, t, comm, stream));
+#else
+      {  // before 2.28: what nccl-tests does, a send and a receive per peer in one group
+        const size_t block = n * static_cast<size_t>(elem_bytes(type));
+        NCCL_CHECK(ncclGroupStart());
+        for (int peer = 0; peer < ranks_; ++peer) {
+          NCCL_CHECK(ncclSend(static_cast<const char*>(send) + peer * block, n, t, peer, comm, stream));
+          NCCL_CHECK(ncclRecv(static_cast<char*>(recv) + peer * block, n, t, peer, comm, stream));
+        }
+        NCCL_CHECK(ncclGroupEnd());
+      }
+#endif
+      return;
     case CollectiveOp::broadcast: NCCL_CHECK(ncclBroadcast(send, recv, n, t, 0, comm, stream)); return;
   }
 }
@@ -119,6 +133,8 @@ int NcclComm::version() {
 }
 
 bool NcclComm::has_symmetric_windows() { return NCCL_VERSION_CODE >= NCCL_VERSION(2, 27, 0) && version() >= 22700; }
+
+#if NCCL_VERSION_CODE >= NCCL_VERSION(2, 27, 0)
 
 NcclWindowBuffer::NcclWindowBuffer(const NcclComm& comm, size_t bytes) : comm_(&comm) {
   if (!NcclComm::has_symmetric_windows()) {
@@ -155,6 +171,16 @@ NcclWindowBuffer::~NcclWindowBuffer() {
   if (window_) ncclCommWindowDeregister(static_cast<ncclComm_t>(comm_->comm_), static_cast<ncclWindow_t>(window_));
   if (data_) ncclMemFree(data_);
 }
+
+#else  // NCCL before 2.27: no windows
+
+NcclWindowBuffer::NcclWindowBuffer(const NcclComm& comm, size_t) : comm_(&comm) {
+  throw Unsupported("NCCL " + std::to_string(NcclComm::version()) +
+                    " has no symmetric-memory windows (2.27 and newer)");
+}
+NcclWindowBuffer::~NcclWindowBuffer() = default;
+
+#endif
 
 #else  // a build without NCCL
 
