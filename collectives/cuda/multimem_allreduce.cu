@@ -60,19 +60,24 @@ __device__ __forceinline__ void multimem_store(__nv_bfloat16* mc, uint4 v) {
 }
 
 // This block of every rank has arrived at barrier number `seq` (1, 2, ... over the workspace's life).
+// Data and counters are reached through two virtual aliases of the same memory, the unicast and
+// the multicast mapping; accesses through different aliases are ordered only by a proxy fence, so
+// every thread fences its own accesses on both sides of the barrier, and the counter's thread
+// between its multicast reduction and its unicast reads.
+__device__ __forceinline__ void fence_alias() { asm volatile("fence.proxy.alias;" ::: "memory"); }
+
 __device__ __forceinline__ void barrier_all_ranks(const MultimemParams& p, uint32_t seq) {
+  fence_alias();
   __syncthreads();  // every thread's writes (unicast copies, multimem.st) before the release below
   if (threadIdx.x == 0) {
     uint32_t* mc_counter = reinterpret_cast<uint32_t*>(p.multicast) + blockIdx.x;
     const uint32_t* uc_counter = reinterpret_cast<const uint32_t*>(p.unicast) + blockIdx.x;
     asm volatile("multimem.red.release.sys.global.add.u32 [%0], 1;" ::"l"(mc_counter) : "memory");
-    // The counter is written through the multicast address and read through the unicast one:
-    // different virtual aliases of one location, which the proxy fence orders.
-    asm volatile("fence.proxy.alias;" ::: "memory");
+    fence_alias();
     wait_reached(uc_counter, seq * static_cast<uint32_t>(p.ranks));
-    asm volatile("fence.proxy.alias;" ::: "memory");
   }
   __syncthreads();
+  fence_alias();
 }
 
 template <typename T>
