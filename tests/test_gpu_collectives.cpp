@@ -139,7 +139,7 @@ TEST_P(SlowRank, NeverOvertaken) {
   const SlowParam param = GetParam();
   const JobLayout& job = Job::current().layout();
   const int64_t count = 12345;  // odd: partial packs, unequal parts
-  constexpr int kCalls = 40;
+  constexpr int kCalls = 24;
 
   std::unique_ptr<IpcWorkspace> ipc;
   std::unique_ptr<MulticastWorkspace> mc;
