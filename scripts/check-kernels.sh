@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Static checks on the CUDA kernels, for machines without a GPU (CI):
-#  1. every .cu file under kernels/ compiles for each target architecture (sm_80, sm_90a, sm_100a);
+#  1. every .cu file under kernels/ and collectives/ compiles for each target architecture (sm_80,
+#     sm_90a, sm_100a);
 #  2. ptxas reports no register spills, except for kernels listed in kernels/spills-allowed.txt;
 #  3. ptxas prints no advisory (C75xx, "Potential Performance Loss", e.g. C7518 "wgmma.mma_async
 #     instructions are serialized"), except those listed in kernels/advisories-allowed.txt;
 #  4. the PTX holds the instructions each kernel was written to use (table below), so a change
-#     that silently falls back to slower code fails here rather than on a GPU weeks later;
+#     that silently falls back to slower code fails here rather than on a GPU weeks later, and
+#     lacks those it must not use (the collectives' peer data through the non-coherent cache; the
+#     multimem path on an architecture without it);
 #  5. the SASS (cuobjdump -sass) of each kernel: no local memory (LDL/STL) anywhere; for the
 #     Hopper kernels, per K-tile of the mainloop, four GMMA of the expected shape, one
 #     WARPGROUP.ARRIVE and one WARPGROUP.DEPBAR (wait), no memory fence (MEMBAR) or L1
@@ -52,6 +55,32 @@ ptx_expectations=(
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:cp\.async\.bulk\.tensor.*\.multicast::cluster"
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:mapa\.shared::cluster"
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:barrier\.cluster\.wait"
+  # The hand-written all-reduce (docs/collectives.md): flags published with a release store and
+  # awaited with acquire loads, both at system scope (peers are other processes and GPUs).
+  "collectives/cuda/ipc_allreduce.cu:80:st\.release\.sys\.global\.u32"
+  "collectives/cuda/ipc_allreduce.cu:80:ld\.acquire\.sys\.global\.u32"
+  "collectives/cuda/ipc_allreduce.cu:100a:st\.release\.sys\.global\.u32"
+  "collectives/cuda/ipc_allreduce.cu:100a:ld\.acquire\.sys\.global\.u32"
+  # NVLink SHARP: the switch's reduction and broadcast, and the multicast barrier (a release
+  # reduction on the multicast address, acquire loads on the unicast one, a proxy fence between).
+  "collectives/cuda/multimem_allreduce.cu:90a:multimem\.ld_reduce\.relaxed\.sys\.global\.add\.v4\.f32"
+  "collectives/cuda/multimem_allreduce.cu:90a:multimem\.ld_reduce\.relaxed\.sys\.global\.add\.acc::f32\.v4\.bf16x2"
+  "collectives/cuda/multimem_allreduce.cu:90a:multimem\.st\.relaxed\.sys\.global\.v4\.f32"
+  "collectives/cuda/multimem_allreduce.cu:90a:multimem\.red\.release\.sys\.global\.add\.u32"
+  "collectives/cuda/multimem_allreduce.cu:90a:ld\.acquire\.sys\.global\.u32"
+  "collectives/cuda/multimem_allreduce.cu:90a:fence\.proxy\.alias"
+  "collectives/cuda/multimem_allreduce.cu:100a:multimem\.ld_reduce\.relaxed\.sys\.global\.add"
+  "collectives/cuda/multimem_allreduce.cu:100a:multimem\.red\.release\.sys\.global\.add\.u32"
+)
+
+# file : architecture : extended regex that must NOT match its PTX
+ptx_absences=(
+  # Peer memory changes while a kernel runs: never read through the read-only (.nc) path.
+  "collectives/cuda/ipc_allreduce.cu:80:ld\.global\.nc"
+  "collectives/cuda/ipc_allreduce.cu:90a:ld\.global\.nc"
+  "collectives/cuda/multimem_allreduce.cu:90a:ld\.global\.nc"
+  # sm_80 has no multimem: the kernel body is guarded off there.
+  "collectives/cuda/multimem_allreduce.cu:80:multimem\."
 )
 
 # Hopper kernels: each K-tile is 128 bytes of K, four wgmma steps (k16 for 16-bit inputs, k32 for
@@ -121,9 +150,10 @@ split_sass() {
   ' "$dir.sass"
 }
 
-# A mangled kernel name shortened for messages: gemm_wgmma_sm90_kernel2<(InKind)0>.
+# A mangled kernel name shortened for messages: gemm_wgmma_sm90_kernel2<(InKind)0>,
+# two_shot_kernel<float, 4>.
 short_name() {
-  c++filt "$1" | sed -E 's/aicbench::kernels::(\(anonymous namespace\)::)?//g; s/^void //; s/\(GemmParams\)$//; s/\(.*\)$//'
+  c++filt "$1" | sed -E 's/aicbench::(kernels|collectives)::(\(anonymous namespace\)::)?//g; s/^void //; s/\(GemmParams\)$//; s/\(.*\)$//'
 }
 
 # ---- checks on ptxas output ----------------------------------------------------------------------
@@ -303,8 +333,8 @@ check_sass() {
 # ---- the real kernels ------------------------------------------------------------------------------
 
 check_kernels() {
-  local cu arch out regs ptx e pattern
-  for cu in $(find kernels -name '*.cu' | sort); do
+  local cu arch out regs e pattern
+  for cu in $(find kernels collectives -name '*.cu' | sort); do
     for arch in "${archs[@]}"; do
       out=$log_dir/$(basename "$cu" .cu)_sm_$arch
       compile_cubin "$cu" "$arch" "$out" || continue
@@ -316,20 +346,43 @@ check_kernels() {
     done
   done
 
-  declare -A ptx_built  # one PTX compile per (file, architecture), however many patterns
   for e in "${ptx_expectations[@]}"; do
     IFS=: read -r cu arch pattern <<<"$e"
-    ptx="$log_dir/$(basename "$cu" .cu)_compute_$arch.ptx"
-    if [ -z "${ptx_built[$ptx]:-}" ]; then
-      "$nvcc" -std=c++17 -O3 --expt-relaxed-constexpr -I. -arch="compute_$arch" -ptx -o "$ptx" "$cu"
-      ptx_built[$ptx]=1
-    fi
-    if grep -Eq "$pattern" "$ptx"; then
-      ok "$cu compute_$arch PTX has /$pattern/"
-    else
-      fail "$cu compute_$arch PTX lacks /$pattern/"
-    fi
+    check_ptx "$cu" "$arch" "$pattern" present
   done
+  for e in "${ptx_absences[@]}"; do
+    IFS=: read -r cu arch pattern <<<"$e"
+    check_ptx "$cu" "$arch" "$pattern" absent
+  done
+}
+
+# Sets $ptx to the PTX of $1 for compute_$2, compiled once per (file, architecture) however many
+# patterns ask (a planted copy under the log directory gets its own file).
+declare -A ptx_built
+ptx_of() {
+  local cu=$1 arch=$2
+  ptx="$log_dir/$(basename "$cu" .cu)_compute_$arch.ptx"
+  [[ "$cu" == "$log_dir"/* ]] && ptx="${cu%.cu}_compute_$arch.ptx"
+  if [ -z "${ptx_built[$ptx]:-}" ]; then
+    "$nvcc" -std=c++17 -O3 --expt-relaxed-constexpr -I. -arch="compute_$arch" -ptx -o "$ptx" "$cu" || return 1
+    ptx_built[$ptx]=1
+  fi
+}
+
+# Fails unless pattern $3 is present (or, with $4 = absent, absent) in the PTX of $1 for compute_$2.
+check_ptx() {
+  local cu=$1 arch=$2 pattern=$3 want=$4 ptx n
+  ptx_of "$cu" "$arch" || { fail "compile: $cu for compute_$arch PTX"; return; }
+  n=$(grep -cE "$pattern" "$ptx" || true)
+  if [ "$want" = present ]; then
+    if ((n)); then ok "$cu compute_$arch PTX has /$pattern/"; else fail "$cu compute_$arch PTX lacks /$pattern/"; fi
+  else
+    if ((n)); then
+      fail "$cu compute_$arch PTX has /$pattern/ $n times, where it must not: $(grep -m1 -E "$pattern" "$ptx" | sed 's/^[[:space:]]*//')"
+    else
+      ok "$cu compute_$arch PTX has no /$pattern/"
+    fi
+  fi
 }
 
 # ---- the self-test ---------------------------------------------------------------------------------
@@ -394,6 +447,21 @@ self_test() {
   fi
   expect_caught tests/kernel_defects/spilling.cu 80 check_spills
   expect_caught tests/kernel_defects/spilling.cu 80 check_no_local_memory
+  # The all-reduce flags weakened from release to relaxed (the defect a GPU would show only now and
+  # then, as a wrong element): the PTX check must miss the release store. The flag helpers are
+  # inlined into a planted copy of the kernel file, with the one word changed.
+  local flags=$log_dir/self-test/planted/ipc_allreduce_relaxed.cu
+  mkdir -p "$(dirname "$flags")"
+  awk '/#include "collectives\/cuda\/device_sync.cuh"/ { while ((getline line < "collectives/cuda/device_sync.cuh") > 0) if (line !~ /^#pragma once/) print line; next } { print }' \
+    collectives/cuda/ipc_allreduce.cu | sed 's/st\.release\.sys\.global/st.relaxed.sys.global/' >"$flags"
+  local before=$failures found
+  found=$(check_ptx "$flags" 80 'st\.release\.sys\.global\.u32' present || true)
+  failures=$before
+  if grep -q '^FAIL' <<<"$found"; then
+    ok "self-test: check_ptx catches release flags weakened to relaxed: $(grep -m1 '^FAIL' <<<"$found" | cut -c6- | cut -c1-160)"
+  else
+    fail "self-test: check_ptx passed $flags, whose flags are relaxed; expected it to fail"
+  fi
 }
 
 start=$SECONDS
