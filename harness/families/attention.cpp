@@ -6,6 +6,9 @@
 //                                                     a KV cache of Sk tokens
 //
 //   impl        family      dtypes      backend  what
+//   unfused     both        bf16 fp16   cuda     cuBLAS batched GEMM, softmax kernel, cuBLAS batched
+//                                                GEMM (kernels/attention/attention_unfused.hpp)
+//   mma_sm80    attention   bf16 fp16   cuda     kernels/attention/attention_mma_sm80.cu (sm_80+)
 //   cpu_flash   both        fp32        cpu      kernels/attention/attention_cpu.cpp
 //
 // Layout, grouped-query heads (KVH divides H), the causal mask (aligned to the bottom right) and
@@ -16,20 +19,28 @@
 //
 // Inputs are drawn uniform in [-1, 1) in fp32 and rounded to the dtype on the host, so every
 // implementation and the float64 check see the same values. Validation (docs/validation.md,
-// harness/families/attention_check.hpp): sampled rows recomputed in float64, softmax included.
+// harness/families/attention_check.hpp): sampled rows recomputed in float64, softmax included,
+// and on the GPU every fused implementation's whole output against the unfused path's.
 #include <algorithm>
 #include <climits>
 #include <limits>
 #include <thread>
 #include <vector>
 
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <unistd.h>
 
 #include "harness/benchmark.hpp"
+#include "harness/cuda_check.hpp"
+#include "harness/device_buffer.hpp"
 #include "harness/families/attention_check.hpp"
+#include "harness/families/gemm_precision.hpp"
 #include "harness/validation.hpp"
+#include "kernels/attention/attention_api.hpp"
 #include "kernels/attention/attention_cpu.hpp"
 #include "kernels/attention/attention_shape.hpp"
+#include "kernels/attention/attention_unfused.hpp"
 
 namespace aicbench {
 
@@ -126,6 +137,118 @@ class CpuAttentionCase final : public BenchmarkCase {
   int threads_;
 };
 
+// ---- cuda backend --------------------------------------------------------------------------
+enum class CudaImpl { unfused, mma_sm80 };
+
+// The unfused path's workspace for S and P: at most 8 GiB, and a quarter of what is free.
+size_t unfused_workspace_bytes() {
+  size_t free = 0, total = 0;
+  CUDA_CHECK(cudaMemGetInfo(&free, &total));
+  return std::min<size_t>(size_t{8} << 30, free / 4);
+}
+
+// A cudaErrorNotSupported from a launcher: this GPU, or this build, cannot run the kernel.
+void check_launch(cudaError_t err, const char* what) {
+  if (err == cudaErrorNotSupported) {
+    (void)cudaGetLastError();
+    throw UnsupportedHere(std::string(what) + " cannot run on this GPU or was not built for it");
+  }
+  CUDA_CHECK(err);
+}
+
+class CudaAttentionCase final : public BenchmarkCase {
+ public:
+  CudaAttentionCase(const BenchmarkSpec& spec, CudaImpl impl)
+      : spec_(spec),
+        impl_(impl),
+        t_(traits(spec.dtype)),
+        shape_(shape_of(spec)),
+        q_ref_(random_input(shape_.q_elements(), kSeedQ)),
+        k_ref_(random_input(shape_.kv_elements(), kSeedK)),
+        v_ref_(random_input(shape_.kv_elements(), kSeedV)),
+        Q_(q_ref_.size() * t_.in_bytes),
+        K_(k_ref_.size() * t_.in_bytes),
+        V_(v_ref_.size() * t_.in_bytes),
+        O_(q_ref_.size() * t_.in_bytes) {
+    // Rounded on the host: the references then use exactly the device's values.
+    for (auto [ref, buffer] : {std::pair{&q_ref_, &Q_}, std::pair{&k_ref_, &K_}, std::pair{&v_ref_, &V_}}) {
+      float unused_scale = 1;
+      const std::vector<unsigned char> bytes = quantize(t_, *ref, &unused_scale);
+      CUDA_CHECK(cudaMemcpy(buffer->get(), bytes.data(), bytes.size(), cudaMemcpyHostToDevice));
+    }
+    if (impl_ == CudaImpl::unfused) {
+      unfused_ = std::make_unique<kernels::UnfusedAttention>(stream_.get(), shape_, cuda_type(), unfused_workspace_bytes());
+    }
+  }
+
+  Validation validate() override {
+    const std::vector<float> O = run_into(O_, [&] { run(); });
+    const double tolerance =
+        attention_tolerance(attention_precision(spec_.dtype), shape_, score_bound(q_ref_, k_ref_, shape_));
+    AttentionCheck check = check_attention(q_ref_, k_ref_, v_ref_, O, shape_, tolerance);
+    if (impl_ != CudaImpl::unfused) {
+      // The whole output against the unfused path's on the same inputs.
+      DeviceBuffer<unsigned char> reference(O_.size());
+      kernels::UnfusedAttention unfused(stream_.get(), shape_, cuda_type(), unfused_workspace_bytes());
+      const std::vector<float> R = run_into(reference, [&] {
+        CUBLAS_CHECK(unfused.run(Q_.get(), K_.get(), V_.get(), reference.get()));
+      });
+      compare_with_reference(check, O, R, v_ref_, shape_, "unfused");
+    }
+    return to_validation(check);
+  }
+
+  void run() override {
+    const void *q = Q_.get(), *k = K_.get(), *v = V_.get();
+    void* o = O_.get();
+    cudaStream_t s = stream_.get();
+    using bf16 = __nv_bfloat16;
+    switch (impl_) {
+      case CudaImpl::unfused:
+        CUBLAS_CHECK(unfused_->run(q, k, v, o));
+        return;
+      case CudaImpl::mma_sm80:
+        if (t_.dtype == Dtype::bf16) {
+          check_launch(kernels::attention_mma_sm80_bf16(static_cast<const bf16*>(q), static_cast<const bf16*>(k),
+                                                        static_cast<const bf16*>(v), static_cast<bf16*>(o), shape_, s),
+                       "mma_sm80");
+        } else {
+          check_launch(kernels::attention_mma_sm80_fp16(static_cast<const __half*>(q), static_cast<const __half*>(k),
+                                                        static_cast<const __half*>(v), static_cast<__half*>(o), shape_, s),
+                       "mma_sm80");
+        }
+        return;
+    }
+  }
+
+  cudaStream_t stream() const override { return stream_.get(); }
+  double flops() const override { return shape_.flops(); }
+  double bytes() const override { return double(t_.in_bytes) * elements_moved(spec_, shape_); }
+
+ private:
+  cudaDataType_t cuda_type() const { return t_.dtype == Dtype::bf16 ? CUDA_R_16BF : CUDA_R_16F; }
+
+  // Poisons `out` (all bits set: NaN), queues `work`, waits, and returns `out` widened to float.
+  template <class Work>
+  std::vector<float> run_into(DeviceBuffer<unsigned char>& out, Work work) {
+    CUDA_CHECK(cudaMemsetAsync(out.get(), 0xFF, out.size(), stream_.get()));
+    work();
+    CUDA_CHECK(cudaStreamSynchronize(stream_.get()));
+    std::vector<unsigned char> bytes(out.size());
+    CUDA_CHECK(cudaMemcpy(bytes.data(), out.get(), bytes.size(), cudaMemcpyDeviceToHost));
+    return widen_output(t_, bytes);
+  }
+
+  BenchmarkSpec spec_;
+  CudaImpl impl_;
+  const DtypeTraits& t_;
+  AttentionShape shape_;
+  std::vector<float> q_ref_, k_ref_, v_ref_;  // the inputs as the device sees them
+  CudaStream stream_;
+  DeviceBuffer<unsigned char> Q_, K_, V_, O_;  // in the dtype's bytes
+  std::unique_ptr<kernels::UnfusedAttention> unfused_;
+};
+
 // ---- where each implementation can run -------------------------------------------------------
 
 std::string mib(double bytes) { return std::to_string(static_cast<long long>(bytes / (1 << 20))) + " MiB"; }
@@ -156,6 +279,52 @@ std::optional<std::string> cpu_unsupported(const BenchmarkSpec& spec, const Devi
   return std::nullopt;
 }
 
+struct CudaRequirements {
+  int min_cc = 0;
+  const char* arch_note = "";
+  bool head_dims_64_128_256 = false;  // the hand-written kernels' head dimensions
+};
+
+std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const DeviceProbe& probe,
+                                            const CudaRequirements& req) {
+  if (!probe.available()) return "no CUDA device: " + probe.unavailable_reason.value_or("unknown");
+  if (auto bad = invalid_shape(spec)) return bad;
+  const GpuInfo& gpu = probe.gpus.front();
+  const int cc = gpu.cc_major * 10 + gpu.cc_minor;
+  if (cc < req.min_cc) {
+    return std::string("needs ") + req.arch_note + "; this GPU is compute capability " + gpu.compute_capability();
+  }
+  const AttentionShape s = shape_of(spec);
+  if (req.head_dims_64_128_256 && s.D != 64 && s.D != 128 && s.D != 256) {
+    return "D = " + std::to_string(s.D) + ": the kernel is built for head dimensions 64, 128 and 256";
+  }
+  if (s.D % 8 != 0) return "D = " + std::to_string(s.D) + " is not a multiple of 8 (16-byte rows)";
+  if (s.H > 65535 || s.B > 65535 || s.Sq > INT_MAX || s.Sk > INT_MAX) {
+    return std::string("H and B must be at most 65535, Sq and Sk below 2^31");
+  }
+  // Inputs and output, the unfused reference's output and its workspace (one (batch, head)'s S
+  // and P at least, at most 8 GiB).
+  const double elem = double(traits(spec.dtype).in_bytes);
+  const double pair = double(kernels::UnfusedAttention::pair_bytes(s));
+  const double workspace_cap = std::min(8.0 * (1 << 30), double(gpu.memory_bytes) / 5);
+  if (pair > workspace_cap) {
+    return "the unfused path (and the fused kernels' whole-output check) needs " + mib(pair) +
+           " for one (batch, head)'s S and P, more than its " + mib(workspace_cap) + " workspace";
+  }
+  const double need = elem * (3.0 * double(s.q_elements()) + 2.0 * double(s.kv_elements())) +
+                      std::min(workspace_cap, pair * double(s.B * s.H));
+  if (need > 0.9 * double(gpu.memory_bytes)) {
+    return "needs " + mib(need) + " of device memory, more than 90% of the GPU's " + mib(double(gpu.memory_bytes));
+  }
+  return cpu_unsupported(spec, probe);  // the host keeps the inputs for validation
+}
+
+Implementation cuda_impl(const char* family, const char* name, bool vendor, CudaImpl impl, CudaRequirements req) {
+  return {family, name, Backend::cuda, vendor, {"bf16", "fp16"},
+          [req](const BenchmarkSpec& s, const DeviceProbe& p) { return cuda_unsupported(s, p, req); },
+          [impl](const BenchmarkSpec& s) { return std::make_unique<CudaAttentionCase>(s, impl); }};
+}
+
 Implementation cpu_impl(const char* family) {
   return {family, "cpu_flash", Backend::cpu, false, {"fp32"}, cpu_unsupported,
           [](const BenchmarkSpec& s) { return std::make_unique<CpuAttentionCase>(s); }};
@@ -164,7 +333,11 @@ Implementation cpu_impl(const char* family) {
 }  // namespace
 
 std::vector<Implementation> attention_implementations() {
+  const CudaRequirements sm80{80, "an Ampere-class tensor core GPU (sm_80 or newer)", true};
   return {
+      cuda_impl(kPrefill, "unfused", false, CudaImpl::unfused, {}),
+      cuda_impl(kPrefill, "mma_sm80", false, CudaImpl::mma_sm80, sm80),
+      cuda_impl(kDecode, "unfused", false, CudaImpl::unfused, {}),
       cpu_impl(kPrefill),
       cpu_impl(kDecode),
   };
