@@ -223,5 +223,47 @@ TEST(AttentionFamily, ShapesThatMakeNoSenseAreSkippedWithTheReason) {
   EXPECT_TRUE(impl->unsupported_reason(prefill_spec(1, 4, 4, 0, 8, 64, 0), DeviceProbe{}).has_value());
 }
 
+// What each CUDA implementation refuses, decided before anything touches a GPU (a probe of an
+// H100-like device stands in for one).
+TEST(AttentionFamily, CudaImplementationsSayWhatTheyCannotRun) {
+  DeviceProbe h100;
+  GpuInfo gpu;
+  gpu.name = "NVIDIA H100 80GB HBM3";
+  gpu.cc_major = 9;
+  gpu.memory_bytes = 80LL << 30;
+  h100.gpus.push_back(gpu);
+  DeviceProbe volta = h100;
+  volta.gpus[0].cc_major = 7;
+  auto spec = [](const char* impl, int64_t Sq, int64_t Sk, int64_t D, int64_t causal) {
+    return BenchmarkSpec{"attention", impl, "bf16", Backend::cuda, false,
+                         {{"B", 1}, {"H", 8}, {"KVH", 2}, {"Sq", Sq}, {"Sk", Sk}, {"D", D}, {"causal", causal}}};
+  };
+  auto reason = [](const char* family, const BenchmarkSpec& s, const DeviceProbe& p) {
+    return find_implementation(family, s.impl)->unsupported_reason(s, p).value_or("");
+  };
+  const Implementation* cudnn = find_implementation("attention", "cudnn");
+  ASSERT_NE(cudnn, nullptr);
+  EXPECT_TRUE(cudnn->vendor) << "cuDNN is the attention baseline (pct_of_vendor)";
+  EXPECT_TRUE(find_implementation("attention_decode", "cudnn")->vendor);
+  const auto first = std::find_if(implementations().begin(), implementations().end(),
+                                  [](const Implementation& i) { return i.family == "attention"; });
+  EXPECT_EQ(&*first, cudnn) << "the vendor baseline is the family's first implementation";
+
+  EXPECT_EQ(reason("attention", spec("mma_sm80", 4096, 4096, 128, 1), h100), "");
+  EXPECT_EQ(reason("attention", spec("unfused", 4096, 4096, 128, 1), h100), "");
+  EXPECT_NE(reason("attention", spec("mma_sm80", 64, 64, 96, 0), h100).find("head dimensions 64, 128 and 256"), std::string::npos);
+  EXPECT_NE(reason("attention", spec("mma_sm80", 64, 64, 64, 0), volta).find("sm_80"), std::string::npos);
+  if (AICBENCH_WITH_CUDNN) {
+    EXPECT_EQ(reason("attention", spec("cudnn", 4096, 4096, 128, 1), h100), "");
+    EXPECT_NE(reason("attention", spec("cudnn", 300, 200, 128, 1), h100).find("Sq <= Sk"), std::string::npos);
+    EXPECT_EQ(reason("attention", spec("cudnn", 300, 200, 128, 0), h100), "") << "no mask: any lengths";
+  } else {
+    EXPECT_NE(reason("attention", spec("cudnn", 64, 64, 64, 0), h100).find("no cuDNN"), std::string::npos);
+  }
+  // The unfused path (and the fused kernels' whole-output check) keeps S and P of one head.
+  EXPECT_NE(reason("attention", spec("unfused", 65536, 65536, 128, 1), h100).find("workspace"), std::string::npos);
+  EXPECT_NE(reason("attention", spec("unfused", 64, 64, 64, 0), DeviceProbe{}).find("no CUDA device"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace aicbench

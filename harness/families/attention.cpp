@@ -6,6 +6,8 @@
 //                                                     a KV cache of Sk tokens
 //
 //   impl        family      dtypes      backend  what
+//   cudnn       both        bf16 fp16   cuda     cuDNN 9's fused SDPA through the backend API
+//                                                (kernels/attention/attention_cudnn.hpp), vendor
 //   unfused     both        bf16 fp16   cuda     cuBLAS batched GEMM, softmax kernel, cuBLAS batched
 //                                                GEMM (kernels/attention/attention_unfused.hpp)
 //   mma_sm80    attention   bf16 fp16   cuda     kernels/attention/attention_mma_sm80.cu (sm_80+)
@@ -41,6 +43,9 @@
 #include "kernels/attention/attention_cpu.hpp"
 #include "kernels/attention/attention_shape.hpp"
 #include "kernels/attention/attention_unfused.hpp"
+#if AICBENCH_WITH_CUDNN
+#include "kernels/attention/attention_cudnn.hpp"
+#endif
 
 namespace aicbench {
 
@@ -138,7 +143,7 @@ class CpuAttentionCase final : public BenchmarkCase {
 };
 
 // ---- cuda backend --------------------------------------------------------------------------
-enum class CudaImpl { unfused, mma_sm80 };
+enum class CudaImpl { cudnn, unfused, mma_sm80 };
 
 // The unfused path's workspace for S and P: at most 8 GiB, and a quarter of what is free.
 size_t unfused_workspace_bytes() {
@@ -179,6 +184,16 @@ class CudaAttentionCase final : public BenchmarkCase {
     if (impl_ == CudaImpl::unfused) {
       unfused_ = std::make_unique<kernels::UnfusedAttention>(stream_.get(), shape_, cuda_type(), unfused_workspace_bytes());
     }
+#if AICBENCH_WITH_CUDNN
+    if (impl_ == CudaImpl::cudnn) {
+      try {
+        cudnn_ = std::make_unique<kernels::CudnnAttention>(
+            stream_.get(), shape_, t_.dtype == Dtype::bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_HALF);
+      } catch (const kernels::CudnnNotSupported& e) {
+        throw UnsupportedHere(e.what());
+      }
+    }
+#endif
   }
 
   Validation validate() override {
@@ -195,7 +210,11 @@ class CudaAttentionCase final : public BenchmarkCase {
       });
       compare_with_reference(check, O, R, v_ref_, shape_, "unfused");
     }
-    return to_validation(check);
+    nlohmann::json settings = nullptr;
+#if AICBENCH_WITH_CUDNN
+    if (cudnn_) settings = {{"cudnn_engine", cudnn_->engine()}, {"cudnn_workspace_bytes", cudnn_->workspace_bytes()}};
+#endif
+    return to_validation(check, settings);
   }
 
   void run() override {
@@ -204,6 +223,15 @@ class CudaAttentionCase final : public BenchmarkCase {
     cudaStream_t s = stream_.get();
     using bf16 = __nv_bfloat16;
     switch (impl_) {
+      case CudaImpl::cudnn:
+#if AICBENCH_WITH_CUDNN
+        if (const cudnnStatus_t status = cudnn_->run(q, k, v, o); status != CUDNN_STATUS_SUCCESS) {
+          throw std::runtime_error(std::string("cuDNN attention failed: ") + cudnnGetErrorString(status));
+        }
+        return;
+#else
+        throw std::logic_error("attention: this build has no cuDNN");
+#endif
       case CudaImpl::unfused:
         CUBLAS_CHECK(unfused_->run(q, k, v, o));
         return;
@@ -247,6 +275,9 @@ class CudaAttentionCase final : public BenchmarkCase {
   CudaStream stream_;
   DeviceBuffer<unsigned char> Q_, K_, V_, O_;  // in the dtype's bytes
   std::unique_ptr<kernels::UnfusedAttention> unfused_;
+#if AICBENCH_WITH_CUDNN
+  std::unique_ptr<kernels::CudnnAttention> cudnn_;
+#endif
 };
 
 // ---- where each implementation can run -------------------------------------------------------
@@ -283,6 +314,7 @@ struct CudaRequirements {
   int min_cc = 0;
   const char* arch_note = "";
   bool head_dims_64_128_256 = false;  // the hand-written kernels' head dimensions
+  bool cudnn = false;                 // cuDNN's graph: in the build, D <= 256, causal with Sq <= Sk
 };
 
 std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const DeviceProbe& probe,
@@ -295,6 +327,13 @@ std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const Dev
     return std::string("needs ") + req.arch_note + "; this GPU is compute capability " + gpu.compute_capability();
   }
   const AttentionShape s = shape_of(spec);
+  if (req.cudnn) {
+    if (!AICBENCH_WITH_CUDNN) return std::string("this build has no cuDNN (configured with -DAICBENCH_WITH_CUDNN=OFF)");
+    if (s.D > 256) return "D = " + std::to_string(s.D) + ": cuDNN's fused attention takes head dimensions up to 256";
+    if (s.causal && s.Sq > s.Sk) {
+      return std::string("cuDNN's bottom-right causal mask needs Sq <= Sk (the frontend refuses Sq > Sk too)");
+    }
+  }
   if (req.head_dims_64_128_256 && s.D != 64 && s.D != 128 && s.D != 256) {
     return "D = " + std::to_string(s.D) + ": the kernel is built for head dimensions 64, 128 and 256";
   }
@@ -334,7 +373,10 @@ Implementation cpu_impl(const char* family) {
 
 std::vector<Implementation> attention_implementations() {
   const CudaRequirements sm80{80, "an Ampere-class tensor core GPU (sm_80 or newer)", true};
+  const CudaRequirements cudnn{0, "", false, true};
   return {
+      cuda_impl(kPrefill, "cudnn", true, CudaImpl::cudnn, cudnn),
+      cuda_impl(kDecode, "cudnn", true, CudaImpl::cudnn, cudnn),
       cuda_impl(kPrefill, "unfused", false, CudaImpl::unfused, {}),
       cuda_impl(kPrefill, "mma_sm80", false, CudaImpl::mma_sm80, sm80),
       cuda_impl(kDecode, "unfused", false, CudaImpl::unfused, {}),
