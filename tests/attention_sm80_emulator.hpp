@@ -178,6 +178,17 @@ class EmulatedOps {
     else block_.error(where() + "misaligned 16-byte shared load");
     return v;
   }
+  void st_shared_f32(uint32_t off, float x) {
+    if (smem_ok(off, 4) && off % 4 == 0) std::memcpy(block_.smem_.data() + off, &x, 4);
+    else block_.error(where() + "misaligned 4-byte shared store");
+  }
+  float ld_shared_f32(uint32_t off) {
+    float x = 0;
+    if (smem_ok(off, 4) && off % 4 == 0) std::memcpy(&x, block_.smem_.data() + off, 4);
+    else block_.error(where() + "misaligned 4-byte shared load");
+    return x;
+  }
+  float log2(float x) const { return std::log2(x); }
   void st_global_128(void* dst, uint4 v) {
     const bool ok = std::any_of(block_.writable_.begin(), block_.writable_.end(),
                                 [&](const MemoryRange& r) { return r.contains(dst, 16); });

@@ -210,7 +210,7 @@ TEST(AttentionFamily, CpuCasesValidateAndCountTheirWork) {
                              {{"B", 3}, {"H", 8}, {"KVH", 2}, {"Sk", 1000}, {"D", 128}}};
   auto d = find_implementation("attention_decode", "cpu_flash")->make(decode);
   EXPECT_TRUE(d->validate().passed);
-  EXPECT_DOUBLE_EQ(d->flops(), 4.0 * 3 * 8 * 1000 * 128);
+  EXPECT_EQ(d->flops(), 0.0) << "decode's headline is GB/s";
   EXPECT_DOUBLE_EQ(d->bytes(), 4.0 * 2 * 3 * 1000 * 2 * 128) << "K and V read once";
 }
 

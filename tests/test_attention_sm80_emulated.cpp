@@ -97,6 +97,54 @@ void run_prefill(const AttentionShape& s, float q_scale) {
                                   std::to_string(check.max_rel_err) + " of " + std::to_string(tol));
 }
 
+// Runs the decode kernel's blocks (split, head block, batch) one after another, then the combine on
+// the host with the kernel's own combine_splits. `split_keys` as the launcher would choose it (a
+// multiple of 16); `extra_splits` adds splits with no key, which the combine must ignore.
+template <class T, int D>
+void run_decode(const AttentionShape& s, int split_keys, int extra_splits = 0) {
+  using Cfg = attn::DecodeConfig<D>;
+  ASSERT_EQ(s.Sq, 1);
+  const Tensor<T> Q = random_tensor<T>(s.q_elements(), 4), K = random_tensor<T>(s.kv_elements(), 5),
+                  V = random_tensor<T>(s.kv_elements(), 6);
+  attn::AttentionParams p = attn::make_params(s, Q.data.data(), K.data.data(), V.data.data(), nullptr);
+  p.split_keys = split_keys;
+  p.splits = static_cast<int>((s.Sk + split_keys - 1) / split_keys) + extra_splits;
+  p.head_blocks = static_cast<int>((s.group() + 15) / 16);
+  std::vector<float> partial_o(s.B * s.H * p.splits * D, NAN), partial_lse(s.B * s.H * p.splits, NAN);
+  p.partial_o = partial_o.data();
+  p.partial_lse = partial_lse.data();
+  const std::vector<testing::MemoryRange> in = {{Q.data.data(), Q.data.size() * sizeof(T)},
+                                                {K.data.data(), K.data.size() * sizeof(T)},
+                                                {V.data.data(), V.data.size() * sizeof(T)}};
+  for (int b = 0; b < s.B; ++b)
+    for (int hb = 0; hb < s.KVH * p.head_blocks; ++hb)
+      for (int split = 0; split < p.splits; ++split) {
+        testing::EmulatedBlock block(Cfg::kThreads, Cfg::kSmemBytes, in, {});
+        const auto errors = block.run([&](int tid) {
+          testing::EmulatedOps<T> ops(block, tid);
+          attn::decode_block<Cfg>(p, ops, split, hb, b, tid);
+        });
+        ASSERT_TRUE(errors.empty()) << describe(s) << " block (" << split << ", " << hb << ", " << b << "): " << errors.front();
+      }
+  for (size_t i = 0; i < partial_lse.size(); ++i) ASSERT_FALSE(std::isnan(partial_lse[i])) << "split result " << i << " not written";
+  std::vector<float> got(s.q_elements());
+  for (int64_t row = 0; row < s.B * s.H; ++row)
+    for (int d = 0; d < D; ++d) {
+      const float o = attn::combine_splits(partial_o.data() + row * p.splits * D, partial_lse.data() + row * p.splits,
+                                           p.splits, D, d, [](float x) { return std::exp2(x); });
+      got[row * D + d] = static_cast<float>(T(o));  // the combine kernel rounds to the input type
+    }
+  const double tol = attention_tolerance(attention_precision(dtype_name<T>()), s, score_bound(Q.wide, K.wide, s));
+  const AttentionCheck check = check_attention(Q.wide, K.wide, V.wide, got, s, tol, 5, int(s.B * s.H));
+  EXPECT_TRUE(check.passed) << dtype_name<T>() << " decode " << describe(s) << ": " << check.message;
+}
+
+TEST(AttentionSm80Emulated, DecodeSplitsAndGroupedHeads) {
+  run_decode<__nv_bfloat16, 64>({2, 8, 2, 1, 1000, 64, false}, 256);       // 4 splits, ragged last
+  run_decode<__half, 128>({1, 40, 2, 1, 300, 128, false}, 112, 1);         // 20 heads per KV head, an empty split
+  run_decode<__nv_bfloat16, 256>({1, 4, 4, 1, 37, 256, false}, 48);        // MHA, warps without tiles
+}
+
 TEST(AttentionSm80Emulated, PrefillD64) {
   run_prefill<__nv_bfloat16, 64>({1, 2, 1, 130, 77, 64, true}, 1.0f);
   run_prefill<__half, 64>({1, 2, 2, 64, 64, 64, false}, 1.0f);

@@ -11,13 +11,17 @@
 //   unfused     both        bf16 fp16   cuda     cuBLAS batched GEMM, softmax kernel, cuBLAS batched
 //                                                GEMM (kernels/attention/attention_unfused.hpp)
 //   mma_sm80    attention   bf16 fp16   cuda     kernels/attention/attention_mma_sm80.cu (sm_80+)
+//   split_kv_sm80  attention_decode  bf16 fp16  cuda  kernels/attention/attention_decode_sm80.cu
+//                                                (split-KV + combine, sm_80+)
 //   cpu_flash   both        fp32        cpu      kernels/attention/attention_cpu.cpp
 //
 // Layout, grouped-query heads (KVH divides H), the causal mask (aligned to the bottom right) and
 // the FLOP convention are kernels/attention/attention_shape.hpp's: 4 * B * H * Sq * Sk * D,
 // halved for causal, the softmax not counted (FlashAttention's benchmarks' convention). Decode is
-// memory-bound: its `gbps` counts K and V read once (2 * B * Sk * KVH * D elements), the bytes
-// every implementation must move; prefill's counts Q, K, V and O once.
+// memory-bound: its rows report `gbps` only (no TFLOP/s, so that GB/s is the row's headline, its
+// pct_of_peak is against the datasheet's HBM bandwidth and its pct_of_vendor a ratio of GB/s), K
+// and V read once (2 * B * Sk * KVH * D elements), the bytes every implementation must move;
+// prefill's rows report TFLOP/s, and `gbps` for Q, K, V and O moved once.
 //
 // Inputs are drawn uniform in [-1, 1) in fp32 and rounded to the dtype on the host, so every
 // implementation and the float64 check see the same values. Validation (docs/validation.md,
@@ -132,7 +136,7 @@ class CpuAttentionCase final : public BenchmarkCase {
   void run() override {
     kernels::attention_cpu_fp32(Q_.data(), K_.data(), V_.data(), O_.data(), shape_, threads_);
   }
-  double flops() const override { return shape_.flops(); }
+  double flops() const override { return is_decode(spec_) ? 0.0 : shape_.flops(); }
   double bytes() const override { return 4.0 * elements_moved(spec_, shape_); }
 
  private:
@@ -143,7 +147,7 @@ class CpuAttentionCase final : public BenchmarkCase {
 };
 
 // ---- cuda backend --------------------------------------------------------------------------
-enum class CudaImpl { cudnn, unfused, mma_sm80 };
+enum class CudaImpl { cudnn, unfused, mma_sm80, split_kv_sm80 };
 
 // The unfused path's workspace for S and P: at most 8 GiB, and a quarter of what is free.
 size_t unfused_workspace_bytes() {
@@ -183,6 +187,9 @@ class CudaAttentionCase final : public BenchmarkCase {
     }
     if (impl_ == CudaImpl::unfused) {
       unfused_ = std::make_unique<kernels::UnfusedAttention>(stream_.get(), shape_, cuda_type(), unfused_workspace_bytes());
+    }
+    if (impl_ == CudaImpl::split_kv_sm80) {
+      workspace_ = std::make_unique<DeviceBuffer<unsigned char>>(kernels::attention_decode_sm80_workspace_bytes(shape_));
     }
 #if AICBENCH_WITH_CUDNN
     if (impl_ == CudaImpl::cudnn) {
@@ -246,11 +253,27 @@ class CudaAttentionCase final : public BenchmarkCase {
                        "mma_sm80");
         }
         return;
+      case CudaImpl::split_kv_sm80: {
+        void* ws = workspace_->get();
+        const size_t ws_bytes = workspace_->size();
+        if (t_.dtype == Dtype::bf16) {
+          check_launch(kernels::attention_decode_sm80_bf16(static_cast<const bf16*>(q), static_cast<const bf16*>(k),
+                                                           static_cast<const bf16*>(v), static_cast<bf16*>(o), shape_,
+                                                           ws, ws_bytes, s),
+                       "split_kv_sm80");
+        } else {
+          check_launch(kernels::attention_decode_sm80_fp16(static_cast<const __half*>(q), static_cast<const __half*>(k),
+                                                           static_cast<const __half*>(v), static_cast<__half*>(o), shape_,
+                                                           ws, ws_bytes, s),
+                       "split_kv_sm80");
+        }
+        return;
+      }
     }
   }
 
   cudaStream_t stream() const override { return stream_.get(); }
-  double flops() const override { return shape_.flops(); }
+  double flops() const override { return is_decode(spec_) ? 0.0 : shape_.flops(); }
   double bytes() const override { return double(t_.in_bytes) * elements_moved(spec_, shape_); }
 
  private:
@@ -275,6 +298,7 @@ class CudaAttentionCase final : public BenchmarkCase {
   CudaStream stream_;
   DeviceBuffer<unsigned char> Q_, K_, V_, O_;  // in the dtype's bytes
   std::unique_ptr<kernels::UnfusedAttention> unfused_;
+  std::unique_ptr<DeviceBuffer<unsigned char>> workspace_;  // split_kv_sm80's partial results
 #if AICBENCH_WITH_CUDNN
   std::unique_ptr<kernels::CudnnAttention> cudnn_;
 #endif
@@ -380,6 +404,7 @@ std::vector<Implementation> attention_implementations() {
       cuda_impl(kPrefill, "unfused", false, CudaImpl::unfused, {}),
       cuda_impl(kPrefill, "mma_sm80", false, CudaImpl::mma_sm80, sm80),
       cuda_impl(kDecode, "unfused", false, CudaImpl::unfused, {}),
+      cuda_impl(kDecode, "split_kv_sm80", false, CudaImpl::split_kv_sm80, sm80),
       cpu_impl(kPrefill),
       cpu_impl(kDecode),
   };

@@ -24,4 +24,17 @@ cudaError_t attention_mma_sm80_bf16(const __nv_bfloat16* Q, const __nv_bfloat16*
 cudaError_t attention_mma_sm80_fp16(const __half* Q, const __half* K, const __half* V, __half* O,
                                     const AttentionShape& shape, cudaStream_t stream);
 
+// ---- split-KV decode on Ampere-class tensor cores (sm_80+) -------------------------------------
+// (attention_decode_sm80.cu) One query per sequence: shape.Sq == 1, not causal; D 64, 128 or 256;
+// any B, H, KVH dividing H, Sk >= 1; Q, K, V, O and the workspace 16-byte aligned, the workspace
+// at least attention_decode_sm80_workspace_bytes(shape) (the splits' partial outputs, fp32; it
+// depends on the current device's SM count). Two launches: the split kernel and the combine.
+size_t attention_decode_sm80_workspace_bytes(const AttentionShape& shape);
+cudaError_t attention_decode_sm80_bf16(const __nv_bfloat16* Q, const __nv_bfloat16* K, const __nv_bfloat16* V,
+                                       __nv_bfloat16* O, const AttentionShape& shape, void* workspace,
+                                       size_t workspace_bytes, cudaStream_t stream);
+cudaError_t attention_decode_sm80_fp16(const __half* Q, const __half* K, const __half* V, __half* O,
+                                       const AttentionShape& shape, void* workspace, size_t workspace_bytes,
+                                       cudaStream_t stream);
+
 }  // namespace aicbench::kernels

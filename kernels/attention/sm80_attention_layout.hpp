@@ -111,4 +111,44 @@ struct PrefillConfig {
   static_assert(kBlockN % 16 == 0, "P V consumes keys 16 at a time");
 };
 
+// ------------------------------------------------------------------------------------------------
+// the split-KV decode kernel's configuration per head dimension
+// ------------------------------------------------------------------------------------------------
+// One block = one split of the keys of one (batch, key/value head, slice of 16 query heads): the
+// query heads of a grouped-query group are the 16 rows of the mma's A operand (padded), so each
+// K/V tile read from memory serves all of them. 4 warps, each its own 16-key tiles of the split
+// (tile w, w + 4, ...) through its own cp.async pipeline (no block barrier in the loop), then the
+// 4 partial softmaxes are combined in shared memory and the split's normalised output and log-sum-exp
+// written to the workspace; a second kernel combines the splits. Memory-bound: the stages keep
+// 3 (D <= 128) or 2 (D = 256) tiles of K and V in flight per warp.
+template <int D_>
+struct DecodeConfig {
+  static constexpr int D = D_;
+  static constexpr int kWarps = 4;
+  static constexpr int kThreads = 32 * kWarps;
+  static constexpr int kRows = 16;       // query heads per block (mma M)
+  static constexpr int kTileKeys = 16;   // keys per warp tile
+  static constexpr int kStages = D <= 128 ? 3 : 2;
+  static constexpr bool kQInRegisters = D <= 128;
+  static constexpr int kRowBytes = 2 * D;
+  static constexpr int kChunks = D / kElemsPerChunk;
+  static constexpr int kQBytes = kRows * kRowBytes;
+  static constexpr int kTileBytes = kTileKeys * kRowBytes;     // one of K or V
+  static constexpr int kStageBytes = 2 * kTileBytes;            // K, then V
+  static constexpr int kWarpBytes = kStages * kStageBytes;      // a warp's pipeline
+  static constexpr int kSmemBytes = kQBytes + kWarps * kWarpBytes;
+  static constexpr int kKSteps = D / 16;
+  static constexpr int kNTiles = kTileKeys / 8;  // 2
+  static constexpr int kDTiles = D / 8;
+  static constexpr int kQLoads = kRows * kChunks / kThreads;    // cp.async per thread for Q
+  static constexpr int kTileLoads = kTileKeys * kChunks / 32;   // per lane for each of K and V
+  // The combine area, per warp, in its own pipeline's bytes: m and l of 16 rows, then O (16 x D
+  // fp32, rows padded by 4 floats).
+  static constexpr int kPartialStride = D + 4;
+  static constexpr int kPartialBytes = (2 * kRows + kRows * kPartialStride) * 4;
+  static_assert(D == 64 || D == 128 || D == 256, "head dimensions 64, 128 and 256");
+  static_assert(kRows * kChunks % kThreads == 0 && kTileKeys * kChunks % 32 == 0, "whole cp.asyncs per thread");
+  static_assert(kPartialBytes <= kWarpBytes, "a warp's partial result fits its pipeline's shared memory");
+};
+
 }  // namespace aicbench::kernels::attn_sm80

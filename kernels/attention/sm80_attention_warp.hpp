@@ -15,6 +15,7 @@
 //   shfl_xor(x, mask), ex2(x)        __shfl_xor_sync over the warp; 2^x (ex2.approx.ftz)
 //   pack(lo, hi)                     two floats rounded to the 16-bit type, lo in the low half
 //   st_shared_u32(off, v), ld_shared_128(off), st_global_128(ptr, v)
+//   st_shared_f32(off, x), ld_shared_f32(off), log2(x)   (decode's combine of its warps)
 #include <cmath>
 #include <cstdint>
 
@@ -324,6 +325,155 @@ AICBENCH_HOST_DEVICE inline void prefill_block(const AttentionParams& p, Ops& op
   const int rows = p.seqlen_q - (m0 + row0);
   store_rows(ops, st, inv, kQTile, row0, Cfg::kRowBytes, lane, o + int64_t(m0 + row0) * q_stride, q_stride,
              rows < 16 ? rows : 16);
+}
+
+// ================================================================================================
+// decode: one block = one split of the keys of one (batch, key/value head, slice of <= 16 heads)
+// ================================================================================================
+// Shared memory: Q (16 rows: the slice's query heads, zeros past them), then each warp's own
+// pipeline of kStages (K tile, V tile) of 16 keys. Warp w takes the split's tiles w, w + 4, ...:
+// per tile one wait and one __syncwarp (its lanes' copies have landed and every lane is done with
+// the stage the next copy refills), then S = Q K^T, the mask on a tile that crosses the split's
+// end, online softmax and O += P V. Then each warp leaves (m, l, O) in its pipeline's memory and
+// the block combines the four: the split's output normalised by its own sum, and its log-sum-exp
+// lse = m * scale_log2 + log2(l) (log2 units), go to the workspace for combine_splits.
+template <class Cfg, class Ops>
+AICBENCH_HOST_DEVICE inline void decode_block(const AttentionParams& p, Ops& ops, int split, int head_block_index,
+                                              int b, int tid) {
+  const int warp = tid / 32, lane = tid % 32;
+  const int kv_head = head_block_index / p.head_blocks, slice = head_block_index % p.head_blocks;
+  const int h0 = kv_head * p.group + slice * Cfg::kRows;  // first query head of the block
+  const int rows = p.group - slice * Cfg::kRows < Cfg::kRows ? p.group - slice * Cfg::kRows : Cfg::kRows;
+  const int64_t kv_stride = int64_t(p.kv_heads) * Cfg::D;
+  const uint16_t* q = static_cast<const uint16_t*>(p.q) + (int64_t(b) * p.heads + h0) * Cfg::D;  // Sq = 1
+  const int64_t kv_base = int64_t(b) * p.seqlen_k * kv_stride + int64_t(kv_head) * Cfg::D;
+  const uint16_t* k = static_cast<const uint16_t*>(p.k) + kv_base;
+  const uint16_t* v = static_cast<const uint16_t*>(p.v) + kv_base;
+  constexpr uint32_t kQTile = 0;
+  const uint32_t pipeline = Cfg::kQBytes + warp * Cfg::kWarpBytes;  // this warp's stages
+  auto k_tile = [&](int stage) { return pipeline + uint32_t(stage * Cfg::kStageBytes); };
+
+  const int key0 = split * p.split_keys;
+  const int key_end = key0 + p.split_keys < p.seqlen_k ? key0 + p.split_keys : p.seqlen_k;
+  const int split_tiles = key_end > key0 ? (key_end - key0 + Cfg::kTileKeys - 1) / Cfg::kTileKeys : 0;
+  const int my_tiles = split_tiles > warp ? (split_tiles - warp + Cfg::kWarps - 1) / Cfg::kWarps : 0;
+
+  // ==== Q, by the whole block ==================================================================
+#pragma unroll
+  for (int i = 0; i < Cfg::kQLoads; ++i) {
+    const int row = load_row(tid, i, Cfg::kThreads, Cfg::kChunks), chunk = load_chunk(tid, i, Cfg::kThreads, Cfg::kChunks);
+    const bool ok = row < rows;
+    ops.cp_async_16(kQTile + tile_offset(row, chunk, Cfg::kRowBytes), q + (ok ? row * Cfg::D + chunk * kElemsPerChunk : 0), ok);
+  }
+  ops.cp_async_commit();
+  ops.template cp_async_wait<0>();
+  ops.sync_block();
+  uint32_t qf[Cfg::kQInRegisters ? Cfg::kKSteps : 1][4];
+  if constexpr (Cfg::kQInRegisters) {
+#pragma unroll
+    for (int ks = 0; ks < Cfg::kKSteps; ++ks) {
+      ops.ldmatrix_x4(qf[ks], kQTile + tile_offset(q_ldsm_row(0, lane), q_ldsm_chunk(lane, ks), Cfg::kRowBytes));
+    }
+  }
+
+  // ==== this warp's tiles: local tile i is the split's tile warp + 4 i ==========================
+  auto load_tile = [&](int i, int stage) {
+    const int n0 = key0 + (warp + Cfg::kWarps * i) * Cfg::kTileKeys;
+#pragma unroll
+    for (int l = 0; l < Cfg::kTileLoads; ++l) {
+      const int row = load_row(lane, l, 32, Cfg::kChunks), chunk = load_chunk(lane, l, 32, Cfg::kChunks);
+      const bool ok = n0 + row < key_end;
+      const int64_t src = ok ? int64_t(n0 + row) * kv_stride + chunk * kElemsPerChunk : 0;
+      const uint32_t dst = k_tile(stage) + tile_offset(row, chunk, Cfg::kRowBytes);
+      ops.cp_async_16(dst, k + src, ok);
+      ops.cp_async_16(dst + Cfg::kTileBytes, v + src, ok);
+    }
+  };
+#pragma unroll
+  for (int st = 0; st < Cfg::kStages - 1; ++st) {
+    if (st < my_tiles) load_tile(st, st);
+    ops.cp_async_commit();  // always, so that group counts stay aligned with tiles
+  }
+  SoftmaxState<Cfg::kDTiles> state;
+  state.init();
+  AttentionParams split_mask = p;  // keys past the split's end are masked
+  split_mask.seqlen_k = key_end;
+  split_mask.causal = 0;
+  for (int i = 0; i < my_tiles; ++i) {
+    ops.template cp_async_wait<Cfg::kStages - 2>();
+    ops.sync_warp();
+    if (i + Cfg::kStages - 1 < my_tiles) load_tile(i + Cfg::kStages - 1, (i + Cfg::kStages - 1) % Cfg::kStages);
+    ops.cp_async_commit();
+    const uint32_t kt = k_tile(i % Cfg::kStages), vt = kt + Cfg::kTileBytes;
+    float s[Cfg::kNTiles][4];
+    qk_tile<Cfg::kKSteps, Cfg::kNTiles, Cfg::kQInRegisters>(ops, s, qf, kQTile, 0, kt, Cfg::kRowBytes, lane);
+    const int n0 = key0 + (warp + Cfg::kWarps * i) * Cfg::kTileKeys;
+    if (n0 + Cfg::kTileKeys > key_end) mask_tile(s, 0, n0, split_mask, lane);
+    softmax_update(ops, s, state, p.scale_log2);
+    pv_tile(ops, s, state, vt, Cfg::kRowBytes, lane);
+  }
+  ops.template cp_async_wait<0>();
+  ops.sync_warp();  // every lane is done with the pipeline's memory
+
+  // ==== the warp's partial result into its pipeline's memory: m[16], l[16], O[16][D + 4] =======
+  float unused_inv[2];
+  row_sums(ops, state, unused_inv);
+  const uint32_t part = pipeline;
+  const uint32_t part_o = part + 2 * Cfg::kRows * 4;
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int row = acc_row(lane, 2 * h);
+    if (lane % 4 == 0) {
+      ops.st_shared_f32(part + row * 4, state.m[h]);
+      ops.st_shared_f32(part + (Cfg::kRows + row) * 4, state.l[h]);
+    }
+#pragma unroll
+    for (int t = 0; t < Cfg::kDTiles; ++t)
+#pragma unroll
+      for (int c = 0; c < 2; ++c) {
+        ops.st_shared_f32(part_o + (row * Cfg::kPartialStride + 8 * t + acc_col(lane, 2 * h + c)) * 4, state.o[t][2 * h + c]);
+      }
+  }
+  ops.sync_block();
+
+  // ==== the block's four warps combined: this split's normalised output and log-sum-exp ========
+  const int64_t out_row0 = (int64_t(b) * p.heads + h0) * p.splits + split;  // (b, h0, split)
+  for (int idx = tid; idx < Cfg::kRows * Cfg::D; idx += Cfg::kThreads) {
+    const int r = idx / Cfg::D, d = idx % Cfg::D;
+    if (r >= rows) continue;
+    float m = -INFINITY;
+    for (int w = 0; w < Cfg::kWarps; ++w) m = fmaxf(m, ops.ld_shared_f32(Cfg::kQBytes + w * Cfg::kWarpBytes + r * 4));
+    float l = 0.0f, o = 0.0f;
+    if (m != -INFINITY) {
+      for (int w = 0; w < Cfg::kWarps; ++w) {
+        const uint32_t wp = Cfg::kQBytes + w * Cfg::kWarpBytes;
+        const float scale = ops.ex2((ops.ld_shared_f32(wp + r * 4) - m) * p.scale_log2);  // 0 for a warp with no key
+        l += ops.ld_shared_f32(wp + (Cfg::kRows + r) * 4) * scale;
+        o += ops.ld_shared_f32(wp + (2 * Cfg::kRows + r * Cfg::kPartialStride + d) * 4) * scale;
+      }
+    }
+    const int64_t out = out_row0 + int64_t(r) * p.splits;  // (b, h0 + r, split)
+    p.partial_o[out * Cfg::D + d] = l > 0.0f ? o / l : 0.0f;
+    if (d == 0) p.partial_lse[out] = l > 0.0f ? m * p.scale_log2 + ops.log2(l) : -INFINITY;
+  }
+}
+
+// The second kernel's work for one output element: O[b, h, d] from the splits' normalised outputs
+// and log-sum-exps (log2 units): sum_s 2^(lse_s - M) O_s / sum_s 2^(lse_s - M), M = max_s lse_s.
+// Splits without keys have lse = -inf and weight 0; a row without any key gives 0.
+template <class Exp2>
+AICBENCH_HOST_DEVICE inline float combine_splits(const float* partial_o, const float* partial_lse, int splits, int D,
+                                                 int d, Exp2 exp2) {
+  float M = -INFINITY;
+  for (int s = 0; s < splits; ++s) M = fmaxf(M, partial_lse[s]);
+  if (M == -INFINITY) return 0.0f;
+  float num = 0.0f, den = 0.0f;
+  for (int s = 0; s < splits; ++s) {
+    const float w = exp2(partial_lse[s] - M);
+    num += w * partial_o[int64_t(s) * D + d];
+    den += w;
+  }
+  return num / den;
 }
 
 }  // namespace aicbench::kernels::attn_sm80

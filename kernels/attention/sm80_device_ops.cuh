@@ -90,6 +90,15 @@ struct DeviceOps {
     return v;
   }
   __device__ __forceinline__ void st_global_128(void* dst, uint4 v) const { *static_cast<uint4*>(dst) = v; }
+  __device__ __forceinline__ void st_shared_f32(uint32_t off, float x) const {
+    asm volatile("st.shared.f32 [%0], %1;\n" ::"r"(smem + off), "f"(x) : "memory");
+  }
+  __device__ __forceinline__ float ld_shared_f32(uint32_t off) const {
+    float x;
+    asm volatile("ld.shared.f32 %0, [%1];\n" : "=f"(x) : "r"(smem + off) : "memory");
+    return x;
+  }
+  __device__ __forceinline__ float log2(float x) const { return __log2f(x); }
 };
 
 }  // namespace aicbench::kernels::attn_sm80
