@@ -18,6 +18,7 @@
 //   st_shared_f32(off, x), ld_shared_f32(off), log2(x)   (decode's combine of its warps)
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include <vector_types.h>
 
@@ -233,9 +234,10 @@ AICBENCH_HOST_DEVICE inline void store_rows(Ops& ops, const SoftmaxState<DTiles>
 // ================================================================================================
 // Shared memory: Q (kBlockM rows), then kStages stages of (K tile, V tile). Per key tile: the
 // next tile's cp.asyncs are issued first, then this tile's S = Q K^T, mask (only on tiles that
-// cross the end of the keys or the causal diagonal), online softmax and O += P V, then one wait
-// and one barrier (the next tile has landed, and every warp is done with this stage before it is
-// refilled). Tiles past the causal diagonal of the block's last row are never loaded.
+// cross the end of the keys or the causal diagonal, in a loop of their own), online softmax and
+// O += P V, then one wait and one barrier (the next tile has landed, and every warp is done with
+// this stage before it is refilled). Tiles past the causal diagonal of the block's last row are
+// never loaded.
 template <class Cfg, class Ops>
 AICBENCH_HOST_DEVICE inline void prefill_block(const AttentionParams& p, Ops& ops, int m_block, int h, int b,
                                                int tid) {
@@ -298,23 +300,32 @@ AICBENCH_HOST_DEVICE inline void prefill_block(const AttentionParams& p, Ops& op
   st.init();
 
   // ==== main loop over key tiles ===============================================================
-  for (int t = 0; t < n_tiles; ++t) {
+  // Tiles [0, n_full) need no mask: inside the keys and, under the causal mask, wholly at or below
+  // the diagonal of the block's first row. The rest cross the end of the keys or the diagonal.
+  // Two loops, so the mask's compares and selects are only in the second (a branch around them
+  // inside one loop was turned into selects executed on every tile).
+  int n_full = p.seqlen_k / Cfg::kBlockN;
+  if (p.causal) {
+    const int diagonal = (m0 + p.seqlen_k - p.seqlen_q + 1) / Cfg::kBlockN;  // (t + 1) BN - 1 <= m0 + Sk - Sq
+    n_full = diagonal < n_full ? diagonal : n_full;
+  }
+  n_full = n_full < 0 ? 0 : (n_full > n_tiles ? n_tiles : n_full);
+  auto step = [&](int t, auto with_mask) {
     if (t + 1 < n_tiles) load_tile(t + 1, (t + 1) % Cfg::kStages);
     ops.cp_async_commit();
 
     const uint32_t kt = k_tile(t % Cfg::kStages), vt = kt + Cfg::kTileBytes;
     float s[Cfg::kNTiles][4];
     qk_tile<Cfg::kKSteps, Cfg::kNTiles, Cfg::kQInRegisters>(ops, s, qf, kQTile, 16 * warp, kt, Cfg::kRowBytes, lane);
-    const int n0 = t * Cfg::kBlockN;
-    if (n0 + Cfg::kBlockN > p.seqlen_k || (p.causal && n0 + Cfg::kBlockN - 1 > m0 + p.seqlen_k - p.seqlen_q)) {
-      mask_tile(s, m0 + 16 * warp, n0, p, lane);
-    }
+    if constexpr (decltype(with_mask)::value) mask_tile(s, m0 + 16 * warp, t * Cfg::kBlockN, p, lane);
     softmax_update(ops, s, st, p.scale_log2);
     pv_tile(ops, s, st, vt, Cfg::kRowBytes, lane);
 
     ops.template cp_async_wait<0>();
     ops.sync_block();
-  }
+  };
+  for (int t = 0; t < n_full; ++t) step(t, std::false_type{});
+  for (int t = n_full; t < n_tiles; ++t) step(t, std::true_type{});
 
   // ==== epilogue: normalise, stage through this warp's Q rows, store 16 bytes per lane ==========
   // The warp's Q rows are its own: read only by it (ldmatrix is warp-synchronous), and every
