@@ -14,6 +14,7 @@
 
 #include <cxxopts.hpp>
 
+#include "collectives/mpi_job.hpp"
 #include "harness/benchmark.hpp"
 #include "harness/provenance.hpp"
 #include "harness/runner.hpp"
@@ -136,6 +137,12 @@ int cmd_run(int argc, char** argv, const std::string& command_line) {
   run.blocking_kernel = !(*parsed)["no-blocking-kernel"].as<bool>();
   run.repetitions = (*parsed)["repetitions"].as<int>();
   run.command_line = command_line;
+  // Under mpirun or srun this process is one rank of a job (collectives/mpi_job.hpp): MPI is
+  // initialised here, after the options were found good, and finalised when `job` goes away.
+  const Job job = Job::start(&argc, &argv);
+  run.job = &job;
+  run.rank = job.layout().world_rank;
+  run.ranks = job.layout().world_size;
   return run_benchmarks(run, std::cout, std::cerr);
 }
 

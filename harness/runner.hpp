@@ -17,6 +17,8 @@
 
 namespace aicbench {
 
+class Job;
+
 struct RunOptions {
   std::string suite = "quick";
   std::string backend = "auto";  // auto | cuda | cpu
@@ -31,6 +33,8 @@ struct RunOptions {
   bool blocking_kernel = true;  // false under compute-sanitizer (harness/samplers.hpp)
   int rank = 0;
   int ranks = 1;
+  // The job this process is a rank of (collectives/mpi_job.hpp); null: a job of one (tests).
+  const Job* job = nullptr;
 };
 
 // Bounds on the options, so that a typo cannot ask for a billion repetitions or a run that never

@@ -8,9 +8,11 @@
 #     that silently falls back to slower code fails here rather than on a GPU weeks later;
 #  5. the SASS (cuobjdump -sass) of each kernel: no local memory (LDL/STL) anywhere; for the
 #     Hopper kernels, per K-tile of the mainloop, four GMMA of the expected shape, one
-#     WARPGROUP.ARRIVE and one WARPGROUP.DEPBAR (wait), the setmaxnreg values, multicast TMA in
-#     kernel2; for the Ampere kernel, the HMMA/LDSM/LDGSTS counts of its mainloop and a ceiling on
-#     its register moves. The mainloop is found by its backward branch (scripts/sass-mainloop.awk).
+#     WARPGROUP.ARRIVE and one WARPGROUP.DEPBAR (wait), no memory fence (MEMBAR) or L1
+#     invalidate (CCTL) in the mainloop or the producer's loop, the setmaxnreg values, multicast
+#     TMA in kernel2; for the Ampere kernel, the HMMA/LDSM/LDGSTS counts of its mainloop and a
+#     ceiling on its register moves. The mainloop is found by its backward branch
+#     (scripts/sass-mainloop.awk).
 # Usage: scripts/check-kernels.sh [BUILD_DIR]               (BUILD_DIR only for the log location)
 #        scripts/check-kernels.sh --self-test [BUILD_DIR]   (the checks must fail on the planted
 #                                                           defects of tests/kernel_defects/)
@@ -62,12 +64,12 @@ hopper_consumer_regs=232  # kConsumerRegs: USETMAXREG.TRY_ALLOC 0xe8
 sm80_hmma_per_kslab=64
 sm80_ldsm_per_kslab=16
 sm80_ldgsts_per_kslab=8
-# Register moves (MOV, IMAD.MOV, UMOV) in the sm80 mainloop: measured 139 of the 294-instruction loop
-# (bf16, fp16) and 137 of 420 (tf32), CUDA 13.0. The order of B's four ldmatrix matrices forces most of
-# them (issue 9); the planned reorder cuts the loop to 169 instructions, and this ceiling should
-# then drop to just above the new count. It is set just above today's count so that no change
-# adds moves unnoticed.
-sm80_max_moves=140
+# Register moves (MOV, IMAD.MOV, UMOV) in the sm80 mainloop: 16 of the 169-instruction loop (bf16,
+# fp16) and 17 of 312 (tf32), CUDA 13.0; what is left picks the fallback source pointer of the
+# predicated-off cp.asyncs. Before B's ldmatrix matrices were ordered as HMMA's register pairs
+# (issue 9) they were 139 of 294 and 137 of 420. The ceiling sits just above today's count, so
+# that a change which makes ptxas shuffle operands again fails here.
+sm80_max_moves=20
 
 # ---- tools ---------------------------------------------------------------------------------------
 
@@ -211,6 +213,30 @@ check_setmaxnreg() {
   fi
 }
 
+# No memory fence (MEMBAR) and no L1 invalidate (CCTL) in the Hopper mainloop (the consumers' loop,
+# holding the GMMA) or in the producer's loop (holding the TMA loads, UTMALDG). The barriers there
+# only hand stages back and forth; a release or acquire at cluster scope would put a GPU-wide
+# MEMBAR before every release and a CCTL.IVALL after every wait (kernel2 had both: issue 9).
+check_no_fences_in_loops() {
+  local sass=$1 what=$2 role want loop n found=""
+  for role in mainloop:'[HQ]GMMA' producer:UTMALDG; do
+    want=${role#*:}
+    loop=$(mainloop "$sass" "$want")
+    if [ "$(head -1 <<<"$loop")" = "# no loop" ]; then
+      fail "fences: $what: expected a loop holding $want (the ${role%%:*}), found none"; return
+    fi
+    n=$(count_ops "$loop" '(MEMBAR|CCTL)[.A-Z0-9]*')
+    if ((n)); then
+      found+="${found:+; }${role%%:*}: $(grep -oE '^(MEMBAR|CCTL)[.A-Z0-9]*' <<<"$loop" | sort | uniq -c | awk '{print $1 " x " $2}' | paste -sd, | sed 's/,/, /g')"
+    fi
+  done
+  if [ -n "$found" ]; then
+    fail "fences: $what: expected no MEMBAR or CCTL in the mainloop and the producer's loop, found $found"
+  else
+    ok "$what: no MEMBAR or CCTL in the mainloop and the producer's loop"
+  fi
+}
+
 # kernel2 loads one operand with TMA multicast to the whole cluster.
 check_multicast_tma() {
   local sass=$1 what=$2 n
@@ -263,6 +289,7 @@ check_sass() {
           *) shape="(unknown InKind: add it here)" ;;
         esac
         check_hopper_mainloop "$sass" "$what" "$hopper_gmma_per_ktile" "$shape"
+        check_no_fences_in_loops "$sass" "$what"
         check_setmaxnreg "$sass" "$what" "$hopper_producer_regs" "$hopper_consumer_regs"
         case $fn in *kernel2*) check_multicast_tma "$sass" "$what" ;; esac
         ;;
@@ -331,18 +358,39 @@ expect_caught() {
   fi
 }
 
-self_test() {
-  local planted=$log_dir/self-test/planted/kernels/gemm/gemm_wgmma_sm90.cu
+# Applies planted defect $1 (a sed script of tests/kernel_defects/) to a copy of kernel $2, whose
+# path it puts in $planted (same file name, so check_sass treats it as the kernel). Fails, and
+# returns 1, unless the script changed exactly $3 lines: a kernel edit that moved the lines the
+# script looks for must not turn the self-test into a test of the unchanged kernel.
+plant() {
+  local script=$1 cu=$2 lines=$3 changed
+  planted=$log_dir/self-test/$(basename "$script" .sed)/$cu
   mkdir -p "$(dirname "$planted")"
+  sed -f "$script" "$cu" >"$planted"
+  changed=$(diff "$cu" "$planted" | grep -c '^>' || true)
+  if [ "$changed" -ne "$lines" ]; then
+    fail "self-test: $script no longer applies to $cu (expected it to change $lines line(s), it changed $changed)"
+    return 1
+  fi
+}
+
+self_test() {
+  local planted
   expect_caught tests/kernel_defects/serialized_wgmma.cu 90a check_advisories
   # The review's defect in the real kernel: one accumulator touch between commit and wait makes
   # ptxas serialize every wgmma (C7518), and the SASS then waits after each of the four GMMA.
-  sed -f tests/kernel_defects/touch_accumulator.sed kernels/gemm/gemm_wgmma_sm90.cu >"$planted"
-  if cmp -s "$planted" kernels/gemm/gemm_wgmma_sm90.cu; then
-    fail "self-test: tests/kernel_defects/touch_accumulator.sed no longer applies to gemm_wgmma_sm90.cu"
-  else
+  if plant tests/kernel_defects/touch_accumulator.sed kernels/gemm/gemm_wgmma_sm90.cu 1; then
     expect_caught "$planted" 90a check_advisories
     expect_caught "$planted" 90a check_sass
+  fi
+  # kernel2's stage hand-back at cluster scope, as before issue 9's fix: MEMBAR.ALL.GPU before
+  # every release in the mainloop, CCTL.IVALL after every wait in the producer's loop.
+  if plant tests/kernel_defects/cluster_scope_barriers.sed kernels/gemm/gemm_wgmma_sm90.cu 2; then
+    expect_caught "$planted" 90a check_sass
+  fi
+  # The sm80 kernel's B operands in the old register order: HMMA's pairs assembled by moves.
+  if plant tests/kernel_defects/b_operand_order.sed kernels/gemm/gemm_mma_sm80.cu 1; then
+    expect_caught "$planted" 80 check_sass
   fi
   expect_caught tests/kernel_defects/spilling.cu 80 check_spills
   expect_caught tests/kernel_defects/spilling.cu 80 check_no_local_memory
