@@ -250,7 +250,6 @@ AICBENCH_HOST_DEVICE inline void prefill_block(const AttentionParams& p, Ops& op
   const uint16_t* q = static_cast<const uint16_t*>(p.q) + q_base;
   const uint16_t* k = static_cast<const uint16_t*>(p.k) + kv_base;
   const uint16_t* v = static_cast<const uint16_t*>(p.v) + kv_base;
-  uint16_t* o = static_cast<uint16_t*>(p.o) + q_base;
   constexpr uint32_t kQTile = 0;
   auto k_tile = [](int stage) { return uint32_t(Cfg::kQBytes + stage * Cfg::kStageBytes); };
 
@@ -271,16 +270,21 @@ AICBENCH_HOST_DEVICE inline void prefill_block(const AttentionParams& p, Ops& op
     ops.cp_async_16(kQTile + tile_offset(row, chunk, Cfg::kRowBytes),
                     q + (ok ? int64_t(m0 + row) * q_stride + chunk * kElemsPerChunk : 0), ok);
   }
+  // The tile's first token's K and V, then 32-bit offsets within the tile: 64-bit addresses per
+  // cp.async, hoisted out of the loop by the compiler, would hold two registers each.
+  const int kv_row = p.kv_heads * Cfg::D;  // elements between tokens
   auto load_tile = [&](int tile, int stage) {
     const int n0 = tile * Cfg::kBlockN;
+    const uint16_t* k_src = k + int64_t(n0) * kv_stride;
+    const uint16_t* v_src = v + int64_t(n0) * kv_stride;
 #pragma unroll
     for (int i = 0; i < Cfg::kTileLoads; ++i) {
       const int row = load_row(tid, i, Cfg::kThreads, Cfg::kChunks), chunk = load_chunk(tid, i, Cfg::kThreads, Cfg::kChunks);
       const bool ok = n0 + row < p.seqlen_k;
-      const int64_t src = ok ? int64_t(n0 + row) * kv_stride + chunk * kElemsPerChunk : 0;
+      const int src = row * kv_row + chunk * kElemsPerChunk;
       const uint32_t dst = k_tile(stage) + tile_offset(row, chunk, Cfg::kRowBytes);
-      ops.cp_async_16(dst, k + src, ok);
-      ops.cp_async_16(dst + Cfg::kTileBytes, v + src, ok);
+      ops.cp_async_16(dst, ok ? k_src + src : k, ok);
+      ops.cp_async_16(dst + Cfg::kTileBytes, ok ? v_src + src : v, ok);
     }
   };
   if (n_tiles > 0) load_tile(0, 0);
@@ -332,10 +336,12 @@ AICBENCH_HOST_DEVICE inline void prefill_block(const AttentionParams& p, Ops& op
   // cp.async has landed (the wait and barrier after the prologue or the last tile).
   float inv[2];
   row_sums(ops, st, inv);
+  // The output address is computed here, from the parameters, rather than kept from the prologue:
+  // a 64-bit value live across the loop is two registers the loop needs (it spilled at D = 128).
   const int row0 = 16 * warp;
   const int rows = p.seqlen_q - (m0 + row0);
-  store_rows(ops, st, inv, kQTile, row0, Cfg::kRowBytes, lane, o + int64_t(m0 + row0) * q_stride, q_stride,
-             rows < 16 ? rows : 16);
+  uint16_t* out = static_cast<uint16_t*>(p.o) + ((int64_t(b) * p.seqlen_q + (m0 + row0)) * p.heads + h) * Cfg::D;
+  store_rows(ops, st, inv, kQTile, row0, Cfg::kRowBytes, lane, out, q_stride, rows < 16 ? rows : 16);
 }
 
 // ================================================================================================
@@ -355,7 +361,7 @@ AICBENCH_HOST_DEVICE inline void decode_block(const AttentionParams& p, Ops& ops
   const int kv_head = head_block_index / p.head_blocks, slice = head_block_index % p.head_blocks;
   const int h0 = kv_head * p.group + slice * Cfg::kRows;  // first query head of the block
   const int rows = p.group - slice * Cfg::kRows < Cfg::kRows ? p.group - slice * Cfg::kRows : Cfg::kRows;
-  const int64_t kv_stride = int64_t(p.kv_heads) * Cfg::D;
+  const int kv_stride = p.kv_heads * Cfg::D;  // elements between tokens (an int: fewer live registers)
   const uint16_t* q = static_cast<const uint16_t*>(p.q) + (int64_t(b) * p.heads + h0) * Cfg::D;  // Sq = 1
   const int64_t kv_base = int64_t(b) * p.seqlen_k * kv_stride + int64_t(kv_head) * Cfg::D;
   const uint16_t* k = static_cast<const uint16_t*>(p.k) + kv_base;
@@ -388,16 +394,19 @@ AICBENCH_HOST_DEVICE inline void decode_block(const AttentionParams& p, Ops& ops
   }
 
   // ==== this warp's tiles: local tile i is the split's tile warp + 4 i ==========================
+  // The tile's first token's K and V, then 32-bit offsets within the tile (as in prefill_block).
   auto load_tile = [&](int i, int stage) {
     const int n0 = key0 + (warp + Cfg::kWarps * i) * Cfg::kTileKeys;
+    const uint16_t* k_src = k + int64_t(n0) * kv_stride;
+    const uint16_t* v_src = v + int64_t(n0) * kv_stride;
 #pragma unroll
     for (int l = 0; l < Cfg::kTileLoads; ++l) {
       const int row = load_row(lane, l, 32, Cfg::kChunks), chunk = load_chunk(lane, l, 32, Cfg::kChunks);
       const bool ok = n0 + row < key_end;
-      const int64_t src = ok ? int64_t(n0 + row) * kv_stride + chunk * kElemsPerChunk : 0;
+      const int src = row * kv_stride + chunk * kElemsPerChunk;
       const uint32_t dst = k_tile(stage) + tile_offset(row, chunk, Cfg::kRowBytes);
-      ops.cp_async_16(dst, k + src, ok);
-      ops.cp_async_16(dst + Cfg::kTileBytes, v + src, ok);
+      ops.cp_async_16(dst, ok ? k_src + src : k, ok);
+      ops.cp_async_16(dst + Cfg::kTileBytes, ok ? v_src + src : v, ok);
     }
   };
 #pragma unroll
@@ -407,9 +416,6 @@ AICBENCH_HOST_DEVICE inline void decode_block(const AttentionParams& p, Ops& ops
   }
   SoftmaxState<Cfg::kDTiles> state;
   state.init();
-  AttentionParams split_mask = p;  // keys past the split's end are masked
-  split_mask.seqlen_k = key_end;
-  split_mask.causal = 0;
   for (int i = 0; i < my_tiles; ++i) {
     ops.template cp_async_wait<Cfg::kStages - 2>();
     ops.sync_warp();
@@ -419,7 +425,14 @@ AICBENCH_HOST_DEVICE inline void decode_block(const AttentionParams& p, Ops& ops
     float s[Cfg::kNTiles][4];
     qk_tile<Cfg::kKSteps, Cfg::kNTiles, Cfg::kQInRegisters>(ops, s, qf, kQTile, 0, kt, Cfg::kRowBytes, lane);
     const int n0 = key0 + (warp + Cfg::kWarps * i) * Cfg::kTileKeys;
-    if (n0 + Cfg::kTileKeys > key_end) mask_tile(s, 0, n0, split_mask, lane);
+    if (n0 + Cfg::kTileKeys > key_end) {  // keys past the split's end
+#pragma unroll
+      for (int n = 0; n < Cfg::kNTiles; ++n)
+#pragma unroll
+        for (int r = 0; r < 4; ++r) {
+          if (n0 + 8 * n + acc_col(lane, r) >= key_end) s[n][r] = -INFINITY;
+        }
+    }
     softmax_update(ops, s, state, p.scale_log2);
     pv_tile(ops, s, state, vt, Cfg::kRowBytes, lane);
   }
