@@ -6,7 +6,7 @@
 #
 #   device      nvidia-smi: the GPU, its compute capability (sm_90a on Hopper), the result file name
 #   configure   cmake for that one architecture, dependencies from .kit/ (scripts/make-gpu-kit.sh)
-#   build       only the aicbench binary and the three GPU test binaries, ninja -j$(nproc)
+#   build       only the aicbench binary and the four GPU test binaries, ninja -j$(nproc)
 #   gpu-tests   ctest -L gpu: correctness first (each kernel against float64 references)
 #   sanitizer   compute-sanitizer memcheck over the smoke suite (small, odd GEMMs)
 #   quick       the quick suite on the CUDA backend: every precision at 4096^3 and 8192^3 beside
