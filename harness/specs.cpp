@@ -198,9 +198,15 @@ Suite load_suite_file(const fs::path& path) {
         std::vector<Param> shape;
         for (const std::string& param : params) {
           if (!list[s].contains(param)) {
-            fail(swhere, "has no '" + param + "'; a " + group.family + " shape gives " + joined(params));
+            const bool vowel = std::string_view("aeiou").find(group.family.front()) != std::string_view::npos;
+            fail(swhere, "has no '" + param + "'; " + (vowel ? "an " : "a ") + group.family + " shape gives " + joined(params));
           }
-          shape.push_back({param, list[s][param].get<int64_t>()});
+          const int64_t value = list[s][param].get<int64_t>();
+          const int64_t minimum = family_param_minimum(group.family, param);
+          if (value < minimum) {
+            fail(swhere + "." + param, "is " + std::to_string(value) + ", expected at least " + std::to_string(minimum));
+          }
+          shape.push_back({param, value});
         }
         for (const auto& [key, value] : list[s].items()) {
           if (std::find(params.begin(), params.end(), key) == params.end()) {
