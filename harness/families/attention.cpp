@@ -345,7 +345,7 @@ std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const Dev
                                             const CudaRequirements& req) {
   if (!probe.available()) return "no CUDA device: " + probe.unavailable_reason.value_or("unknown");
   if (auto bad = invalid_shape(spec)) return bad;
-  const GpuInfo& gpu = probe.gpus.front();
+  const GpuInfo& gpu = probe.gpu();
   const int cc = gpu.cc_major * 10 + gpu.cc_minor;
   if (cc < req.min_cc) {
     return std::string("needs ") + req.arch_note + "; this GPU is compute capability " + gpu.compute_capability();
