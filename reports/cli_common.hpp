@@ -6,6 +6,7 @@
 //   0 success, 1 a check failed, 2 bad usage or input, 3 environment.
 // CUDA-free: the reports-only build compiles this file.
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -30,6 +31,12 @@ enum class BuildKind { full, reports_only };
 // Adds -h/--help to `options` and parses. Prints the help and returns nullopt when --help was
 // given; throws a cxxopts exception (exit 2) for an argument no option or positional takes.
 std::optional<cxxopts::ParseResult> parse_options(cxxopts::Options& options, int argc, char** argv);
+
+// An option's value as a whole number in [min, max], or a finite number from min (or above it,
+// with min_exclusive) to max; anything else is InputError (exit 2) naming --option, the text and
+// the range.
+int64_t parse_integer(const std::string& option, const std::string& text, int64_t min, int64_t max);
+double parse_number(const std::string& option, const std::string& text, double min, double max, bool min_exclusive);
 
 // The whole command line as typed, program path included: what a result file's provenance records.
 std::string command_line_as_typed(int argc, char** argv);
