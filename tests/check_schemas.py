@@ -22,7 +22,8 @@ checks = {
                                              + glob.glob(os.path.join(root, "specs/procurement/fixtures/*.json"))
                                              + glob.glob(os.path.join(root, "tests/data/sizing/*.json"))),
     "docs/acceptance-spec.schema.json": sorted(glob.glob(os.path.join(root, "specs/acceptance/*.json"))),
-    "docs/model-spec.schema.json": sorted(glob.glob(os.path.join(root, "specs/models/*.json"))),
+    "docs/model-spec.schema.json": sorted(glob.glob(os.path.join(root, "specs/models/*.json"))
+                                          + glob.glob(os.path.join(root, "tests/data/sizing/models/*.json"))),
 }
 failures = 0
 for schema_path, documents in checks.items():
