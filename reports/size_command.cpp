@@ -1,9 +1,10 @@
-// aicbench size --model M --tokens D --candidate [NAME=]FILE[,FILE...]... [--gpus N] [--deadline-days T] ...
+// aicbench size --model M --tokens D --candidate [NAME=]FILE... [--gpus N] [--deadline-days T] ...
 //
 // The sizing model (docs/sizing.md): for a transformer trained on D tokens, per candidate GPU the
 // step time built from its own measured results, the parallel layout (searched where not given),
 // MFU, days on N GPUs, GPUs needed for a deadline, energy and its cost, and where the step time
 // goes. Exit 0; 2 bad usage or input, naming the option, file or field.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -27,7 +28,7 @@ constexpr int64_t kMaxGpus = int64_t{1} << 24;
 constexpr double kMaxTokens = 1e18;
 
 constexpr const char* kUsage =
-    "usage: aicbench size --model NAME|PATH --tokens D --candidate [NAME=]FILE[,FILE...] [--candidate ...]\n"
+    "usage: aicbench size --model NAME|PATH --tokens D --candidate [NAME=]FILE [--candidate [NAME=]FILE]...\n"
     "                     (--gpus N | --deadline-days T | both) [--global-batch SEQS] [--dtype bf16|fp8]\n"
     "                     [--tp T] [--pp P] [--ep E] [--micro-batch B] [--virtual-stages V] [--recompute none|partial|full]\n"
     "                     [--pue X] [--won-per-kwh X] [--json] [--md F] [--html F]";
@@ -41,7 +42,8 @@ cxxopts::Options size_options() {
       ("model", "a preset (specs/models/: llama3-8b, llama3-70b, llama3-405b, gpt3-175b, deepseek-v3) or a model file",
        cxxopts::value<std::string>())
       ("tokens", "training tokens D, e.g. 15e12", cxxopts::value<std::string>())
-      ("candidate", "[NAME=]FILE[,FILE...]: one candidate's result files; repeatable, one per candidate",
+      ("candidate", "[NAME=]FILE: a candidate's result file; repeatable (or comma-separated); entries with the same NAME are "
+       "one candidate's files, a FILE without NAME is a candidate of its own",
        cxxopts::value<std::vector<std::string>>())
       ("gpus", "GPUs to train on: gives days, MFU, energy", cxxopts::value<std::string>())
       ("deadline-days", "days to finish in: gives the GPUs needed", cxxopts::value<std::string>())
@@ -83,36 +85,29 @@ std::optional<std::string> value(const cxxopts::ParseResult& r, const std::strin
   return r[name].as<std::string>();
 }
 
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    const size_t at = text.find(separator, start);
-    parts.push_back(text.substr(start, at == std::string::npos ? std::string::npos : at - start));
-    if (at == std::string::npos) return parts;
-    start = at + 1;
-  }
-}
-
-// "[NAME=]FILE[,FILE...]": the name defaults to the datasheet's SKU, else the GPU's name.
+// The --candidate entries grouped into candidates: "NAME=FILE" entries sharing a NAME are one
+// candidate's files (a node's several result files); a FILE without NAME is a candidate of its
+// own, named after its datasheet's SKU, else its GPU. (cxxopts splits a value at commas, so
+// "A=x.json,y.json" is the two entries "A=x.json" and "y.json": repeat the name instead.)
 struct CandidateArg {
   std::string name;
   std::vector<std::string> files;
 };
-CandidateArg parse_candidate(const std::string& text) {
-  CandidateArg c;
-  std::string list = text;
-  const size_t equals = text.find('=');
-  if (equals != std::string::npos) {
-    c.name = text.substr(0, equals);
-    list = text.substr(equals + 1);
-    if (c.name.empty()) throw InputError("--candidate " + text + ": the name before '=' is empty");
+std::vector<CandidateArg> group_candidates(const std::vector<std::string>& entries) {
+  std::vector<CandidateArg> out;
+  for (const std::string& entry : entries) {
+    std::string name, file = entry;
+    if (const size_t equals = entry.find('='); equals != std::string::npos) {
+      name = entry.substr(0, equals);
+      file = entry.substr(equals + 1);
+      if (name.empty()) throw InputError("--candidate " + entry + ": the name before '=' is empty");
+    }
+    if (file.empty()) throw InputError("--candidate " + entry + ": expected [NAME=]FILE");
+    auto same = std::find_if(out.begin(), out.end(), [&](const CandidateArg& c) { return !name.empty() && c.name == name; });
+    if (same != out.end()) same->files.push_back(file);
+    else out.push_back({name, {file}});
   }
-  for (const std::string& f : split(list, ',')) {
-    if (f.empty()) throw InputError("--candidate " + text + ": expected [NAME=]FILE[,FILE...] with no empty file name");
-    c.files.push_back(f);
-  }
-  return c;
+  return out;
 }
 
 }  // namespace
@@ -185,11 +180,8 @@ int size_command(int argc, char** argv) {
 
   // Outputs are refused before anything is read if one would overwrite an input.
   std::vector<std::string> inputs;
-  std::vector<CandidateArg> args;
-  for (const std::string& text : r["candidate"].as<std::vector<std::string>>()) {
-    args.push_back(parse_candidate(text));
-    inputs.insert(inputs.end(), args.back().files.begin(), args.back().files.end());
-  }
+  const std::vector<CandidateArg> args = group_candidates(r["candidate"].as<std::vector<std::string>>());
+  for (const CandidateArg& arg : args) inputs.insert(inputs.end(), arg.files.begin(), arg.files.end());
   std::vector<reports::OutputPath> outputs;
   for (const char* option : {"md", "html"}) {
     if (r.count(option)) outputs.push_back({std::string("--") + option, r[option].as<std::string>()});

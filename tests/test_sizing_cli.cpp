@@ -86,6 +86,22 @@ TEST(SizeCli, WritesMarkdownAndHtml) {
   EXPECT_TRUE(fs::exists(dir / "size.md"));
 }
 
+TEST(SizeCli, EntriesSharingANameAreOneCandidate) {
+  // The same name groups files into one candidate; its files must hold one GPU model.
+  const Outcome mixed = aicbench("--model llama3-8b --tokens 1e12 --gpus 64 --candidate offer=" + fixture("h100_sxm") +
+                                 " --candidate offer=" + fixture("h200"));
+  EXPECT_EQ(mixed.exit_code, 2) << mixed.output;
+  EXPECT_NE(mixed.output.find("the files hold different GPUs"), std::string::npos) << mixed.output;
+  // Unnamed entries, or entries separated by a comma, are candidates of their own.
+  const Outcome two = aicbench("--model llama3-8b --tokens 1e12 --gpus 64 --json --candidate offer=" + fixture("h100_sxm") +
+                               "," + fixture("h200"));
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  const json j = json::parse(two.output);
+  ASSERT_EQ(j["candidates"].size(), 2u);
+  EXPECT_EQ(j["candidates"][0]["name"], "offer");
+  EXPECT_EQ(j["candidates"][1]["name"], "NVIDIA H200 SXM 141GB");
+}
+
 TEST(SizeCli, MixtureOfExpertsAndFp8) {
   const Outcome out = aicbench("--model deepseek-v3 --tokens 14.8e12 --gpus 2048 --dtype fp8 --candidate " +
                                fixture("h100_sxm") + " --json");
