@@ -28,4 +28,9 @@ const JsonSchema& acceptance_spec_schema() {
   return schema;
 }
 
+const JsonSchema& model_spec_schema() {
+  static const JsonSchema schema = load(model_spec_schema_text(), "docs/model-spec.schema.json");
+  return schema;
+}
+
 }  // namespace aicbench

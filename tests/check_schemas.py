@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The schemas in docs/ are valid JSON Schema (2020-12) to an independent validator (Python's
 jsonschema), and the files aicbench ships or writes conform to them: the shipped suites and
-acceptance specs, and the result files tests/data/result-*.json. Exit 77 (ctest: skipped) when
+acceptance specs, the model presets, and the result files tests/data/result-*.json and the
+procurement fixtures specs/procurement/fixtures/*.json. Exit 77 (ctest: skipped) when
 jsonschema is not installed."""
 import glob
 import json
@@ -17,8 +18,12 @@ except ImportError:
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 checks = {
     "docs/suite-format.schema.json": sorted(glob.glob(os.path.join(root, "specs/suites/*.json"))),
-    "docs/result-format.schema.json": sorted(glob.glob(os.path.join(root, "tests/data/result-*.json"))),
+    "docs/result-format.schema.json": sorted(glob.glob(os.path.join(root, "tests/data/result-*.json"))
+                                             + glob.glob(os.path.join(root, "specs/procurement/fixtures/*.json"))
+                                             + glob.glob(os.path.join(root, "tests/data/sizing/*.json"))),
     "docs/acceptance-spec.schema.json": sorted(glob.glob(os.path.join(root, "specs/acceptance/*.json"))),
+    "docs/model-spec.schema.json": sorted(glob.glob(os.path.join(root, "specs/models/*.json"))
+                                          + glob.glob(os.path.join(root, "tests/data/sizing/models/*.json"))),
 }
 failures = 0
 for schema_path, documents in checks.items():
