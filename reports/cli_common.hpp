@@ -35,7 +35,7 @@ std::optional<cxxopts::ParseResult> parse_options(cxxopts::Options& options, int
 std::string command_line_as_typed(int argc, char** argv);
 
 // The commands that read result files only: `report`, `compare`, `accept`, `fleet`, `history`,
-// `model` (CUDA-free, in both binaries).
+// `model`, `score` (CUDA-free, in both binaries).
 std::vector<Command> report_commands();
 
 // `aicbench accept` (reports/accept_command.cpp).
@@ -52,6 +52,9 @@ int history_command(int argc, char** argv);
 
 // `aicbench model collective` (reports/model_command.cpp).
 int model_command(int argc, char** argv);
+
+// `aicbench score --candidates FILE` (reports/score_command.cpp).
+int score_command(int argc, char** argv);
 
 // Dispatches argv[1] to its command. `aicbench`, `aicbench help|-h|--help` print usage;
 // `aicbench version|--version` print the version. Exceptions become exit codes: InputError ->

@@ -81,6 +81,9 @@ std::vector<Command> report_commands() {
       {"model", "collective: all-reduce and friends at up to 10,000+ GPUs, per parallel group, from alpha-beta terms "
                 "fitted to result files (--validate: the error on held-out runs)",
        model_command},
+      {"score", "procurement scorecard of candidate GPUs: performance index, per watt, per won of purchase and TCO, what "
+                "the budget buys (--candidates FILE)",
+       score_command},
   };
 }
 
