@@ -393,20 +393,20 @@ std::string value_chart_script(const Scorecard& card) {
     purchase << printf_double("%.6g", x) << ' ' << printf_double("%.6g", s.index) << '\n';
     tco << printf_double("%.6g", xt) << ' ' << printf_double("%.6g", s.index) << '\n';
     labels << "set label " << c + 1 << ' ' << reports::gnuplot_quote(card.candidates[c].name, 60) << " at "
-           << printf_double("%.6g", x) << ',' << printf_double("%.6g", s.index) << " left offset 0.8,0.6 font 'sans,10'\n";
+           << printf_double("%.6g", x) << ',' << printf_double("%.6g", s.index) << " center offset 0,1.3 font 'sans,12'\n";
     max_x = std::max({max_x, x, xt});
     max_y = std::max(max_y, s.index);
   }
   const CandidateScore& ref = card.candidates[card.reference];
   const double slope = ref.index / (ref.costs.purchase_per_gpu / 1e6);
   std::ostringstream gp;
-  gp << "set terminal svg size 900,560 dynamic noenhanced font 'sans,11' background '#ffffff'\n"
+  gp << "set terminal svg size 760,520 dynamic noenhanced font 'sans,12' background '#ffffff'\n"
      << "$purchase << EOD\n" << purchase.str() << "EOD\n"
      << "$tco << EOD\n" << tco.str() << "EOD\n"
      << "set title " << reports::gnuplot_quote("Performance index against cost per GPU", 100) << "\n"
      << "set xlabel 'cost per GPU (million won)'\nset ylabel " << reports::gnuplot_quote("performance index (" + ref.name + " = 1)", 100) << "\n"
      << "set xrange [0:" << printf_double("%.6g", max_x * 1.25) << "]\nset yrange [0:" << printf_double("%.6g", max_y * 1.2) << "]\n"
-     << "set grid\nset border 3\nset tics nomirror\nset key outside bottom center horizontal\n"
+     << "set grid\nset border 3\nset tics nomirror\nset key inside bottom right reverse Left samplen 2 box opaque\n"
      << labels.str()
      << "plot " << printf_double("%.9g", slope) << " * x with lines dt 2 lc rgb '#888888' title "
      << reports::gnuplot_quote("same performance per won of purchase as " + ref.name, 100) << ", \\\n"
@@ -435,7 +435,7 @@ std::string relative_chart_script(const Scorecard& card) {
     xtics << (c ? ", " : "") << reports::gnuplot_quote(series_label(card, c), 60) << ' ' << c;
   }
   std::ostringstream gp;
-  gp << "set terminal svg size 900,560 dynamic noenhanced font 'sans,11' background '#ffffff'\n"
+  gp << "set terminal svg size 760,520 dynamic noenhanced font 'sans,12' background '#ffffff'\n"
      << "$data << EOD\n" << data.str() << "EOD\n"
      << "set title " << reports::gnuplot_quote("Against " + ref.name + " (= 1)", 100) << "\n"
      << "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.85 border -1\n"
@@ -476,7 +476,9 @@ td[title] { text-decoration: underline dotted #999; }
 ul.notes li { background: #fff8e1; }
 .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .4rem .8rem; margin: .6rem 0; }
 .scroll { overflow-x: auto; }
-.charts { display: flex; flex-wrap: wrap; gap: 1rem; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 1rem; }
+figure { margin: 0; border: 1px solid #e6e6e6; border-radius: 4px; padding: .5rem; }
+figcaption { font-weight: 600; }  figure svg { width: 100%; height: auto; }
 )";
 
 std::string html(const std::string& s) { return reports::markup_escape(s); }
@@ -488,13 +490,14 @@ std::string charts_html(const Scorecard& card, const reports::ChartDrawer& drawe
   }
   std::string out = "<div class=\"charts\">\n";
   const std::pair<std::string, std::string> charts[] = {
-      {"performance against cost per GPU", value_chart_script(card)},
-      {"figures against the reference", relative_chart_script(card)},
+      {"Performance against cost per GPU", value_chart_script(card)},
+      {"Every figure against the reference", relative_chart_script(card)},
   };
   size_t i = 0;
   for (const auto& [title, script] : charts) {
     try {
-      out += "<div>" + reports::inline_svg(drawer.draw(script), title, "score" + std::to_string(i++) + "-") + "</div>\n";
+      out += "<figure><figcaption>" + html(title) + "</figcaption>\n" +
+             reports::inline_svg(drawer.draw(script), title, "score" + std::to_string(i++) + "-") + "</figure>\n";
     } catch (const std::exception& e) {
       std::string why = e.what();
       if (why.size() > 600) why = why.substr(0, 600) + "…";
