@@ -85,6 +85,7 @@ Measurement measure(const OperationRows& op, ImplRule rule) {
     m.unstable = r.unstable;
     m.rows = r.rows;
     if (!r.power_w.empty()) m.power_w = median_of(r.power_w);
+    m.power_rows = r.power_w.size();
   } else if (any_ok) {
     m.state = State::no_vendor;
     m.reason = "no vendor-library row (the vendor rule); valid rows of another implementation";
@@ -200,7 +201,6 @@ Scorecard compute_scorecard(const CandidatesFile& input, const std::vector<std::
   for (size_t c = 0; c < n; ++c) {
     CandidateScore& score = card.candidates[c];
     score.name = input.candidates[c].name;
-    size_t aggregates_only = 0;
     std::set<std::string> devices;
     for (size_t f = 0; f < results[c].size(); ++f) {
       const ResultFile& file = results[c][f];
@@ -215,10 +215,7 @@ Scorecard compute_scorecard(const CandidatesFile& input, const std::vector<std::
                        " (" + facts.origin.backend + ")");
       }
       for (const ResultRow& row : result_rows(file, f)) {
-        if (row.aggregate) {
-          ++aggregates_only;
-          continue;  // the repetitions are rows of their own; their median is taken here
-        }
+        if (row.aggregate) continue;  // the repetitions are rows of their own; their median is taken here
         const std::string key = operation_key(row.name, row.collective_ranks);
         std::vector<OperationRows>& per = ops[key];
         if (per.empty()) per.resize(n);
@@ -251,7 +248,6 @@ Scorecard compute_scorecard(const CandidatesFile& input, const std::vector<std::
       }
     }
     score.devices.assign(devices.begin(), devices.end());
-    (void)aggregates_only;
   }
 
   // ---- Operations: each candidate's measurement, the group, whether it is scored
@@ -368,7 +364,7 @@ Scorecard compute_scorecard(const CandidatesFile& input, const std::vector<std::
       for (const Operation& op : card.operations) {
         if (op.scored && op.group == gs.group && op.candidates[c].power_w) {
           powers.push_back(*op.candidates[c].power_w);
-          s.power.rows += op.candidates[c].rows.size();
+          s.power.rows += op.candidates[c].power_rows;
         }
       }
       if (powers.empty()) continue;
@@ -432,17 +428,12 @@ Scorecard compute_scorecard(const CandidatesFile& input, const std::vector<std::
     s.fleet_performance = static_cast<double>(s.budget.gpus) * s.index;
 
     // Notes that trace the figure: what was not used, and how much of it is unstable.
-    size_t unstable = 0, measured = 0;
-    for (const Operation& op : card.operations) {
-      const Measurement& m = op.candidates[c];
-      if (m.state == State::ok) ++measured;
-      if (op.scored && m.unstable) ++unstable;
-    }
+    size_t unstable = 0;
+    for (const Operation& op : card.operations) unstable += op.scored && op.candidates[c].unstable;
     if (unstable) s.notes.push_back(std::to_string(unstable) + " scored results are flagged unstable (noisy)");
     if (s.fixture) s.notes.push_back("FIXTURE: its result files stand in for measurements" +
                                      (s.fixture_note.empty() ? std::string() : ": " + s.fixture_note));
     if (results[c].empty()) s.notes.push_back("no result files");
-    (void)measured;
   }
 
   // ---- Training capacity: the sizing model, where wired and asked for

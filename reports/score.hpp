@@ -140,6 +140,7 @@ struct Measurement {
   bool unstable = false;       // a row of it was flagged unstable
   std::vector<RowRef> rows;    // the rows whose median is `value` (repetitions, GPUs, files)
   std::optional<double> power_w;  // median power_w of those rows, where recorded
+  size_t power_rows = 0;          // how many of them recorded it
   std::string reason;          // why not ok: the first row's reason
   // The other implementations the candidate ran, with their median or why they do not count:
   // "mma_sm80 612 TFLOP/s", "wgmma_sm90 failed validation".
