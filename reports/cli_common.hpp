@@ -42,7 +42,7 @@ double parse_number(const std::string& option, const std::string& text, double m
 std::string command_line_as_typed(int argc, char** argv);
 
 // The commands that read result files only: `report`, `compare`, `accept`, `fleet`, `history`,
-// `model`, `size` (CUDA-free, in both binaries).
+// `model`, `size`, `score` (CUDA-free, in both binaries).
 std::vector<Command> report_commands();
 
 // `aicbench accept` (reports/accept_command.cpp).
@@ -62,6 +62,8 @@ int model_command(int argc, char** argv);
 
 // `aicbench size` (reports/size_command.cpp).
 int size_command(int argc, char** argv);
+// `aicbench score --candidates FILE` (reports/score_command.cpp).
+int score_command(int argc, char** argv);
 
 // Dispatches argv[1] to its command. `aicbench`, `aicbench help|-h|--help` print usage;
 // `aicbench version|--version` print the version. Exceptions become exit codes: InputError ->

@@ -85,6 +85,9 @@ std::vector<Command> report_commands() {
       {"size", "training on N GPUs of each candidate from its measured results: step time and where it goes, MFU, days, "
                "GPUs for a deadline, energy (docs/sizing.md)",
        size_command},
+      {"score", "procurement scorecard of candidate GPUs: performance index, per watt, per won of purchase and TCO, what "
+                "the budget buys (--candidates FILE)",
+       score_command},
   };
 }
 
