@@ -30,7 +30,10 @@ namespace {
 std::vector<Implementation>& registry() {
   static std::vector<Implementation> all = [] {
     std::vector<Implementation> v;
-    for (auto& impl : gemm_implementations()) v.push_back(std::move(impl));
+    for (auto family : {gemm_implementations, memory_implementations, host_link_implementations,
+                        p2p_implementations, launch_implementations}) {
+      for (auto& impl : family()) v.push_back(std::move(impl));
+    }
     return v;
   }();
   return all;
@@ -50,7 +53,16 @@ const Implementation* find_implementation(std::string_view family, std::string_v
 
 std::vector<std::string> family_params(std::string_view family) {
   if (family == "gemm") return {"M", "N", "K"};
+  if (family == "memory") return {"bytes"};                    // bytes of each array
+  if (family == "host_link") return {"bytes"};                 // bytes each way
+  if (family == "p2p") return {"src", "dst", "directions", "bytes"};  // GPUs, 1 or 2 ways, bytes each way
+  if (family == "p2p_latency") return {"src", "dst", "bytes"};  // reader GPU, memory's GPU, chain footprint
+  if (family == "launch") return {"batch"};                    // launches per synchronisation
   return {};
+}
+
+bool param_is_index(std::string_view family, std::string_view param) {
+  return (family == "p2p" || family == "p2p_latency") && (param == "src" || param == "dst");
 }
 
 }  // namespace aicbench

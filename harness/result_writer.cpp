@@ -96,8 +96,11 @@ bool same_row(const nlohmann::json& a, const nlohmann::json& b) {
 }  // namespace
 
 ResultWriter::ResultWriter(std::filesystem::path path, nlohmann::json provenance,
-                           std::map<std::string, double> peak_tflops)
-    : path_(std::move(path)), provenance_(std::move(provenance)), peak_tflops_(std::move(peak_tflops)) {
+                           std::map<std::string, double> peak_tflops, std::map<std::string, double> peak_gbps)
+    : path_(std::move(path)),
+      provenance_(std::move(provenance)),
+      peak_tflops_(std::move(peak_tflops)),
+      peak_gbps_(std::move(peak_gbps)) {
   provenance_["format_version"] = kResultFormatVersion;
   provenance_["start_time"] = utc_now_iso8601();
 }
@@ -168,25 +171,31 @@ nlohmann::json ResultWriter::decorated(size_t index) const {
   const std::string aggregate = entry.value("aggregate_name", "");
   const bool throughput = entry.value("run_type", "") != "aggregate" || aggregate == "mean" ||
                           aggregate == "median";
-  if (!throughput || entry["aicbench"]["status"] != kStatusOk || !entry.contains("tflops")) {
-    return entry;
-  }
+  // The headline: TFLOP/s where the family computes, else GB/s (memory, links).
+  const char* headline = entry.contains("tflops") ? "tflops" : entry.contains("gbps") ? "gbps" : nullptr;
+  if (!throughput || entry["aicbench"]["status"] != kStatusOk || !headline) return entry;
   // Context for the number (docs/architecture.md, rule 3): fraction of the datasheet peak, and of the
   // vendor library on the same problem in the same run.
-  const double tflops = entry["tflops"].get<double>();
-  if (auto peak = peak_tflops_.find(spec.dtype); peak != peak_tflops_.end() && peak->second > 0) {
-    entry["pct_of_peak"] = 100.0 * tflops / peak->second;
+  const double value = entry[headline].get<double>();
+  std::optional<double> peak;
+  if (std::string(headline) == "tflops") {
+    if (auto it = peak_tflops_.find(spec.dtype); it != peak_tflops_.end()) peak = it->second;
+  } else if (const Implementation* impl = find_implementation(spec.family, spec.impl); impl && impl->bandwidth_peak) {
+    if (auto which = impl->bandwidth_peak(spec)) {
+      if (auto it = peak_gbps_.find(which->key); it != peak_gbps_.end()) peak = it->second * which->factor;
+    }
   }
+  if (peak && *peak > 0) entry["pct_of_peak"] = 100.0 * value / *peak;
   // Efficiency: throughput per watt of mean board power while measuring.
   if (entry.contains("power_w") && entry["power_w"].get<double>() > 0) {
-    entry["tflops_per_w"] = tflops / entry["power_w"].get<double>();
+    if (entry.contains("tflops")) entry["tflops_per_w"] = entry["tflops"].get<double>() / entry["power_w"].get<double>();
     if (entry.contains("gbps")) entry["gbps_per_w"] = entry["gbps"].get<double>() / entry["power_w"].get<double>();
   }
   for (const auto& [other, other_entry] : entries_) {
     if (other.vendor && same_problem(other, spec) && same_row(other_entry, entry) &&
-        other_entry["aicbench"]["status"] == kStatusOk && other_entry.contains("tflops") &&
-        other_entry["tflops"].get<double>() > 0) {
-      entry["pct_of_vendor"] = 100.0 * tflops / other_entry["tflops"].get<double>();
+        other_entry["aicbench"]["status"] == kStatusOk && other_entry.contains(headline) &&
+        other_entry[headline].get<double>() > 0) {
+      entry["pct_of_vendor"] = 100.0 * value / other_entry[headline].get<double>();
       break;
     }
   }
@@ -226,6 +235,9 @@ std::string ResultWriter::last_entry_summary() const {
   }
   if (doc_entry.contains("tflops")) {
     std::snprintf(buf, sizeof buf, "  %.4g TFLOP/s", doc_entry["tflops"].get<double>());
+    line += buf;
+  } else if (doc_entry.contains("gbps")) {
+    std::snprintf(buf, sizeof buf, "  %.4g GB/s", doc_entry["gbps"].get<double>());
     line += buf;
   }
   for (const char* pct : {"pct_of_peak", "pct_of_vendor"}) {

@@ -36,9 +36,10 @@ std::filesystem::path reserve_result_file(const std::filesystem::path& dir, cons
 class ResultWriter {
  public:
   // `path` is a file reserve_result_file() made. `provenance` becomes context.aicbench; `peak_tflops` (per dtype, from the GPU's datasheet)
-  // gives pct_of_peak, and is empty where the device is unknown or is a CPU.
+  // gives pct_of_peak, and is empty where the device is unknown or is a CPU; `peak_gbps` (hbm,
+  // pcie, nvlink) gives it for the rows whose throughput is GB/s (Implementation::bandwidth_peak).
   ResultWriter(std::filesystem::path path, nlohmann::json provenance,
-               std::map<std::string, double> peak_tflops);
+               std::map<std::string, double> peak_tflops, std::map<std::string, double> peak_gbps = {});
 
   // Google Benchmark's own context (date, host_name, num_cpus, caches, ...).
   void set_benchmark_context(nlohmann::json context);
@@ -69,7 +70,7 @@ class ResultWriter {
   std::filesystem::path path_;
   nlohmann::json provenance_;
   nlohmann::json gbench_context_ = nlohmann::json::object();
-  std::map<std::string, double> peak_tflops_;
+  std::map<std::string, double> peak_tflops_, peak_gbps_;
   std::vector<std::pair<BenchmarkSpec, nlohmann::json>> entries_;
 };
 

@@ -262,6 +262,13 @@ class Session {
     } else {
       rep["telemetry"] = {{"unavailable", env_.telemetry_unavailable}};
     }
+    // What the case saw beside its number (a PCIe link, NUMA nodes, peer access), never
+    // overwriting the harness's own keys.
+    if (const nlohmann::json extra = active_->row_details(); extra.is_object()) {
+      for (const auto& [key, value] : extra.items()) {
+        if (!rep.contains(key)) rep[key] = value;
+      }
+    }
     outcome.repetitions.push_back({kStatusOk, std::nullopt, std::move(rep), m});
   }
 
@@ -392,7 +399,10 @@ class Session {
     hooks.warmed_up = [&] { measured_from = steady_seconds(); };
     ClockWatch clock(telemetry.get(), env_.max_sm_clock_mhz);
     Measurement m;
-    if (env_.backend == Backend::cuda) {
+    if (active_->times_itself()) {
+      SelfTimedSampler sampler(*active_, mode, clock);
+      m = measure(sampler, config, hooks);
+    } else if (env_.backend == Backend::cuda) {
       CudaSampler sampler(*active_, *env_.cuda, mode, clock);
       m = measure(sampler, config, hooks);
       m.blocker_timeouts = sampler.blocker_timeouts();
@@ -523,13 +533,14 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
       prov["methodology"]["throttle_guard"] = "not applicable: the cpu backend has no SM clock";
     }
 
-    std::map<std::string, double> peaks;
+    std::map<std::string, double> peaks, peak_gbps;
     GpuTelemetry opened = no_gpu_telemetry("cpu backend: GPU telemetry does not apply");
     std::unique_ptr<CudaMeasureResources> cuda_resources;
     if (choice.backend == Backend::cuda) {
       const GpuInfo& gpu = probe.gpus.front();
       if (auto sheet = find_datasheet(gpu.name)) {
         peaks = sheet->peak_tflops;
+        peak_gbps = sheet->peak_gbps;
         prov["datasheet"] = {{"sku", sheet->sku}, {"source", sheet->source}};
       } else {
         prov["datasheet"] = nullptr;  // unknown GPU: pct_of_peak is omitted
@@ -553,7 +564,7 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     name.utc_time = format_time_now("%Y%m%dT%H%M%SZ");
     name.rank = options.rank;
     name.pid = static_cast<long>(::getpid());
-    ResultWriter writer(reserve_result_file(options.out_dir, name.stem()), prov, peaks);
+    ResultWriter writer(reserve_result_file(options.out_dir, name.stem()), prov, peaks, peak_gbps);
 
     // Benchmarks that cannot run here are recorded as skipped, with the reason; the rest go to
     // Google Benchmark.

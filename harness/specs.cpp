@@ -200,7 +200,11 @@ Suite load_suite_file(const fs::path& path) {
           if (!list[s].contains(param)) {
             fail(swhere, "has no '" + param + "'; a " + group.family + " shape gives " + joined(params));
           }
-          shape.push_back({param, list[s][param].get<int64_t>()});
+          const int64_t value = list[s][param].get<int64_t>();
+          if (value < 1 && !param_is_index(group.family, param)) {
+            fail(swhere + "." + param, "is " + std::to_string(value) + ", expected a size of at least 1");
+          }
+          shape.push_back({param, value});
         }
         for (const auto& [key, value] : list[s].items()) {
           if (std::find(params.begin(), params.end(), key) == params.end()) {
@@ -264,6 +268,10 @@ std::optional<Datasheet> find_datasheet(const std::string& gpu_name) {
         sheet.source = field<std::string>(json, "source", path, "", "a string");
         sheet.peak_tflops = field<std::map<std::string, double>>(
             json, "peak_tflops", path, "", "an object of dtype -> dense TFLOP/s");
+        if (json.contains("peak_gbps")) {
+          sheet.peak_gbps = field<std::map<std::string, double>>(
+              json, "peak_gbps", path, "", "an object of hbm, pcie, nvlink -> GB/s");
+        }
         return sheet;
       }
     }

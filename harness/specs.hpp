@@ -46,6 +46,9 @@ struct Datasheet {
   std::string sku;
   std::string source;
   std::map<std::string, double> peak_tflops;  // dense, per dtype
+  // Bandwidths, GB/s (1e9 bytes per second): "hbm" (device memory), "pcie" and "nvlink" (per
+  // direction); optional, and a key the datasheet does not give leaves pct_of_peak out.
+  std::map<std::string, double> peak_gbps;
 };
 // The datasheet whose name patterns match `gpu_name` (case-insensitive substring), if any.
 std::optional<Datasheet> find_datasheet(const std::string& gpu_name);
