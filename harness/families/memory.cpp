@@ -189,15 +189,11 @@ ExactCheck check_host(StreamOp op, const T* out, size_t n, double sum) {
     check.method = "the sum of a (" + std::to_string(n) + " small integers) compared exactly with its closed form";
     return check;
   }
+  const kernels::StreamCheck found = kernels::stream_check_cpu(op, out, n);
   check.elements = n;
-  for (size_t i = 0; i < n; ++i) {
-    const double expected = kernels::stream_expected(op, i);
-    if (double(out[i]) != expected) {
-      if (!check.wrong) check.first_wrong = i;
-      ++check.wrong;
-      check.note(double(out[i]), expected);
-    }
-  }
+  check.wrong = found.wrong;
+  if (found.wrong) check.first_wrong = found.first_wrong;
+  check.max_rel_err = found.max_rel_err;
   check.method = "every element compared exactly with its expected value";
   return check;
 }

@@ -6,6 +6,7 @@
 #include "kernels/memory/stream_cpu.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace aicbench::kernels {
 
@@ -142,9 +143,25 @@ void stream_init_cpu(CpuTeam& team, T* a, T* b, T* c, size_t n) {
   });
 }
 
+template <typename T>
+StreamCheck stream_check_cpu(StreamOp op, const T* out, size_t n) {
+  StreamCheck check;
+  for (size_t i = 0; i < n; ++i) {
+    const double expected = stream_expected(op, i), got = double(out[i]);
+    if (got == expected) continue;
+    if (!check.wrong) check.first_wrong = i;
+    ++check.wrong;
+    const double err = std::abs(got - expected) / std::abs(expected);  // expected values are >= 1
+    check.max_rel_err = std::max(check.max_rel_err, std::isfinite(err) ? std::min(err, 1.0) : 1.0);
+  }
+  return check;
+}
+
 template void stream_cpu<float>(CpuTeam&, StreamOp, float*, float*, float*, size_t, double*);
 template void stream_cpu<double>(CpuTeam&, StreamOp, double*, double*, double*, size_t, double*);
 template void stream_init_cpu<float>(CpuTeam&, float*, float*, float*, size_t);
 template void stream_init_cpu<double>(CpuTeam&, double*, double*, double*, size_t);
+template StreamCheck stream_check_cpu<float>(StreamOp, const float*, size_t);
+template StreamCheck stream_check_cpu<double>(StreamOp, const double*, size_t);
 
 }  // namespace aicbench::kernels

@@ -56,4 +56,15 @@ void stream_cpu(CpuTeam& team, StreamOp op, T* a, T* b, T* c, size_t n, double* 
 template <typename T>
 void stream_init_cpu(CpuTeam& team, T* a, T* b, T* c, size_t n);
 
+// The check of one run of `op` (not read): how many of out[0..n) differ from
+// stream_expected(op, i), the first that does, and the largest relative error among them (a NaN
+// or infinity counts as 1).
+struct StreamCheck {
+  uint64_t wrong = 0;
+  uint64_t first_wrong = 0;
+  double max_rel_err = 0;
+};
+template <typename T>
+StreamCheck stream_check_cpu(StreamOp op, const T* out, size_t n);
+
 }  // namespace aicbench::kernels
