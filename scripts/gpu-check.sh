@@ -6,7 +6,7 @@
 #
 #   device      nvidia-smi: the GPU, its compute capability (sm_90a on Hopper), the result file name
 #   configure   cmake for that one architecture, dependencies from .kit/ (scripts/make-gpu-kit.sh)
-#   build       only the aicbench binary and the three GPU test binaries, ninja -j$(nproc)
+#   build       only the aicbench binary and the four GPU test binaries, ninja -j$(nproc)
 #   gpu-tests   ctest -L gpu: correctness first (each kernel against float64 references)
 #   sanitizer   compute-sanitizer memcheck over the smoke suite (small, odd GEMMs)
 #   quick       the quick suite on the CUDA backend: every precision at 4096^3 and 8192^3 beside
@@ -212,9 +212,12 @@ fi
 
 if begin build; then
   if [ -f "$build/build.ninja" ]; then
-    # Only what the later steps run: not the CPU-only tests (CI runs them) nor the fuzzers.
+    # Only what the later steps run: not the CPU-only tests (CI runs them) nor the fuzzers. The
+    # binary by its path: CMake's Ninja generator gives the name `aicbench` to the reports-only
+    # binary (reports/aicbench, its OUTPUT_NAME), so `--target aicbench` would not build this one.
     timeout -k 5 "$limit" cmake --build "$build" -j "$(nproc)" \
-      --target aicbench test_gpu_gemm test_gpu_gemm_kernels test_gpu_gemm_wgmma >"$logs/build.log" 2>&1
+      --target harness/aicbench test_gpu_gemm test_gpu_gemm_kernels test_gpu_gemm_wgmma test_gpu_memory \
+      >"$logs/build.log" 2>&1
     rc=$?
     tail -3 "$logs/build.log"
     if ((rc != 0)); then
