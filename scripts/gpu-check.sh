@@ -62,7 +62,7 @@ done
 # The plan: step, budget (s), the least it needs to be worth starting (s). The budgets add up to
 # the default global deadline, 480 s; the test gpu_check_plan checks that they fit.
 # Build: measured nowhere yet (no GPU machine has built this tree); one architecture, 16 cores.
-# Quick: 36 CUDA benchmarks, most a few seconds each (host preparation, validation, timing).
+# Quick: 39 CUDA benchmarks, most a few seconds each (host preparation, validation, timing).
 plan=(
   "device     5   5"
   "configure  30  10"

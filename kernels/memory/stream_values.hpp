@@ -12,7 +12,7 @@
 //   write  a[i] = q                   1
 // Inputs are small integers and q = 3, so every result is an integer below 2^5, exact in fp32 and
 // fp64, and validation compares exactly. The read kernel's sum is exact too: the kernels add at
-// most 64 elements in the array's type before moving the partial sum to fp64, whose integers are
+// most 16 elements in the array's type before moving the partial sum to fp64, whose integers are
 // exact up to 2^53 (the sum of 2^50 elements).
 #include <cstdint>
 
