@@ -70,12 +70,17 @@ StreamTimer::~StreamTimer() {
 }
 
 void StreamTimer::begin() {
-  DeviceGuard guard(streams_[0].device);
-  flags_host_[0] = 0;
-  flags_host_[1] = 0;
-  CUDA_CHECK(launch_stream_blocker(flags_device_, flags_device_ + 1, kBlockerTimeoutNs, streams_[0].stream));
-  CUDA_CHECK(cudaEventRecord(start_, streams_[0].stream));
-  for (size_t i = 1; i < streams_.size(); ++i) CUDA_CHECK(cudaStreamWaitEvent(streams_[i].stream, start_, 0));
+  {
+    DeviceGuard guard(streams_[0].device);
+    flags_host_[0] = 0;
+    flags_host_[1] = 0;
+    CUDA_CHECK(launch_stream_blocker(flags_device_, flags_device_ + 1, kBlockerTimeoutNs, streams_[0].stream));
+    CUDA_CHECK(cudaEventRecord(start_, streams_[0].stream));
+  }
+  for (size_t i = 1; i < streams_.size(); ++i) {
+    DeviceGuard guard(streams_[i].device);
+    CUDA_CHECK(cudaStreamWaitEvent(streams_[i].stream, start_, 0));  // an event of another GPU is fine
+  }
 }
 
 double StreamTimer::end() {

@@ -107,7 +107,9 @@ class CudaMemoryCase final : public BenchmarkCase {
     }
     // Every element on the device.
     unsigned long long init[2] = {0, ~0ull}, counters[2] = {};
-    CUDA_CHECK(cudaMemcpy(counters_.get(), init, sizeof init, cudaMemcpyHostToDevice));
+    // On the case's stream: a cudaMemcpy from pageable memory may return before its copy lands,
+    // and the legacy stream it runs on does not order work on a non-blocking stream.
+    CUDA_CHECK(cudaMemcpyAsync(counters_.get(), init, sizeof init, cudaMemcpyHostToDevice, s));
     CUDA_CHECK(kernels::stream_check_cuda<T>(as, array(out), n_, counters_.get(), counters_.get() + 1, s));
     CUDA_CHECK(cudaMemcpyAsync(counters, counters_.get(), sizeof counters, cudaMemcpyDeviceToHost, s));
     CUDA_CHECK(cudaStreamSynchronize(s));

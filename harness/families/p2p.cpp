@@ -233,7 +233,7 @@ class ChaseCase final : public BenchmarkCase {
     uint32_t got = ~0u;
     {
       DeviceGuard guard(src_);
-      CUDA_CHECK(cudaMemset(end_->get(), 0xFF, sizeof(uint32_t)));
+      CUDA_CHECK(cudaMemsetAsync(end_->get(), 0xFF, sizeof(uint32_t), stream_->get()));
       CUDA_CHECK(kernels::pointer_chase_cuda(chain_->get(), hops, end_->get(), stream_->get()));
       CUDA_CHECK(cudaStreamSynchronize(stream_->get()));
       CUDA_CHECK(cudaMemcpy(&got, end_->get(), sizeof got, cudaMemcpyDeviceToHost));
