@@ -117,6 +117,19 @@ void check_row_consistency(const json& b, const std::string& where, const std::s
   if (base != prefix && base.rfind(prefix + "/", 0) != 0) {
     inconsistent("its name '" + base + "' does not start with '" + prefix + "', its aicbench family/impl/dtype");
   }
+  // Parameters are sizes, from 1; only peer-to-peer's GPU indices (src, dst) start at 0, which is
+  // all the schema can say for every family at once.
+  const std::string family = info["family"].get<std::string>();
+  const bool gpu_indices = family == "p2p" || family == "p2p_latency";
+  const json params = info.value("params", json::object());
+  if (params.is_object()) {
+    for (const auto& [key, value] : params.items()) {
+      if (value.is_number_integer() && value.get<int64_t>() < 1 && !(gpu_indices && (key == "src" || key == "dst"))) {
+        fail(origin, "field '" + where + ".aicbench.params." + key + "' is " + value.dump() +
+                         ", expected a number >= 1 (a size; only p2p's src and dst, GPU indices, start at 0)");
+      }
+    }
+  }
   if (status == "ok") {
     if (b.value("error_occurred", false)) inconsistent("status is ok but error_occurred is true");
     const json& validation = info.value("validation", json::object());

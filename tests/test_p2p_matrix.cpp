@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "reports/charts.hpp"
 #include "reports/p2p_matrix.hpp"
 #include "reports/report.hpp"
 #include "tests/report_fixtures.hpp"
@@ -117,6 +118,12 @@ TEST(P2pMatrix, TheReportShowsTheMatricesAndNothingElseHasOne) {
   EXPECT_NE(md.find("| GPU 2 | 21.5 |"), std::string::npos) << md;
   const std::string html = aicbench::reports::render_html(files, {});
   EXPECT_NE(html.find("<h2>Peer-to-peer</h2>"), std::string::npos);
+
+  // The matrix is their picture: no chart of 84 shapes for them, the gemm row keeps its chart.
+  const auto rows = report_rows(files);
+  const auto charts = aicbench::reports::plan_charts(rows, aicbench::reports::summarize_runs(files), false);
+  ASSERT_EQ(charts.size(), 1u);
+  EXPECT_EQ(charts[0].title.rfind("gemm", 0), 0u) << charts[0].title;
 
   const std::vector<ResultFile> gemm_only = {in_memory("gemm.json", result(provenance(true), {gemm("cublas", "fp32", 1024, 50)}))};
   EXPECT_EQ(aicbench::reports::render_markdown(gemm_only).find("Peer-to-peer"), std::string::npos);

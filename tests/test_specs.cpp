@@ -39,11 +39,14 @@ TEST(Specs, ShippedSuitesLoadWithVendorFirst) {
     EXPECT_TRUE(cuda.front().vendor);
     auto cpu = suite.benchmarks(Backend::cpu);
     ASSERT_FALSE(cpu.empty());
-    // Per shape OpenBLAS, the cpu backend's vendor baseline, then our kernel.
+    // Per shape OpenBLAS, the cpu backend's vendor baseline, then our kernel; the quick suite's
+    // memory rows likewise: the STREAM-like reference, then our triad.
     ASSERT_NE(find_implementation("gemm", "openblas"), nullptr) << "registered in every build";
     for (size_t i = 0; i < cpu.size(); ++i) {
       const bool baseline = i % 2 == 0;
-      EXPECT_EQ(cpu[i].impl, baseline ? "openblas" : "cpu_blocked") << cpu[i].name();
+      const bool gemm = cpu[i].family == "gemm";
+      EXPECT_EQ(cpu[i].impl, baseline ? (gemm ? "openblas" : "stream_reference") : (gemm ? "cpu_blocked" : "cpu_triad"))
+          << cpu[i].name();
       EXPECT_EQ(cpu[i].vendor, baseline) << cpu[i].name();
     }
     EXPECT_EQ(cpu.front().name().rfind("gemm/openblas/fp32/M:", 0), 0u) << cpu.front().name();
@@ -82,7 +85,10 @@ TEST(Specs, MalformedSuitesNameFileAndField) {
   expect(load_error(group(R"("simt")", R"("bf16")", cpu_shape)),
          "'groups[0].dtypes' names none of the dtypes that implementation 'simt' provides (fp32)");
   expect(load_error(group(R"("simt")", R"("fp32")", R"({"cuda": [{"M": -4, "N": 1, "K": 1}]})")),
-         "field 'groups[0].shapes.cuda[0].M' is -4, expected a number >= 1");
+         "field 'groups[0].shapes.cuda[0].M' is -4, expected a number >= 0");
+  // 0 passes the schema (GPU indices start there) but not as a size.
+  expect(load_error(group(R"("simt")", R"("fp32")", R"({"cuda": [{"M": 0, "N": 1, "K": 1}]})")),
+         "field 'groups[0].shapes.cuda[0].M' is 0, expected a size of at least 1");
   expect(load_error(group(R"("simt")", R"("fp32")", R"({"tpu": []})")), "field 'groups[0].shapes.tpu' is unknown");
   // The classes of bad suites a new user met: each is named, none crashes or is read wrong.
   expect(load_error(group(R"("simt")", R"("fp32")", R"({"cpu": {"M": 8}})")),
