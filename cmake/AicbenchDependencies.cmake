@@ -5,6 +5,8 @@
 
 option(AICBENCH_BUILD_TESTS "Build the GoogleTest suite" ON)
 option(AICBENCH_WITH_NCCL "Link NCCL (its version goes into every result file's provenance)" ON)
+option(AICBENCH_WITH_MPI
+  "Link MPI: multi-rank runs under mpirun/srun and the collectives (a build without it runs one process)" ON)
 option(AICBENCH_WITH_OPENBLAS
   "Link OpenBLAS: the `openblas` GEMM, the CPU backend's vendor baseline" ON)
 
@@ -50,6 +52,21 @@ find_package(Threads REQUIRED)
 if(AICBENCH_BUILD_TESTS)
   aicbench_require_package(GTest libgtest-dev CONFIG)
   include(GoogleTest)
+endif()
+
+# MPI (OpenMPI from Debian's openmpi-bin and libopenmpi-dev): bootstraps multi-rank jobs, gathers
+# each node's results and runs the CPU collectives. Only the C API is used.
+if(AICBENCH_WITH_MPI AND NOT AICBENCH_REPORTS_ONLY)
+  # The CXX component (the C API from C++; no C language in this project), without the deprecated
+  # C++ bindings.
+  set(MPI_CXX_SKIP_MPICXX ON)
+  find_package(MPI COMPONENTS CXX QUIET)
+  if(NOT MPI_CXX_FOUND)
+    message(FATAL_ERROR
+      "aicbench needs MPI (Debian packages 'openmpi-bin' and 'libopenmpi-dev'), which was not found. "
+      ${_aicbench_install_hint}
+      " Or configure with -DAICBENCH_WITH_MPI=OFF to build a single-process aicbench.")
+  endif()
 endif()
 
 if(AICBENCH_WITH_NCCL AND NOT AICBENCH_REPORTS_ONLY)

@@ -88,6 +88,11 @@ class BenchmarkCase {
   // Work per run, for the throughput counters. Zero where the counter does not apply.
   virtual double flops() const { return 0; }
   virtual double bytes() const { return 0; }
+  // True for a collective (collectives/collective_ops.hpp): every rank of the job runs it together,
+  // in the same order and the same number of times, so the runner times it by nccl-tests' rules
+  // (a fixed count of calls agreed by all ranks, the slowest rank's time) instead of each process's
+  // own stopping rule.
+  virtual bool collective() const { return false; }
 
   // A case whose work the harness's timers cannot see times itself: work on several GPUs at once
   // (peer-to-peer), on host threads, or that synchronises with the host (pageable copies,

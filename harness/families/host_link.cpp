@@ -215,7 +215,7 @@ std::string mib(double bytes) { return std::to_string(static_cast<long long>(byt
 std::optional<std::string> host_link_unsupported(const BenchmarkSpec& spec, const DeviceProbe& probe, Directions dirs) {
   if (!probe.available()) return "no CUDA device: " + probe.unavailable_reason.value_or("unknown");
   const double need = double(spec.param("bytes")) * dirs.count();
-  if (need > 0.9 * double(probe.gpus.front().memory_bytes)) {
+  if (need > 0.9 * double(probe.gpu().memory_bytes)) {
     return "needs " + mib(need) + " of device memory, more than 90% of the GPU's";
   }
   const double host = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGE_SIZE));

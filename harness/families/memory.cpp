@@ -287,7 +287,7 @@ std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const Dev
   if (!probe.available()) return "no CUDA device: " + probe.unavailable_reason.value_or("unknown");
   if (auto why = size_unsupported(spec)) return why;
   const double need = double(arrays) * double(spec.param("bytes"));
-  const double have = double(probe.gpus.front().memory_bytes);
+  const double have = double(probe.gpu().memory_bytes);
   if (need > 0.9 * have) {
     return "needs " + mib(need) + " of device memory, more than 90% of the GPU's " + mib(have);
   }

@@ -290,7 +290,9 @@ std::optional<std::string> p2p_unsupported(const BenchmarkSpec& spec, const Devi
   const int64_t directions = spec.param("directions"), bytes = spec.param("bytes");
   if (directions != 1 && directions != 2) return "directions must be 1 (src to dst) or 2 (both at once)";
   if (bytes % 16 != 0) return "bytes = " + std::to_string(bytes) + " is not a multiple of 16";
-  if (double(bytes) * directions > 0.45 * double(probe.gpus.front().memory_bytes)) {
+  const long long smaller = std::min(probe.gpus.at(static_cast<size_t>(spec.param("src"))).memory_bytes,
+                                     probe.gpus.at(static_cast<size_t>(spec.param("dst"))).memory_bytes);
+  if (double(bytes) * directions > 0.45 * double(smaller)) {
     return "needs more than 45% of a GPU's memory";
   }
   return std::nullopt;
