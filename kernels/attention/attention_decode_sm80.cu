@@ -25,15 +25,13 @@
 // Measured: not yet on a GPU. Target (issue 13): at least 85 % of the measured device-to-device
 // copy bandwidth on H100 at batch >= 8 and >= 8k cached tokens (FlashMLA reaches about 90 %).
 #include <algorithm>
-#include <array>
 #include <climits>
 #include <cstdint>
-#include <mutex>
-#include <optional>
 
 #include "kernels/attention/attention_api.hpp"
 #include "kernels/attention/sm80_attention_warp.hpp"
 #include "kernels/attention/sm80_device_ops.cuh"
+#include "kernels/kernel_ready.hpp"
 
 namespace aicbench::kernels {
 
@@ -73,32 +71,6 @@ attention_decode_combine(const float* __restrict__ partial_o, const float* __res
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
-// As attention_mma_sm80.cu's: whether `kernel` runs here (sm_80+ code this device loads), and its
-// shared-memory limit raised, once per device.
-template <class Kernel>
-cudaError_t kernel_ready(Kernel kernel, int smem_bytes) {
-  static std::mutex mutex;
-  static std::array<std::optional<cudaError_t>, 64> ready;
-  int device = 0;
-  if (const cudaError_t err = cudaGetDevice(&device); err != cudaSuccess) return err;
-  if (device < 0 || device >= static_cast<int>(ready.size())) return cudaErrorNotSupported;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (ready[device]) return *ready[device];
-  cudaFuncAttributes attr{};
-  cudaError_t err = cudaFuncGetAttributes(&attr, kernel);
-  if (err == cudaErrorInvalidDeviceFunction || err == cudaErrorNoKernelImageForDevice) {
-    (void)cudaGetLastError();
-    err = cudaErrorNotSupported;
-  } else if (err == cudaSuccess && attr.ptxVersion < 80) {
-    err = cudaErrorNotSupported;
-  } else if (err == cudaSuccess) {
-    err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes);
-  }
-  if (err != cudaSuccess && err != cudaErrorNotSupported) return err;
-  ready[device] = err;
-  return err;
-}
-
 // How the keys are split: enough blocks for two waves on `sms` SMs, at least one 16-key tile per
 // warp in every split, at most kMaxSplits splits.
 struct Split {
@@ -131,7 +103,7 @@ template <int D, class T>
 cudaError_t launch_d(AttentionParams p, const Split& split, cudaStream_t stream) {
   using Cfg = DecodeConfig<D>;
   auto kernel = attention_decode_sm80_kernel1<Cfg, T>;
-  if (const cudaError_t err = kernel_ready(kernel, Cfg::kSmemBytes); err != cudaSuccess) return err;
+  if (const cudaError_t err = kernel_ready(kernel, 80, Cfg::kSmemBytes); err != cudaSuccess) return err;
   const dim3 grid(static_cast<unsigned>(split.splits), static_cast<unsigned>(p.kv_heads * split.head_blocks),
                   static_cast<unsigned>(p.batch));
   kernel<<<grid, Cfg::kThreads, Cfg::kSmemBytes, stream>>>(p);

@@ -30,15 +30,13 @@
 // least 90 % of FlashAttention-2's forward (about 70 % of the bf16 peak at D = 128, 16k tokens)
 // and at least cuDNN's fused SDPA; on Hopper it is reported beside cuDNN with no target
 // (mma.sync cannot reach wgmma's rate; issue 13's H100 targets are the Hopper kernel's).
-#include <array>
 #include <climits>
 #include <cstdint>
-#include <mutex>
-#include <optional>
 
 #include "kernels/attention/attention_api.hpp"
 #include "kernels/attention/sm80_attention_warp.hpp"
 #include "kernels/attention/sm80_device_ops.cuh"
+#include "kernels/kernel_ready.hpp"
 
 namespace aicbench::kernels {
 
@@ -68,38 +66,11 @@ attention_mma_sm80_kernel1(const __grid_constant__ AttentionParams p) {
 // ------------------------------------------------------------------------------------------------
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
-// Whether `kernel` can run on the current device, found out once per device (as in
-// gemm_mma_sm80.cu): the binary must hold sm_80+ code this device loads; raises the dynamic
-// shared-memory limit to `smem_bytes`.
-template <class Kernel>
-cudaError_t kernel_ready(Kernel kernel, int smem_bytes) {
-  static std::mutex mutex;
-  static std::array<std::optional<cudaError_t>, 64> ready;  // per device, once known
-  int device = 0;
-  if (const cudaError_t err = cudaGetDevice(&device); err != cudaSuccess) return err;
-  if (device < 0 || device >= static_cast<int>(ready.size())) return cudaErrorNotSupported;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (ready[device]) return *ready[device];
-  cudaFuncAttributes attr{};
-  cudaError_t err = cudaFuncGetAttributes(&attr, kernel);
-  if (err == cudaErrorInvalidDeviceFunction || err == cudaErrorNoKernelImageForDevice) {
-    (void)cudaGetLastError();
-    err = cudaErrorNotSupported;
-  } else if (err == cudaSuccess && attr.ptxVersion < 80) {
-    err = cudaErrorNotSupported;
-  } else if (err == cudaSuccess) {
-    err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes);
-  }
-  if (err != cudaSuccess && err != cudaErrorNotSupported) return err;  // not cached: ask again
-  ready[device] = err;
-  return err;
-}
-
 template <int D, class T>
 cudaError_t launch_kernel1(const AttentionParams& p, cudaStream_t stream) {
   using Cfg = PrefillConfig<D>;
   auto kernel = attention_mma_sm80_kernel1<Cfg, T>;
-  if (const cudaError_t err = kernel_ready(kernel, Cfg::kSmemBytes); err != cudaSuccess) return err;
+  if (const cudaError_t err = kernel_ready(kernel, 80, Cfg::kSmemBytes); err != cudaSuccess) return err;
   AttentionParams params = p;
   params.m_blocks = (p.seqlen_q + Cfg::kBlockM - 1) / Cfg::kBlockM;
   const dim3 grid(static_cast<unsigned>(params.m_blocks), static_cast<unsigned>(p.heads),

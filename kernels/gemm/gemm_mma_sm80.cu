@@ -54,15 +54,13 @@
 // the same precision on A100-class GPUs (sm_80, where cuBLAS itself uses mma.sync), at 4096^3 and
 // 8192^3. On Hopper it is reported beside cuBLASLt with no target: cuBLASLt uses wgmma there,
 // and mma.sync cannot reach wgmma's rate (see gemm_wgmma_sm90.cu).
-#include <array>
 #include <climits>
 #include <cstdint>
-#include <mutex>
-#include <optional>
 
 #include "kernels/gemm/gemm_api.hpp"
 #include "kernels/gemm/sm80_layout.hpp"
 #include "kernels/gemm/tile_scheduler.hpp"
+#include "kernels/kernel_ready.hpp"
 
 namespace aicbench::kernels {
 
@@ -350,42 +348,14 @@ gemm_mma_sm80_kernel1(const T* __restrict__ A, const T* __restrict__ B, T* __res
 // ------------------------------------------------------------------------------------------------
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
-// Whether kernel1<T> can run on the current device, found out once per device: the binary must
-// hold code of compute capability >= 8.0 that this device loads (an image built from older PTX
-// and JIT-compiled here would have an empty body: see the #if in the kernel). Also raises the
-// kernel's shared-memory limit. Not supported: cudaErrorNotSupported; other errors as they come.
-template <class T>
-cudaError_t kernel1_ready() {
-  static std::mutex mutex;
-  static std::array<std::optional<cudaError_t>, 64> ready;  // per device, once known
-  int device = 0;
-  if (const cudaError_t err = cudaGetDevice(&device); err != cudaSuccess) return err;
-  if (device < 0 || device >= static_cast<int>(ready.size())) return cudaErrorNotSupported;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (ready[device]) return *ready[device];
-  auto kernel = gemm_mma_sm80_kernel1<T>;
-  cudaFuncAttributes attr{};
-  cudaError_t err = cudaFuncGetAttributes(&attr, kernel);
-  if (err == cudaErrorInvalidDeviceFunction || err == cudaErrorNoKernelImageForDevice) {
-    (void)cudaGetLastError();  // not sticky; do not leave it for the next caller
-    err = cudaErrorNotSupported;
-  } else if (err == cudaSuccess && attr.ptxVersion < 80) {
-    err = cudaErrorNotSupported;
-  } else if (err == cudaSuccess) {
-    err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
-  }
-  if (err != cudaSuccess && err != cudaErrorNotSupported) return err;  // not cached: ask again
-  ready[device] = err;
-  return err;
-}
-
 template <class T>
 cudaError_t launch_kernel1(const T* A, const T* B, T* C, int M, int N, int K,
                            cudaStream_t stream) {
   if (M <= 0 || N <= 0 || K <= 0) return cudaErrorInvalidValue;
   if (K % MmaTraits<T>::kElemsPerChunk != 0) return cudaErrorInvalidValue;
   if (!aligned16(A) || !aligned16(B) || !aligned16(C)) return cudaErrorInvalidValue;
-  if (const cudaError_t err = kernel1_ready<T>(); err != cudaSuccess) return err;
+  const cudaError_t ready = kernel_ready(gemm_mma_sm80_kernel1<T>, 80, kSmemBytes);
+  if (ready != cudaSuccess) return ready;
 
   const int64_t tiles = static_cast<int64_t>((M - 1) / kBM + 1) * ((N - 1) / kBN + 1);
   if (tiles > INT_MAX) return cudaErrorInvalidValue;
