@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "collectives/collective_ops.hpp"
+
 namespace aicbench {
 
 std::string to_string(Backend backend) { return backend == Backend::cuda ? "cuda" : "cpu"; }
@@ -9,7 +11,7 @@ std::string to_string(Backend backend) { return backend == Backend::cuda ? "cuda
 std::string BenchmarkSpec::name() const {
   std::string out = family + "/" + impl + "/" + dtype;
   for (const Param& p : params) out += "/" + p.name + ":" + std::to_string(p.value);
-  if (mode == MeasureMode::hot) out += "/mode:hot";
+  if (mode == MeasureMode::hot && !parse_collective_op(family)) out += "/mode:hot";
   return out;
 }
 
@@ -31,6 +33,7 @@ std::vector<Implementation>& registry() {
   static std::vector<Implementation> all = [] {
     std::vector<Implementation> v;
     for (auto& impl : gemm_implementations()) v.push_back(std::move(impl));
+    for (auto& impl : collective_implementations()) v.push_back(std::move(impl));
     return v;
   }();
   return all;
@@ -50,6 +53,8 @@ const Implementation* find_implementation(std::string_view family, std::string_v
 
 std::vector<std::string> family_params(std::string_view family) {
   if (family == "gemm") return {"M", "N", "K"};
+  // nccl-tests' size (collectives/collective_ops.hpp), and 1 for the output in the input's buffer.
+  if (parse_collective_op(family)) return {"bytes", "in_place"};
   return {};
 }
 

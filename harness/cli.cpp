@@ -71,6 +71,7 @@ int cmd_list(int argc, char** argv) {
       for (size_t i = 0; i < specs.size(); ++i) {
         std::cout << "    " << (reasons[i] ? "no   " : "yes  ") << specs[i].name();
         if (reasons[i] && !shared) std::cout << "  (" << *reasons[i] << ")";
+        if (specs[i].min_ranks > 1) std::cout << "  (only in a job of " << specs[i].min_ranks << " ranks or more)";
         std::cout << "\n";
       }
     }
@@ -110,7 +111,12 @@ int cmd_run(int argc, char** argv, const std::string& command_line) {
       ("repetitions", "repeat every benchmark N times (at most " + std::to_string(kMaxRepetitions) +
        "), in random interleaved order, for statistical comparison", cxxopts::value<int>()->default_value("1"))
       ("no-blocking-kernel", "do not hold the stream while a sample is queued (for compute-sanitizer, which "
-       "completes every launch before returning)");
+       "completes every launch before returning)")
+      ("max-bytes", "collectives: the largest size, in bytes; every range of sizes in the suite ends here "
+       "(e.g. the collectives suite's 8 B doubling sweep)", cxxopts::value<int64_t>())
+      ("console", "aicbench (one line per result) or nccl-tests (collective results in nccl-tests' own columns, "
+       "to compare line by line with all_reduce_perf and friends)",
+       cxxopts::value<std::string>()->default_value("aicbench"));
   auto parsed = parse_options(options, argc, argv);
   if (!parsed) return 0;
   // Values are checked by the runner (check_run_options), so that tests see the same rules.
@@ -136,6 +142,13 @@ int cmd_run(int argc, char** argv, const std::string& command_line) {
   if (parsed->count("throttle-threshold")) run.throttle_threshold = (*parsed)["throttle-threshold"].as<double>();
   run.blocking_kernel = !(*parsed)["no-blocking-kernel"].as<bool>();
   run.repetitions = (*parsed)["repetitions"].as<int>();
+  if (parsed->count("max-bytes")) run.max_bytes = (*parsed)["max-bytes"].as<int64_t>();
+  const std::string console = (*parsed)["console"].as<std::string>();
+  if (auto style = parse_console_style(console)) {
+    run.console = *style;
+  } else {
+    throw InputError("unknown --console '" + console + "'; valid: aicbench, nccl-tests");
+  }
   run.command_line = command_line;
   // Under mpirun or srun this process is one rank of a job (collectives/mpi_job.hpp): MPI is
   // initialised here, after the options were found good, and finalised when `job` goes away.

@@ -92,6 +92,10 @@ void check_run_options(const RunOptions& options) {
     throw InputError("rank " + std::to_string(options.rank) + " of " + std::to_string(options.ranks) +
                      ": expected 0 <= rank < ranks");
   }
+  if (options.max_bytes && (*options.max_bytes < 1 || *options.max_bytes > kMaxCollectiveBytes)) {
+    throw InputError("--max-bytes must be between 1 and " + std::to_string(kMaxCollectiveBytes) + ", got " +
+                     std::to_string(*options.max_bytes));
+  }
   if (options.filter) compile_filter(*options.filter);
 }
 
@@ -450,7 +454,10 @@ class ResultReporter : public benchmark::BenchmarkReporter {
 // The suite's benchmarks on `backend`, in the modes asked for, matching the filter.
 std::vector<BenchmarkSpec> select(Suite suite, const RunOptions& options, Backend backend) {
   if (options.modes) suite.modes = *options.modes;
+  if (options.max_bytes) suite.max_bytes = options.max_bytes;
   std::vector<BenchmarkSpec> selected = suite.benchmarks(backend);
+  // Groups that need more ranks than this job has (a suite's `min_ranks`) are not this job's.
+  std::erase_if(selected, [&](const BenchmarkSpec& spec) { return spec.min_ranks > options.ranks; });
   if (options.filter) {
     const std::unique_ptr<RE2> re = compile_filter(*options.filter);
     std::vector<BenchmarkSpec> matched;
@@ -557,8 +564,12 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
 
     // Benchmarks that cannot run here are recorded as skipped, with the reason; the rest go to
     // Google Benchmark.
-    std::vector<BenchmarkSpec> runnable;
+    std::vector<BenchmarkSpec> runnable, collectives;
     for (const auto& spec : selected) {
+      if (collective_op(spec)) {  // run apart, below, by every rank together
+        collectives.push_back(spec);
+        continue;
+      }
       auto reason = find_implementation(spec.family, spec.impl)->unsupported_reason(spec, probe);
       if (reason) {
         writer.add(spec, nlohmann::json::object(), kStatusSkipped, reason, nullptr, nullptr);
@@ -569,6 +580,14 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     }
     writer.write(false);
     out << "aicbench: writing " << writer.path().string() << " (updated after every benchmark)\n";
+
+    CollectiveRunEnvironment collective_env;
+    collective_env.job = options.job;
+    collective_env.probe = &probe;
+    collective_env.config = env.config;
+    collective_env.telemetry_unavailable = env.telemetry_unavailable;
+    collective_env.console = options.console;
+    collective_env.repetitions = options.repetitions;
 
     Session session(runnable, writer, std::move(env));
     // Google Benchmark takes no flags from aicbench's command line. Repetitions run in random
@@ -596,6 +615,12 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     session.release();
     benchmark::ClearRegisteredBenchmarks();
 
+    // Collectives: every rank runs the same ones in suite order, after the per-process benchmarks
+    // and outside Google Benchmark's random interleaving, timed by nccl-tests' rules; world rank 0
+    // records them (harness/collective_measurement.hpp).
+    const CollectiveRunSummary collective = run_collectives(collectives, collective_env,
+                                                            options.rank == 0 ? &writer : nullptr, out, err);
+
     writer.write(/*complete=*/true);
     const size_t failed = writer.count(kStatusFailed), errors = writer.count(kStatusError);
     out << "aicbench: wrote " << writer.path().string() << ": " << writer.count(kStatusOk)
@@ -604,7 +629,7 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     if (size_t unstable = writer.count_unstable()) out << "; " << unstable << " flagged unstable";
     out << "\n";
     if (session.lost()) err << "aicbench run: " << *session.lost() << "\n";
-    return (failed + errors) > 0 ? 1 : 0;
+    return (failed + errors + collective.failed + collective.errors) > 0 ? 1 : 0;
   } catch (const InputError& e) {
     err << "aicbench run: " << e.what() << "\n";
     return e.exit_code();
