@@ -313,13 +313,27 @@ std::vector<BenchmarkSpec> Suite::benchmarks(Backend backend) const {
       if (impl && impl->backend == backend) impls.push_back(impl);
     }
     std::stable_partition(impls.begin(), impls.end(), [](auto* i) { return i->vendor; });
-    // A collective is timed back to back whatever the suite's modes (harness/collective_measurement.hpp).
-    const std::vector<MeasureMode> group_modes =
-        parse_collective_op(group.family) ? std::vector<MeasureMode>{MeasureMode::hot} : modes;
+    if (parse_collective_op(group.family)) {
+      // Collectives in nccl-tests' order: each implementation's sweep of sizes in turn, out of
+      // place and in place side by side, so that `--console nccl-tests` prints one table per
+      // implementation and dtype. Always timed back to back (harness/collective_measurement.hpp).
+      for (const Implementation* impl : impls) {
+        for (const std::string& dtype : group.dtypes) {
+          if (!impl->provides(dtype)) continue;
+          for (const auto& shape : shapes->second) {
+            for (const auto& params : combinations(shape, max_bytes)) {
+              out.push_back({group.family, impl->impl, dtype, backend, impl->vendor, params, MeasureMode::hot,
+                             group.min_ranks});
+            }
+          }
+        }
+      }
+      continue;
+    }
     for (const std::string& dtype : group.dtypes) {
       for (const auto& shape : shapes->second) {
         for (const auto& params : combinations(shape, max_bytes)) {
-          for (MeasureMode mode : group_modes) {
+          for (MeasureMode mode : modes) {
             for (const Implementation* impl : impls) {
               if (!impl->provides(dtype)) continue;
               out.push_back({group.family, impl->impl, dtype, backend, impl->vendor, params, mode, group.min_ranks});

@@ -28,7 +28,8 @@ struct Suite {
   std::optional<int64_t> max_bytes;
   // Every benchmark of the suite on `backend`, in run order: per shape the vendor baseline first,
   // so that pct_of_vendor is known as soon as a hand-written kernel's row is written; each shape
-  // once per measurement mode (collectives once: they are always timed back to back, as hot).
+  // once per measurement mode. Collectives instead as nccl-tests runs them: the vendor's sweep of
+  // sizes, then each other implementation's, each size once (timed back to back, as hot).
   std::vector<BenchmarkSpec> benchmarks(Backend backend) const;
 
   // A parameter's values in a shape: one value, a list, or a geometric range from, from * factor,

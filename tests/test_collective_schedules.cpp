@@ -299,8 +299,8 @@ TEST(CollectiveReduce, EveryDtypeSumsInputsExactlyAcrossTiles) {
 
 // ==== Shared-memory all-reduce with threads as ranks
 
-void run_shm(coll::ShmAlgorithm algorithm, coll::Dtype d, int n, int64_t count, int64_t slice, int calls, bool delays) {
-  const size_t bytes = coll::ShmAllReduce::segment_bytes(d, n, slice);
+void run_shm(coll::ShmConfig config, int n, int64_t count, int calls, bool delays) {
+  const size_t bytes = coll::ShmAllReduce::segment_bytes(config, n);
   std::vector<std::vector<std::byte>> memory(static_cast<size_t>(n));
   std::vector<std::byte*> segments;
   for (auto& m : memory) {
@@ -308,26 +308,31 @@ void run_shm(coll::ShmAlgorithm algorithm, coll::Dtype d, int n, int64_t count, 
     m.resize(bytes + 4096);
     segments.push_back(reinterpret_cast<std::byte*>((reinterpret_cast<uintptr_t>(m.data()) + 4095) / 4096 * 4096));
   }
+  config.wait_timeout_s = 20;
   std::vector<std::unique_ptr<coll::ShmAllReduce>> ranks;
-  for (int r = 0; r < n; ++r) ranks.push_back(std::make_unique<coll::ShmAllReduce>(algorithm, d, r, segments, slice, 20.0));
+  for (int r = 0; r < n; ++r) ranks.push_back(std::make_unique<coll::ShmAllReduce>(config, r, segments));
+  const bool registered = config.buffers == coll::ShmBuffers::registered;
   std::vector<int64_t> wrong(size_t(n), 0);
   std::vector<std::thread> threads;
   for (int r = 0; r < n; ++r) {
     threads.emplace_back([&, r] {
       std::mt19937 rng(static_cast<unsigned>(r * 7919 + count));
-      const size_t elt = coll::element_bytes(d);
-      std::vector<std::byte> in(size_t(count) * elt), out(size_t(count) * elt);
+      const size_t elt = coll::element_bytes(config.dtype);
+      std::vector<std::byte> own_in(size_t(count) * elt), own_out(size_t(count) * elt);
+      coll::ShmAllReduce& shm = *ranks[size_t(r)];
       for (int call = 0; call < calls; ++call) {
-        // New inputs every call: a rank reading a slot of an earlier call gets a wrong sum.
-        for (int64_t i = 0; i < count; ++i) coll::set_element(d, in.data(), i, value(r + call, i));
+        // Staged: the caller's buffers, in place every other call. Registered: the window's.
+        const bool in_place = registered ? config.in_place : call % 2 == 1;
+        std::byte* out = registered ? shm.registered_output(r) : own_out.data();
+        std::byte* in = registered ? shm.registered_input(r) : in_place ? out : own_in.data();
+        // New inputs every call: a rank reading a buffer of an earlier call gets a wrong sum.
+        for (int64_t i = 0; i < count; ++i) coll::set_element(config.dtype, in, i, value(r + call, i));
         if (delays && rng() % 3 == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300));
-        const bool in_place = call % 2 == 1;
-        if (in_place) out = in;
-        ranks[size_t(r)]->run(in_place ? out.data() : in.data(), out.data(), count);
+        shm.run(in, out, count);
         for (int64_t i = 0; i < count; ++i) {
           double want = 0;
           for (int p = 0; p < n; ++p) want += value(p + call, i);
-          wrong[size_t(r)] += coll::element_value(d, out.data(), i) != want;
+          wrong[size_t(r)] += coll::element_value(config.dtype, out, i) != want;
         }
       }
     });
@@ -336,22 +341,55 @@ void run_shm(coll::ShmAlgorithm algorithm, coll::Dtype d, int n, int64_t count, 
   for (int r = 0; r < n; ++r) EXPECT_EQ(wrong[size_t(r)], 0) << "rank " << r << " n=" << n << " count=" << count;
 }
 
-TEST(CollectiveShm, OneShotAndTwoShotAreExactWithSlowRanksAndSlotReuse) {
+coll::ShmConfig staged(coll::ShmAlgorithm algorithm, coll::Dtype d, int64_t slice) {
+  coll::ShmConfig c;
+  c.algorithm = algorithm;
+  c.buffers = coll::ShmBuffers::staged;
+  c.dtype = d;
+  c.elements = slice;
+  return c;
+}
+
+TEST(CollectiveShm, StagedOneShotAndTwoShotAreExactWithSlowRanksAndSlotReuse) {
   for (auto algorithm : {coll::ShmAlgorithm::one_shot, coll::ShmAlgorithm::two_shot}) {
     for (int n : {1, 2, 3, 5}) {
       // Slices smaller than the message: many epochs per call, both slots reused many times.
-      run_shm(algorithm, coll::Dtype::fp32, n, 1001, 64, 12, /*delays=*/true);
-      run_shm(algorithm, coll::Dtype::bf16, n, 37, 37, 12, true);
-      run_shm(algorithm, coll::Dtype::int32, n, 3, 1, 5, false);
+      run_shm(staged(algorithm, coll::Dtype::fp32, 64), n, 1001, 12, /*delays=*/true);
+      run_shm(staged(algorithm, coll::Dtype::bf16, 37), n, 37, 12, true);
+      run_shm(staged(algorithm, coll::Dtype::int32, 1), n, 3, 5, false);
     }
   }
 }
 
-TEST(CollectiveShm, SegmentsHoldBothSlots) {
-  // Flags, then two slots of a slice's input and its largest reduced chunk, each page-aligned.
-  EXPECT_EQ(coll::ShmAllReduce::segment_bytes(coll::Dtype::fp32, 4, 1024), 4096u + 2 * (4096 + 4096));
+TEST(CollectiveShm, RegisteredTwoShotIsExactInAndOutOfPlaceWithSlowRanks) {
+  for (bool in_place : {false, true}) {
+    for (int n : {1, 2, 3, 5}) {
+      for (int64_t count : {1, 7, 1001}) {
+        coll::ShmConfig c;
+        c.algorithm = coll::ShmAlgorithm::two_shot;
+        c.buffers = coll::ShmBuffers::registered;
+        c.dtype = count == 7 ? coll::Dtype::bf16 : coll::Dtype::fp32;
+        c.elements = count;
+        c.in_place = in_place;
+        run_shm(c, n, count, 12, /*delays=*/true);
+      }
+    }
+  }
+}
+
+TEST(CollectiveShm, SegmentsHoldFlagsAndBuffers) {
+  // Staged: flags, then two slots of a slice's input and its largest reduced chunk, page-aligned.
+  EXPECT_EQ(coll::ShmAllReduce::segment_bytes(staged(coll::ShmAlgorithm::two_shot, coll::Dtype::fp32, 1024), 4),
+            4096u + 2 * (4096 + 4096));
   EXPECT_EQ(coll::ShmAllReduce::slice_elements(coll::Dtype::fp32, 10), 10);
   EXPECT_EQ(coll::ShmAllReduce::slice_elements(coll::Dtype::fp32, int64_t(1) << 30), coll::ShmAllReduce::kSliceBytes / 4);
+  // Registered: flags, then the input and the output (one buffer in place).
+  coll::ShmConfig c;
+  c.buffers = coll::ShmBuffers::registered;
+  c.elements = 5000;
+  EXPECT_EQ(coll::ShmAllReduce::segment_bytes(c, 4), 4096u + 2 * 20480);
+  c.in_place = true;
+  EXPECT_EQ(coll::ShmAllReduce::segment_bytes(c, 4), 4096u + 20480);
 }
 
 // ==== nccl-tests' sizes, columns and the timing plan
@@ -438,7 +476,7 @@ TEST(CollectiveSuites, RangesListsAndMaxBytesExpandInOrder) {
   const testing::TestDir dir;
   const auto path = dir / "t.json";
   std::ofstream(path) << R"({"name": "t", "version": 1, "groups": [{"family": "all_reduce", "dtypes": ["fp32"],
-      "impls": ["mpi", "ring"], "min_ranks": 2,
+      "impls": ["ring", "mpi"], "min_ranks": 2,
       "shapes": {"cpu": [{"bytes": {"from": 8, "to": 64, "factor": 4}, "in_place": [0, 1]}, {"bytes": 1000, "in_place": 0}]}}]})";
   Suite suite = load_suite_file(path);
   std::vector<std::string> names;
@@ -447,12 +485,13 @@ TEST(CollectiveSuites, RangesListsAndMaxBytesExpandInOrder) {
     EXPECT_EQ(s.min_ranks, 2);
     EXPECT_EQ(s.mode, MeasureMode::hot);
   }
+  // nccl-tests' order: each implementation's sweep, the vendor's first.
   const std::vector<std::string> want = {
-      "all_reduce/mpi/fp32/bytes:8/in_place:0",    "all_reduce/ring/fp32/bytes:8/in_place:0",
-      "all_reduce/mpi/fp32/bytes:8/in_place:1",    "all_reduce/ring/fp32/bytes:8/in_place:1",
-      "all_reduce/mpi/fp32/bytes:32/in_place:0",   "all_reduce/ring/fp32/bytes:32/in_place:0",
-      "all_reduce/mpi/fp32/bytes:32/in_place:1",   "all_reduce/ring/fp32/bytes:32/in_place:1",
-      "all_reduce/mpi/fp32/bytes:1000/in_place:0", "all_reduce/ring/fp32/bytes:1000/in_place:0"};
+      "all_reduce/mpi/fp32/bytes:8/in_place:0",     "all_reduce/mpi/fp32/bytes:8/in_place:1",
+      "all_reduce/mpi/fp32/bytes:32/in_place:0",    "all_reduce/mpi/fp32/bytes:32/in_place:1",
+      "all_reduce/mpi/fp32/bytes:1000/in_place:0",  "all_reduce/ring/fp32/bytes:8/in_place:0",
+      "all_reduce/ring/fp32/bytes:8/in_place:1",    "all_reduce/ring/fp32/bytes:32/in_place:0",
+      "all_reduce/ring/fp32/bytes:32/in_place:1",   "all_reduce/ring/fp32/bytes:1000/in_place:0"};
   EXPECT_EQ(names, want);
   suite.max_bytes = 512;  // the range now runs to 512; the listed 1000 is left out
   std::map<int64_t, int> sizes;

@@ -28,9 +28,9 @@ static_assert(std::atomic<uint64_t>::is_always_lock_free, "flags must be lock-fr
 
 namespace {
 
-constexpr size_t kAlign = 4096;
-size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-constexpr size_t kFlagBytes = 4096;
+constexpr size_t kPage = 4096;
+size_t round_up(size_t n) { return (n + kPage - 1) / kPage * kPage; }
+constexpr size_t kFlagBytes = kPage;
 static_assert(3 * 128 <= kFlagBytes);
 
 inline void cpu_relax() {
@@ -41,32 +41,37 @@ inline void cpu_relax() {
 #endif
 }
 
-}  // namespace
-
-size_t ShmAllReduce::segment_bytes(Dtype d, int ranks, int64_t slice_elements) {
-  const size_t elt = element_bytes(d);
-  const size_t input = round_up(size_t(slice_elements) * elt);
-  const size_t reduced = round_up(size_t(part(slice_elements, ranks, 0).count) * elt);
-  return kFlagBytes + 2 * (input + reduced);
+// Staged: a slot holds a slice of the input and (two-shot) the largest reduced chunk of it.
+size_t slot_input_bytes(const ShmConfig& c) { return round_up(size_t(c.elements) * element_bytes(c.dtype)); }
+size_t slot_reduced_bytes(const ShmConfig& c, int ranks) {
+  return round_up(size_t(part(c.elements, ranks, 0).count) * element_bytes(c.dtype));
 }
+
+}  // namespace
 
 int64_t ShmAllReduce::slice_elements(Dtype d, int64_t count) {
   return std::max<int64_t>(1, std::min<int64_t>(count, kSliceBytes / int64_t(element_bytes(d))));
 }
 
-ShmAllReduce::ShmAllReduce(ShmAlgorithm algorithm, Dtype d, int rank, std::vector<std::byte*> segments,
-                           int64_t slice_elements, double wait_timeout_s)
-    : algorithm_(algorithm),
-      dtype_(d),
+size_t ShmAllReduce::segment_bytes(const ShmConfig& c, int ranks) {
+  const size_t buffer = round_up(size_t(c.elements) * element_bytes(c.dtype));
+  if (c.buffers == ShmBuffers::registered) return kFlagBytes + (c.in_place ? 1 : 2) * buffer;
+  return kFlagBytes + 2 * (slot_input_bytes(c) + slot_reduced_bytes(c, ranks));
+}
+
+ShmAllReduce::ShmAllReduce(const ShmConfig& config, int rank, std::vector<std::byte*> segments)
+    : config_(config),
       rank_(rank),
       ranks_(static_cast<int>(segments.size())),
       segments_(std::move(segments)),
-      slice_elements_(slice_elements),
-      input_bytes_(round_up(size_t(slice_elements) * element_bytes(d))),
-      reduced_bytes_(round_up(size_t(part(slice_elements, ranks_, 0).count) * element_bytes(d))),
-      wait_timeout_s_(wait_timeout_s),
+      elt_(element_bytes(config.dtype)),
+      input_bytes_(slot_input_bytes(config)),
+      reduced_bytes_(slot_reduced_bytes(config, ranks_)),
       sources_(size_t(ranks_)) {
-  if (rank_ < 0 || rank_ >= ranks_ || slice_elements_ < 1) throw std::invalid_argument("ShmAllReduce: bad rank or slice");
+  if (rank_ < 0 || rank_ >= ranks_ || config_.elements < 1) throw std::invalid_argument("ShmAllReduce: bad rank or size");
+  if (config_.buffers == ShmBuffers::registered && config_.algorithm != ShmAlgorithm::two_shot) {
+    throw std::invalid_argument("ShmAllReduce: registered buffers are for the two-shot");
+  }
   new (segments_[size_t(rank_)]) Flags{};  // value-initialised: every counter 0
 }
 
@@ -74,10 +79,14 @@ ShmAllReduce::Flags& ShmAllReduce::flags(int p) const {
   return *std::launder(reinterpret_cast<Flags*>(segments_[size_t(p)]));
 }
 
-std::byte* ShmAllReduce::input_slot(int p, uint64_t epoch) const {
+std::byte* ShmAllReduce::slot(int p, uint64_t epoch) const {
   return segments_[size_t(p)] + kFlagBytes + (epoch % 2) * (input_bytes_ + reduced_bytes_);
 }
-std::byte* ShmAllReduce::reduced_slot(int p, uint64_t epoch) const { return input_slot(p, epoch) + input_bytes_; }
+
+std::byte* ShmAllReduce::registered_input(int p) const { return segments_[size_t(p)] + kFlagBytes; }
+std::byte* ShmAllReduce::registered_output(int p) const {
+  return config_.in_place ? registered_input(p) : registered_input(p) + round_up(size_t(config_.elements) * elt_);
+}
 
 void ShmAllReduce::wait_all(std::atomic<uint64_t> Flags::*which, uint64_t value) const {
   for (int i = 1; i < ranks_; ++i) {
@@ -95,48 +104,75 @@ void ShmAllReduce::wait_all(std::atomic<uint64_t> Flags::*which, uint64_t value)
       if (spins % 1024 != 0) continue;
       const auto now = std::chrono::steady_clock::now();
       if (started == decltype(started){}) started = now;
-      if (std::chrono::duration<double>(now - started).count() > wait_timeout_s_) {
+      if (std::chrono::duration<double>(now - started).count() > config_.wait_timeout_s) {
         throw std::runtime_error("shared-memory all-reduce: rank " + std::to_string(rank_) + " waited " +
-                                 std::to_string(static_cast<int>(wait_timeout_s_)) + " s for rank " +
-                                 std::to_string(p) + " (epoch " + std::to_string(value) + "), which never arrived");
+                                 std::to_string(static_cast<int>(config_.wait_timeout_s)) + " s for rank " +
+                                 std::to_string(p) + " (call " + std::to_string(value) + "), which never arrived");
       }
     }
   }
 }
 
 void ShmAllReduce::run(const void* in, void* out, int64_t count) {
-  const size_t elt = element_bytes(dtype_);
-  for (int64_t begin = 0; begin < count; begin += slice_elements_) {
-    const int64_t len = std::min(slice_elements_, count - begin);
-    slice(static_cast<const std::byte*>(in) + begin * int64_t(elt), static_cast<std::byte*>(out) + begin * int64_t(elt),
-          len);
+  if (config_.buffers == ShmBuffers::registered) {
+    if (in != registered_input(rank_) || out != registered_output(rank_) || count > config_.elements) {
+      throw std::invalid_argument("ShmAllReduce: registered buffers are registered_input/output, up to its size");
+    }
+    registered_two_shot(count);
+    return;
+  }
+  for (int64_t begin = 0; begin < count; begin += config_.elements) {
+    const int64_t len = std::min(config_.elements, count - begin);
+    staged_slice(static_cast<const std::byte*>(in) + begin * int64_t(elt_), static_cast<std::byte*>(out) + begin * int64_t(elt_),
+                 len);
   }
 }
 
-void ShmAllReduce::slice(const std::byte* in, std::byte* out, int64_t count) {
+void ShmAllReduce::staged_slice(const std::byte* in, std::byte* out, int64_t count) {
   const uint64_t e = ++epoch_;
-  const size_t elt = element_bytes(dtype_);
   Flags& mine = flags(rank_);
-  if (e > 2) wait_all(&Flags::done, e - 2);                                      // 1
-  std::memcpy(input_slot(rank_, e), in, size_t(count) * elt);                     // 2
+  std::byte* const reduced = slot(rank_, e) + input_bytes_;
+  if (e > 2) wait_all(&Flags::done, e - 2);                                       // 1
+  std::memcpy(slot(rank_, e), in, size_t(count) * elt_);                           // 2
   mine.arrived.store(e, std::memory_order_release);
-  wait_all(&Flags::arrived, e);                                                   // 3
-  if (algorithm_ == ShmAlgorithm::one_shot) {                                     // 4
-    for (int p = 0; p < ranks_; ++p) sources_[size_t(p)] = input_slot(p, e);
-    sum_buffers(dtype_, out, sources_.data(), ranks_, count);
+  wait_all(&Flags::arrived, e);                                                    // 3
+  if (config_.algorithm == ShmAlgorithm::one_shot) {                               // 4
+    for (int p = 0; p < ranks_; ++p) sources_[size_t(p)] = slot(p, e);
+    sum_buffers(config_.dtype, out, sources_.data(), ranks_, count);
   } else {
     const Range chunk = part(count, ranks_, rank_);
-    for (int p = 0; p < ranks_; ++p) sources_[size_t(p)] = input_slot(p, e) + chunk.begin * int64_t(elt);
-    sum_buffers(dtype_, reduced_slot(rank_, e), sources_.data(), ranks_, chunk.count);
+    for (int p = 0; p < ranks_; ++p) sources_[size_t(p)] = slot(p, e) + chunk.begin * int64_t(elt_);
+    sum_buffers(config_.dtype, reduced, sources_.data(), ranks_, chunk.count);
     mine.reduced.store(e, std::memory_order_release);
     wait_all(&Flags::reduced, e);
     for (int i = 0; i < ranks_; ++i) {
       const int p = (rank_ + i) % ranks_;
       const Range c = part(count, ranks_, p);
-      std::memcpy(out + c.begin * int64_t(elt), reduced_slot(p, e), size_t(c.count) * elt);
+      std::memcpy(out + c.begin * int64_t(elt_), slot(p, e) + input_bytes_, size_t(c.count) * elt_);
     }
   }
-  mine.done.store(e, std::memory_order_release);                                  // 5
+  mine.done.store(e, std::memory_order_release);                                   // 5
+}
+
+void ShmAllReduce::registered_two_shot(int64_t count) {
+  const uint64_t e = ++epoch_;
+  Flags& mine = flags(rank_);
+  mine.arrived.store(e, std::memory_order_release);                               // 1
+  wait_all(&Flags::arrived, e);
+  const Range chunk = part(count, ranks_, rank_);                                  // 2
+  for (int p = 0; p < ranks_; ++p) sources_[size_t(p)] = registered_input(p) + chunk.begin * int64_t(elt_);
+  sum_buffers(config_.dtype, registered_output(rank_) + chunk.begin * int64_t(elt_), sources_.data(), ranks_,
+              chunk.count);
+  mine.reduced.store(e, std::memory_order_release);
+  wait_all(&Flags::reduced, e);
+  for (int i = 1; i < ranks_; ++i) {                                               // 3
+    const int p = (rank_ + i) % ranks_;
+    const Range c = part(count, ranks_, p);
+    std::memcpy(registered_output(rank_) + c.begin * int64_t(elt_), registered_output(p) + c.begin * int64_t(elt_),
+                size_t(c.count) * elt_);
+  }
+  mine.done.store(e, std::memory_order_release);                                   // 4
+  wait_all(&Flags::done, e);
 }
 
 }  // namespace aicbench::coll

@@ -14,7 +14,9 @@
 //   pairwise     all_to_all                            n-1 pairwise exchanges
 //   oneshot_shm  all_reduce                            MPI-3 shared-memory window, flag protocol
 //   twoshot_shm  all_reduce                            (collectives/cpu/shm_all_reduce.hpp); every
-//                                                      rank on one node, else skipped
+//                                                      rank on one node, else skipped. One-shot
+//                                                      stages its input in the window; two-shot's
+//                                                      buffers are in it (registered, no copy)
 //
 // dtypes fp32, bf16 (added in fp32, rounded), fp64 and int32; op sum. Inputs are small integers
 // from rank and index (collective_input_value, collective_tag_value), so every exact result is
@@ -126,8 +128,9 @@ class CpuCollectiveCase final : public CollectiveCase {
         shape_(collective_shape(spec, job_.layout().world_size)),
         dtype_(*coll::parse_dtype(spec.dtype)),
         elt_(coll::element_bytes(dtype_)),
-        main_(size_t(std::max(shape_.send_count, shape_.recv_count)) * elt_),
-        second_(shape_.in_place ? 0 : size_t(std::min(shape_.send_count, shape_.recv_count)) * elt_) {
+        // The registered two-shot's buffers are in its shared-memory window (connect()).
+        main_(registered() ? 0 : size_t(std::max(shape_.send_count, shape_.recv_count)) * elt_),
+        second_(registered() || shape_.in_place ? 0 : size_t(std::min(shape_.send_count, shape_.recv_count)) * elt_) {
     // Buffers as nccl-tests lays them out (collectives/cpu/mpi_algorithms.hpp): out of place a
     // send and a receive buffer; in place one buffer, the smaller of the two inside it at this
     // rank's block.
@@ -164,11 +167,28 @@ class CpuCollectiveCase final : public CollectiveCase {
     // A communicator of its own, so that no message of this case can match another's.
     AICBENCH_MPI_CHECK(MPI_Comm_dup(job_.world(), &comm_));
     if (uses_shared_memory(algo_)) {
-      const int64_t slice = coll::ShmAllReduce::slice_elements(dtype_, shape_.count);
-      window_ = std::make_unique<coll::SharedWindow>(
-          job_.node(), coll::ShmAllReduce::segment_bytes(dtype_, shape_.ranks, slice));
-      const auto algorithm = algo_ == CpuAlgo::oneshot_shm ? coll::ShmAlgorithm::one_shot : coll::ShmAlgorithm::two_shot;
-      shm_ = std::make_unique<coll::ShmAllReduce>(algorithm, dtype_, job_.layout().local_rank, window_->segments(), slice);
+      // One-shot: staged (small messages: one synchronisation, the copy is cheap). Two-shot:
+      // registered, the buffers in the window, no copy (large messages: the copy would cost more
+      // than the reduction). collectives/cpu/shm_all_reduce.hpp says why each.
+      coll::ShmConfig config;
+      config.dtype = dtype_;
+      config.in_place = shape_.in_place;
+      if (registered()) {
+        config.algorithm = coll::ShmAlgorithm::two_shot;
+        config.buffers = coll::ShmBuffers::registered;
+        config.elements = std::max<int64_t>(1, shape_.count);
+      } else {
+        config.algorithm = coll::ShmAlgorithm::one_shot;
+        config.buffers = coll::ShmBuffers::staged;
+        config.elements = coll::ShmAllReduce::slice_elements(dtype_, shape_.count);
+      }
+      window_ = std::make_unique<coll::SharedWindow>(job_.node(), coll::ShmAllReduce::segment_bytes(config, shape_.ranks));
+      const int me = job_.layout().local_rank;
+      shm_ = std::make_unique<coll::ShmAllReduce>(config, me, window_->segments());
+      if (registered()) {
+        send_ = shm_->registered_input(me);
+        recv_ = shm_->registered_output(me);
+      }
       AICBENCH_MPI_CHECK(MPI_Barrier(job_.node()));  // every rank's flags zeroed before any is read
     }
   }
@@ -202,6 +222,7 @@ class CpuCollectiveCase final : public CollectiveCase {
   double bytes() const override { return double(shape_.bytes()); }
 
  private:
+  bool registered() const { return algo_ == CpuAlgo::twoshot_shm; }
   bool adds() const { return shape_.op == CollectiveOp::all_reduce || shape_.op == CollectiveOp::reduce_scatter; }
   double input(int rank, int64_t i) const {
     return adds() ? collective_input_value(rank, i) : collective_tag_value(rank, i);
@@ -210,8 +231,8 @@ class CpuCollectiveCase final : public CollectiveCase {
   // Poison every output element (NaN in the float types, a large negative int32 no input sum can
   // reach), then write this rank's input, so an implementation that leaves its output alone fails.
   void fill_inputs() {
-    std::memset(main_.get(), dtype_ == coll::Dtype::int32 ? 0x80 : 0xFF, main_.size());
-    if (second_.size()) std::memset(second_.get(), dtype_ == coll::Dtype::int32 ? 0x80 : 0xFF, second_.size());
+    const int poison = dtype_ == coll::Dtype::int32 ? 0x80 : 0xFF;
+    std::memset(recv_, poison, size_t(shape_.recv_count) * elt_);
     for (int64_t i = 0; i < shape_.send_count; ++i) coll::set_element(dtype_, send_, i, input(rank_, i));
   }
 
