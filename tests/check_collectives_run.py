@@ -99,6 +99,10 @@ def main():
                      "# all_reduce/twoshot_shm/fp32 (cpu, 4 ranks on 1 node)", "# Out of bounds values : 0 OK"]:
         if fragment not in run.stdout:
             problems.append(f"--console nccl-tests: '{fragment}' not in the output:\n{run.stdout[-3000:]}")
+    bad = subprocess.run([args.binary, "run", "--console", "nccl_tests", "--out", out_dir], capture_output=True,
+                         text=True, timeout=60)
+    if bad.returncode != 2 or "valid: aicbench, nccl-tests" not in bad.stderr:
+        problems.append(f"--console nccl_tests: exit {bad.returncode}, expected 2 naming the valid ones: {bad.stderr}")
     if problems:
         print("\n".join(problems))
         return 1

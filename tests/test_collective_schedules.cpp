@@ -25,7 +25,9 @@
 #include "collectives/cpu/shm_all_reduce.hpp"
 #include "harness/collective_measurement.hpp"
 #include "harness/nccl_tests_console.hpp"
+#include "harness/runner.hpp"
 #include "harness/specs.hpp"
+#include "reports/result_file.hpp"
 #include "tests/test_dir.hpp"
 
 namespace aicbench {
@@ -470,6 +472,19 @@ TEST(NcclTestsConsole, ColumnsAreNcclTestsColumns) {
       << header;
 }
 
+TEST(CollectiveOptions, MaxBytesAndConsoleAreChecked) {
+  RunOptions options;
+  for (int64_t bad : {int64_t{0}, int64_t{-8}, kMaxCollectiveBytes + 1}) {
+    options.max_bytes = bad;
+    EXPECT_THROW(check_run_options(options), InputError) << bad;
+  }
+  options.max_bytes = 8;
+  EXPECT_NO_THROW(check_run_options(options));
+  EXPECT_EQ(parse_console_style("nccl-tests"), ConsoleStyle::nccl_tests);
+  EXPECT_EQ(parse_console_style("aicbench"), ConsoleStyle::aicbench);
+  EXPECT_FALSE(parse_console_style("nccl_tests"));
+}
+
 // ==== Suites: ranges, --max-bytes, min_ranks
 
 TEST(CollectiveSuites, RangesListsAndMaxBytesExpandInOrder) {
@@ -512,8 +527,8 @@ TEST(CollectiveSuites, BadValuesNameTheField) {
     }
     return std::string();
   };
-  EXPECT_NE(error(R"({"bytes": 8, "in_place": 2})").find("in_place' is 2, expected 0 or 1"), std::string::npos);
-  EXPECT_NE(error(R"({"bytes": 0, "in_place": 0})").find("bytes' is 0, expected at least 1"), std::string::npos);
+  EXPECT_NE(error(R"({"bytes": 8, "in_place": 2})").find("in_place' is 2, expected a number <= 1"), std::string::npos);
+  EXPECT_NE(error(R"({"bytes": 0, "in_place": 0})").find("bytes' is 0, expected a number >= 1"), std::string::npos);
   EXPECT_NE(error(R"({"bytes": {"from": 64, "to": 8}, "in_place": 0})").find("bytes.to' is 8"), std::string::npos);
   EXPECT_NE(error(R"({"bytes": {"from": 8, "to": 64, "factor": 1}, "in_place": 0})").find("factor"), std::string::npos);
   EXPECT_NE(error(R"({"bytes": {"from": 8}, "in_place": 0})").find("missing field"), std::string::npos);

@@ -164,6 +164,17 @@ TEST(CollectivesMpi, RowsOnRankZeroOnlyWithBusbwFromTheFactor) {
     EXPECT_EQ(a["validation"]["max_rel_err"], 0);
     EXPECT_GE(a["measurement"]["samples"].get<int>(), 3);
     EXPECT_GE(a["measurement"]["batch"].get<int>(), 1);
+    // Beside the vendor's row of the same problem: busbw as a percentage of the vendor's.
+    if (!a["vendor"].get<bool>()) {
+      for (const nlohmann::json& other : rows) {
+        if (other["aicbench"]["vendor"].get<bool>() && other["aicbench"]["family"] == a["family"]) {
+          EXPECT_NEAR(row["pct_of_vendor"].get<double>(),
+                      100 * row["busbw_gbps"].get<double>() / other["busbw_gbps"].get<double>(), 1e-9);
+        }
+      }
+    } else {
+      EXPECT_FALSE(row.contains("pct_of_vendor"));
+    }
   }
   // The row file reads back under the result-file reader's rules.
   const std::filesystem::path check = std::filesystem::temp_directory_path() / ("aicbench-mpi-rows-" + std::to_string(::getpid()) + ".json");
