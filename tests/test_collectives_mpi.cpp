@@ -54,7 +54,10 @@ TEST(CollectivesMpi, EveryImplementationDtypeAndPlacementIsExact) {
     if (impl.family == "all_reduce") sizes.push_back((5 << 19) + 12);
     for (const std::string& dtype : impl.dtypes) {
       for (int64_t bytes : sizes) {
+        // fp32 everywhere; bf16 (its rounding) to several tiles, and past a slice for shared
+        // memory; fp64 and int32 at the small sizes.
         if (bytes > 65540 && dtype != "fp32" && !(shm && dtype == "bf16")) continue;
+        if (bytes == 65540 && dtype != "fp32" && dtype != "bf16") continue;
         for (int in_place : {0, 1}) {
           const BenchmarkSpec spec = spec_of(impl, dtype, bytes, in_place);
           if (impl.unsupported_reason(spec, probe)) continue;  // the same on every rank: nothing to agree
