@@ -125,6 +125,6 @@ std::vector<std::string> family_params(std::string_view family);
 
 // Families register themselves through these (one per file in harness/families/).
 std::vector<Implementation> gemm_implementations();
-std::vector<Implementation> collective_implementations();  // the cpu ones: families/collectives.cpp
+std::vector<Implementation> collective_implementations();  // cpu and cuda: families/collectives.cpp
 
 }  // namespace aicbench

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <ostream>
 #include <stdexcept>
+#include <type_traits>
 
 #include <cuda_runtime.h>
 
@@ -107,63 +109,107 @@ Validation CollectiveCase::validate() {
 
 namespace {
 
-// ==== One benchmark on every rank
+// ==== The job's ranks, as measuring needs them
 
-struct Outcome {
-  std::string status = kStatusOk;
-  std::optional<std::string> reason;
-  std::optional<int64_t> wrong;   // summed over ranks, once validated
-  std::optional<Measurement> measurement;
-};
-
-// A status as a number that orders them: the worst of the ranks' wins.
-int severity(const std::string& status) {
-  if (status == kStatusOk) return 0;
-  if (status == kStatusSkipped) return 1;
-  if (status == kStatusFailed) return 2;
-  return 3;
-}
-const std::string& status_of(int severity) {
-  static const std::string names[] = {kStatusOk, kStatusSkipped, kStatusFailed, kStatusError};
-  return names[std::clamp(severity, 0, 3)];
-}
-
-nlohmann::json spans_json(const JobLayout& l, const std::vector<std::string>& hosts) {
-  return {{"ranks", l.world_size}, {"nodes", l.nodes}, {"hosts", hosts}};
-}
-
-std::string table_name(const BenchmarkSpec& spec, const JobLayout& l) {
-  return spec.family + "/" + spec.impl + "/" + spec.dtype + " (" + to_string(spec.backend) + ", " +
-         std::to_string(l.world_size) + (l.world_size == 1 ? " rank" : " ranks") + " on " + std::to_string(l.nodes) +
-         (l.nodes == 1 ? " node" : " nodes") + "): nccl-tests' columns";
-}
-
+// MPI collectives over the job's world communicator; in a job of one without MPI, the identity.
+class Ranks {
+ public:
+  explicit Ranks(const Job& job) : layout_(job.layout()) {
 #if AICBENCH_WITH_MPI
+    if (job.uses_mpi()) world_ = job.world();
+#endif
+  }
+  int rank() const { return layout_.world_rank; }
+  const JobLayout& layout() const { return layout_; }
 
-void mpi_ok(int code, const char* call) {
-  if (code != MPI_SUCCESS) throw std::runtime_error(std::string(call) + " failed");
-}
+  void barrier() const {
+#if AICBENCH_WITH_MPI
+    if (world_ != MPI_COMM_NULL) check(MPI_Barrier(world_), "MPI_Barrier");
+#endif
+  }
+  template <typename T>
+  T reduce(T mine, bool maximum) const {  // MPI_MAX or MPI_MIN over every rank
+#if AICBENCH_WITH_MPI
+    if (world_ != MPI_COMM_NULL) {
+      T all{};
+      check(MPI_Allreduce(&mine, &all, 1, type<T>(), maximum ? MPI_MAX : MPI_MIN, world_), "MPI_Allreduce");
+      return all;
+    }
+#endif
+    (void)maximum;
+    return mine;
+  }
+  int64_t sum(int64_t mine) const {
+#if AICBENCH_WITH_MPI
+    if (world_ != MPI_COMM_NULL) {
+      int64_t all = 0;
+      check(MPI_Allreduce(&mine, &all, 1, MPI_INT64_T, MPI_SUM, world_), "MPI_Allreduce");
+      return all;
+    }
+#endif
+    return mine;
+  }
+  template <typename T>
+  T broadcast(T value, int root = 0) const {
+#if AICBENCH_WITH_MPI
+    if (world_ != MPI_COMM_NULL) check(MPI_Bcast(&value, 1, type<T>(), root, world_), "MPI_Bcast");
+#endif
+    (void)root;
+    return value;
+  }
+  std::string broadcast(std::string text, int root) const {
+#if AICBENCH_WITH_MPI
+    if (world_ != MPI_COMM_NULL) {
+      int length = broadcast(static_cast<int>(text.size()), root);
+      text.resize(static_cast<size_t>(length));
+      check(MPI_Bcast(text.data(), length, MPI_CHAR, root, world_), "MPI_Bcast");
+    }
+#endif
+    (void)root;
+    return text;
+  }
+  // Every rank's host name, in node order without repeats.
+  std::vector<std::string> hosts() const {
+    std::vector<std::string> hosts = {layout_.node_name};
+#if AICBENCH_WITH_MPI
+    if (world_ != MPI_COMM_NULL) {
+      constexpr int kName = 256;
+      std::vector<char> mine(kName, '\0'), all(size_t(kName) * size_t(layout_.world_size), '\0');
+      std::strncpy(mine.data(), layout_.node_name.c_str(), kName - 1);
+      check(MPI_Allgather(mine.data(), kName, MPI_CHAR, all.data(), kName, MPI_CHAR, world_), "MPI_Allgather");
+      hosts.clear();
+      for (int r = 0; r < layout_.world_size; ++r) {
+        std::string name(all.data() + size_t(r) * kName);
+        if (std::find(hosts.begin(), hosts.end(), name) == hosts.end()) hosts.push_back(name);
+      }
+    }
+#endif
+    return hosts;
+  }
+  // The job cannot go on (a rank failed inside a collective the others are waiting in).
+  [[noreturn]] void abort() const {
+#if AICBENCH_WITH_MPI
+    if (world_ != MPI_COMM_NULL) MPI_Abort(world_, 1);
+#endif
+    std::abort();
+  }
 
-// Every rank's view of a step becomes the job's: the worst status of any rank, with the reason of
-// the lowest rank that had it (named, where the ranks did not all agree).
-void agree(MPI_Comm world, const JobLayout& l, Outcome& o) {
-  const int mine = severity(o.status);
-  int worst = 0, best = 0;
-  mpi_ok(MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, world), "MPI_Allreduce");
-  mpi_ok(MPI_Allreduce(&mine, &best, 1, MPI_INT, MPI_MIN, world), "MPI_Allreduce");
-  if (worst == 0) return;
-  const int candidate = mine == worst ? l.world_rank : INT_MAX;
-  int teller = 0;
-  mpi_ok(MPI_Allreduce(&candidate, &teller, 1, MPI_INT, MPI_MIN, world), "MPI_Allreduce");
-  std::string reason = o.reason.value_or(o.status);
-  if (best != worst && l.world_rank == teller) reason = "rank " + std::to_string(teller) + " on " + l.node_name + ": " + reason;
-  int length = static_cast<int>(reason.size());
-  mpi_ok(MPI_Bcast(&length, 1, MPI_INT, teller, world), "MPI_Bcast");
-  reason.resize(static_cast<size_t>(length));
-  mpi_ok(MPI_Bcast(reason.data(), length, MPI_CHAR, teller, world), "MPI_Bcast");
-  o.status = status_of(worst);
-  o.reason = reason;
-}
+ private:
+#if AICBENCH_WITH_MPI
+  template <typename T>
+  static MPI_Datatype type() {
+    if constexpr (std::is_same_v<T, int>) return MPI_INT;
+    else if constexpr (std::is_same_v<T, int64_t>) return MPI_INT64_T;
+    else if constexpr (std::is_same_v<T, uint64_t>) return MPI_UINT64_T;
+    else return MPI_DOUBLE;
+  }
+  static void check(int code, const char* call) {
+    if (code != MPI_SUCCESS) throw std::runtime_error(std::string(call) + " failed during a collective benchmark");
+  }
+  MPI_Comm world_ = MPI_COMM_NULL;
+#endif
+  const JobLayout& layout_;
+};
 
 // CUDA events around a cuda case's calls, made on first use.
 class EventPair {
@@ -191,8 +237,8 @@ class EventPair {
 };
 
 // `calls` calls begun together by every rank: the slowest rank's seconds per call.
-double slowest_per_call(CollectiveCase& c, int64_t calls, MPI_Comm world, EventPair& events) {
-  mpi_ok(MPI_Barrier(world), "MPI_Barrier");
+double slowest_per_call(BenchmarkCase& c, int64_t calls, const Ranks& ranks, EventPair& events) {
+  ranks.barrier();
   double seconds = 0;
   if (cudaStream_t stream = c.stream()) {
     seconds = events.seconds(stream, c, calls);
@@ -201,90 +247,62 @@ double slowest_per_call(CollectiveCase& c, int64_t calls, MPI_Comm world, EventP
     for (int64_t i = 0; i < calls; ++i) c.run();
     seconds = steady_seconds() - t0;
   }
-  const double mine = seconds / static_cast<double>(calls);
-  double slowest = 0;
-  mpi_ok(MPI_Allreduce(&mine, &slowest, 1, MPI_DOUBLE, MPI_MAX, world), "MPI_Allreduce");
-  return slowest;
+  return ranks.reduce(seconds / static_cast<double>(calls), /*maximum=*/true);
 }
 
-bool rank0_says(bool decision, int rank, MPI_Comm world) {
-  int flag = rank == 0 && decision ? 1 : 0;
-  mpi_ok(MPI_Bcast(&flag, 1, MPI_INT, 0, world), "MPI_Bcast");
-  return flag != 0;
+// ==== One benchmark on every rank
+
+struct Outcome {
+  std::string status = kStatusOk;
+  std::optional<std::string> reason;
+  std::optional<int64_t> wrong;   // summed over ranks, once validated
+  nlohmann::json validation;      // rank 0's validation details, where the case gives any
+  std::optional<Measurement> measurement;
+};
+
+// A status as a number that orders them: the worst of the ranks' wins.
+int severity(const std::string& status) {
+  if (status == kStatusOk) return 0;
+  if (status == kStatusSkipped) return 1;
+  if (status == kStatusFailed) return 2;
+  return 3;
+}
+const std::string& status_of(int severity) {
+  static const std::string names[] = {kStatusOk, kStatusSkipped, kStatusFailed, kStatusError};
+  return names[std::clamp(severity, 0, 3)];
 }
 
-Measurement measure_collective(CollectiveCase& c, const MeasureConfig& config, MPI_Comm world, int rank) {
-  EventPair events;
-  Measurement m;
-  m.mode = MeasureMode::hot;
-  for (int i = 0; i < kWarmupCalls; ++i) c.run();
-  if (cudaStream_t stream = c.stream()) CUDA_CHECK(cudaStreamSynchronize(stream));
-  m.warmup_runs = 1 + kWarmupCalls;  // the validation's call, then these
-  // Batches of 1, 2, 4, ... calls until one lasts a sample's target: the time per call.
-  double per_call = 0;
-  for (int64_t batch = 1;; batch *= 2) {
-    per_call = slowest_per_call(c, batch, world, events);
-    m.warmup_runs += static_cast<int>(batch);
-    const bool longer = batch * per_call < config.hot_batch_s && batch < kMaxCallsPerSample;
-    if (!rank0_says(longer, rank, world)) break;
+// Every rank's view of a step becomes the job's: the worst status of any rank, with the reason of
+// the lowest rank that had it (named, where the ranks did not all agree).
+void agree(const Ranks& ranks, Outcome& o) {
+  const int mine = severity(o.status);
+  const int worst = ranks.reduce(mine, true), best = ranks.reduce(mine, false);
+  if (worst == 0) return;
+  const int teller = ranks.reduce(mine == worst ? ranks.rank() : INT_MAX, false);
+  std::string reason = o.reason.value_or(o.status);
+  if (best != worst && ranks.rank() == teller) {
+    reason = "rank " + std::to_string(teller) + " on " + ranks.layout().node_name + ": " + reason;
   }
-  int64_t calls = rank == 0 ? collective_calls_per_sample(per_call, config.hot_batch_s) : 0;
-  mpi_ok(MPI_Bcast(&calls, 1, MPI_INT64_T, 0, world), "MPI_Bcast");
-  m.batch = static_cast<int>(calls);
-
-  // The stopping rule counts its minimum time in the samples' own unit (seconds per call): a
-  // sample of n calls is n times that much measured time.
-  StoppingRule rule = config.rule;
-  rule.min_time_s /= static_cast<double>(calls);
-  StoppingCriterion criterion(rule);
-  std::vector<double> samples;
-  const double start = steady_seconds();
-  while (true) {
-    const double sample = slowest_per_call(c, calls, world, events);
-    samples.push_back(sample);
-    const bool stop = rank == 0 && criterion.add(sample, steady_seconds() - start);
-    if (rank0_says(stop, rank, world)) break;
-  }
-  m.stats = summarize(samples);
-  if (rank == 0) {
-    m.unstable = criterion.unstable();
-    m.stop_reason = to_string(criterion.reason());
-  }
-  return m;
-}
-
-std::vector<std::string> job_hosts(MPI_Comm world, const JobLayout& l) {
-  constexpr int kName = 256;
-  std::vector<char> mine(kName, '\0'), all(size_t(kName) * size_t(l.world_size), '\0');
-  std::strncpy(mine.data(), l.node_name.c_str(), kName - 1);
-  mpi_ok(MPI_Allgather(mine.data(), kName, MPI_CHAR, all.data(), kName, MPI_CHAR, world), "MPI_Allgather");
-  std::vector<std::string> hosts;
-  for (int r = 0; r < l.world_size; ++r) {
-    std::string name(all.data() + size_t(r) * kName);
-    if (std::find(hosts.begin(), hosts.end(), name) == hosts.end()) hosts.push_back(name);
-  }
-  return hosts;
+  o.status = status_of(worst);
+  o.reason = ranks.broadcast(reason, teller);
 }
 
 // Every rank must run the same list: compared by a hash of the names.
-void check_same_benchmarks(MPI_Comm world, const std::vector<BenchmarkSpec>& specs) {
+void check_same_benchmarks(const Ranks& ranks, const std::vector<BenchmarkSpec>& specs) {
   uint64_t hash = 1469598103934665603ull;
   for (const auto& spec : specs) {
     for (char ch : spec.name() + "\n") hash = (hash ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
   }
-  uint64_t lo = 0, hi = 0;
-  mpi_ok(MPI_Allreduce(&hash, &lo, 1, MPI_UINT64_T, MPI_MIN, world), "MPI_Allreduce");
-  mpi_ok(MPI_Allreduce(&hash, &hi, 1, MPI_UINT64_T, MPI_MAX, world), "MPI_Allreduce");
-  if (lo != hi) {
+  if (ranks.reduce(hash, false) != ranks.reduce(hash, true)) {
     throw InputError("the ranks of this job were given different collective benchmarks; every rank must run the "
                      "same suite with the same --filter and options");
   }
 }
 
-Outcome run_one(const BenchmarkSpec& spec, const CollectiveRunEnvironment& env, const Job& job, std::ostream& err) {
+Outcome run_one(const BenchmarkSpec& spec, const CollectiveRunEnvironment& env, const Job& job, const Ranks& ranks,
+                std::ostream& err) {
   Outcome o;
   const JobLayout& l = job.layout();
-  MPI_Comm world = job.world();
   const Implementation* impl = find_implementation(spec.family, spec.impl);
   // Each step runs on every rank, then the ranks agree on how it went before the next.
   auto step = [&](const char* what, auto&& body) {
@@ -299,11 +317,11 @@ Outcome run_one(const BenchmarkSpec& spec, const CollectiveRunEnvironment& env, 
         o.reason = std::string(what) + e.what();
       }
     }
-    agree(world, l, o);
+    agree(ranks, o);
     return o.status == kStatusOk;
   };
   std::unique_ptr<BenchmarkCase> made;
-  CollectiveCase* c = nullptr;
+  CollectiveCase* c = nullptr;  // null for a case that validates itself (validate())
   if (!step("cannot tell whether it runs here: ", [&] {
         if (auto why = impl->unsupported_reason(spec, *env.probe)) {
           o.status = kStatusSkipped;
@@ -314,41 +332,110 @@ Outcome run_one(const BenchmarkSpec& spec, const CollectiveRunEnvironment& env, 
   }
   if (!step("failed to set up: ", [&] {
         made = impl->make(spec);
+        if (!made->collective()) throw std::logic_error("implementation " + spec.impl + " made a case that is not a collective");
         c = dynamic_cast<CollectiveCase*>(made.get());
-        if (!c) throw std::logic_error("implementation " + spec.impl + " did not make a CollectiveCase");
       })) {
     return o;
   }
-  if (!step("failed to connect the ranks: ", [&] { c->connect(); })) return o;
+  if (c && !step("failed to connect the ranks: ", [&] { c->connect(); })) return o;
   int64_t wrong = 0;
-  if (!step("failed to validate: ", [&] { wrong = c->count_wrong(); })) return o;
-  int64_t total = 0;
-  mpi_ok(MPI_Allreduce(&wrong, &total, 1, MPI_INT64_T, MPI_SUM, world), "MPI_Allreduce");
-  o.wrong = total;
-  if (total != 0) {
+  if (!step("failed to validate: ", [&] {
+        if (c) {
+          wrong = c->count_wrong();
+        } else {
+          const Validation v = made->validate();
+          o.validation = v.details;
+          wrong = collective_wrong_elements(v);
+        }
+      })) {
+    return o;
+  }
+  o.wrong = ranks.sum(wrong);
+  if (*o.wrong != 0) {
     const CollectiveShape shape = collective_shape(spec, l.world_size);
     o.status = kStatusFailed;
-    o.reason = std::to_string(total) + " wrong elements in the outputs of " + std::to_string(l.world_size) +
+    o.reason = std::to_string(*o.wrong) + " wrong elements in the outputs of " + std::to_string(l.world_size) +
                " ranks (" + std::to_string(shape.recv_count) + " elements each); every result is exact, so every "
                "element must match";
     return o;
   }
   try {
-    o.measurement = measure_collective(*c, env.config, world, l.world_rank);
+    o.measurement = measure_collective(*made, env.config, job);
   } catch (const std::exception& e) {
     // The other ranks are inside the same collective or the next barrier and cannot be told: the
     // job cannot go on. Everything measured before is in the result file already.
     err << "aicbench run: rank " << l.world_rank << " on " << l.node_name << ": " << spec.name()
         << " failed while measuring: " << e.what() << "; aborting the job (the other ranks are waiting in it)"
         << std::endl;
-    MPI_Abort(world, 1);
+    ranks.abort();
   }
   return o;
 }
 
-#endif  // AICBENCH_WITH_MPI
+std::string table_name(const BenchmarkSpec& spec, const JobLayout& l) {
+  return spec.family + "/" + spec.impl + "/" + spec.dtype + " (" + to_string(spec.backend) + ", " +
+         std::to_string(l.world_size) + (l.world_size == 1 ? " rank" : " ranks") + " on " + std::to_string(l.nodes) +
+         (l.nodes == 1 ? " node" : " nodes") + "): nccl-tests' columns";
+}
 
 }  // namespace
+
+int64_t collective_wrong_elements(const Validation& local) {
+  const nlohmann::json& d = local.details;
+  if (d.is_object() && d.contains("wrong_elements") && d["wrong_elements"].is_number_integer()) {
+    return d["wrong_elements"].get<int64_t>();
+  }
+  return local.passed ? 0 : 1;
+}
+
+Measurement measure_collective(BenchmarkCase& c, const MeasureConfig& config, const Job& job) {
+  const Ranks ranks(job);
+  const int rank = ranks.rank();
+  EventPair events;
+  Measurement m;
+  m.mode = MeasureMode::hot;
+  for (int i = 0; i < kWarmupCalls; ++i) c.run();
+  if (cudaStream_t stream = c.stream()) CUDA_CHECK(cudaStreamSynchronize(stream));
+  m.warmup_runs = 1 + kWarmupCalls;  // the validation's call, then these
+  // Batches of 1, 2, 4, ... calls until one lasts a sample's target: the time per call. Rank 0
+  // decides whether to go on, and says so.
+  double per_call = 0;
+  for (int64_t batch = 1;; batch *= 2) {
+    per_call = slowest_per_call(c, batch, ranks, events);
+    m.warmup_runs += static_cast<int>(batch);
+    const bool longer = batch * per_call < config.hot_batch_s && batch < kMaxCallsPerSample;
+    if (!ranks.broadcast(static_cast<int>(rank == 0 && longer))) break;
+  }
+  const int64_t calls = ranks.broadcast(collective_calls_per_sample(per_call, config.hot_batch_s));
+  m.batch = static_cast<int>(calls);
+
+  // The stopping rule counts its minimum time in the samples' own unit (seconds per call): a
+  // sample of n calls is n times that much measured time.
+  StoppingRule rule = config.rule;
+  rule.min_time_s /= static_cast<double>(calls);
+  StoppingCriterion criterion(rule);
+  std::vector<double> samples;
+  const double start = steady_seconds();
+  while (true) {
+    const double sample = slowest_per_call(c, calls, ranks, events);
+    samples.push_back(sample);
+    const bool stop = rank == 0 && criterion.add(sample, steady_seconds() - start);
+    if (ranks.broadcast(static_cast<int>(stop))) break;
+  }
+  m.stats = summarize(samples);
+  // Rank 0's verdict, so that every rank records the same.
+  m.unstable = ranks.broadcast(static_cast<int>(rank == 0 && criterion.unstable())) != 0;
+  m.stop_reason = ranks.broadcast(std::string(rank == 0 ? to_string(criterion.reason()) : ""), 0);
+  return m;
+}
+
+nlohmann::json collective_block(const CollectiveShape& shape, const JobLayout& layout, std::optional<int64_t> wrong) {
+  nlohmann::json block = {{"ranks", layout.world_size},       {"nodes", layout.nodes},
+                          {"busbw_factor", shape.busbw_factor()}, {"count", shape.count},
+                          {"size_bytes", shape.bytes()},       {"in_place", shape.in_place}};
+  if (wrong) block["wrong_elements"] = *wrong;
+  return block;
+}
 
 CollectiveRunSummary run_collectives(const std::vector<BenchmarkSpec>& specs, const CollectiveRunEnvironment& env,
                                      ResultWriter* writer, std::ostream& out, std::ostream& err) {
@@ -356,14 +443,10 @@ CollectiveRunSummary run_collectives(const std::vector<BenchmarkSpec>& specs, co
   if (specs.empty()) return summary;
   const Job& job = env.job ? *env.job : Job::current();
   const JobLayout& l = job.layout();
+  const Ranks ranks(job);
   const bool speaks = l.world_rank == 0;
-  std::vector<std::string> hosts = {l.node_name};
-#if AICBENCH_WITH_MPI
-  if (job.uses_mpi()) {
-    check_same_benchmarks(job.world(), specs);
-    hosts = job_hosts(job.world(), l);
-  }
-#endif
+  check_same_benchmarks(ranks, specs);
+  const nlohmann::json spans = {{"ranks", l.world_size}, {"nodes", l.nodes}, {"hosts", ranks.hosts()}};
   NcclTestsTable table(out);
   // The vendor's busbw per problem (family, dtype, sizes) and repetition, for pct_of_vendor: the
   // vendor's sweep runs first (Suite::benchmarks).
@@ -373,34 +456,27 @@ CollectiveRunSummary run_collectives(const std::vector<BenchmarkSpec>& specs, co
   };
   for (int rep = 0; rep < env.repetitions; ++rep) {
     for (const BenchmarkSpec& spec : specs) {
-      Outcome o;
-#if AICBENCH_WITH_MPI
-      if (job.uses_mpi()) {
-        o = run_one(spec, env, job, err);
-      } else
-#endif
-      {
-        o.status = kStatusSkipped;
-        o.reason = "collectives need MPI: start aicbench under mpirun or srun (mpirun -np 1 for a job of one rank)" +
-                   std::string(AICBENCH_WITH_MPI ? "" : "; this aicbench was built without MPI");
-      }
+      const Outcome o = run_one(spec, env, job, ranks, err);
       (o.status == kStatusOk ? summary.ok : o.status == kStatusFailed ? summary.failed
                                           : o.status == kStatusSkipped ? summary.skipped
                                                                        : summary.errors)++;
       if (!speaks) continue;
 
       const CollectiveShape shape = collective_shape(spec, l.world_size);
-      nlohmann::json collective = {{"ranks", l.world_size},          {"nodes", l.nodes},
-                                   {"busbw_factor", shape.busbw_factor()}, {"count", shape.count},
-                                   {"size_bytes", shape.bytes()},    {"in_place", shape.in_place}};
-      if (o.wrong) collective["wrong_elements"] = *o.wrong;
-      nlohmann::json details = {{"collective", collective}, {"origin", {{"rank", 0}, {"spans", spans_json(l, hosts)}}}};
+      nlohmann::json details = {{"collective", collective_block(shape, l, o.wrong)},
+                                {"origin", {{"rank", 0}, {"spans", spans}}}};
       nlohmann::json entry = nlohmann::json::object();
       nlohmann::json validation = nullptr;
       if (o.wrong) {
-        validation = {{"method", "exact: inputs are small integers from rank and index, so every result is exactly "
-                                 "representable; every element of every rank's output compared"},
-                      {"wrong_elements", *o.wrong}};
+        // The case's own details (rank 0's), with the count of every rank.
+        validation = o.validation.is_object() ? o.validation : nlohmann::json::object();
+        validation.erase("rank");
+        validation["ranks"] = l.world_size;
+        validation["wrong_elements"] = *o.wrong;
+        if (!validation.contains("method")) {
+          validation["method"] = "exact: inputs are small integers from rank and index, so every result is exactly "
+                                 "representable; every element of every rank's output compared";
+        }
         if (*o.wrong == 0) {
           validation["max_rel_err"] = 0;
           validation["tolerance"] = 0;

@@ -38,9 +38,12 @@
 #include "harness/benchmark.hpp"
 #include "harness/measurement.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace aicbench {
 
 class Job;
+struct JobLayout;
 class ResultWriter;
 
 // nccl-tests' sizes of one collective benchmark on `ranks` ranks (its getCollByteCount): the
@@ -108,6 +111,20 @@ struct CollectiveBandwidth {
 };
 CollectiveBandwidth collective_bandwidth(const CollectiveShape& shape, double seconds);
 
+// ---- The pieces, for a runner that drives collectives itself (every rank calls each, in order)
+
+// One collective measured by nccl-tests' rules (above) on every rank of `job` together: warm-up,
+// calls per sample decided by rank 0, samples timed as the slowest rank's, the stopping rule run
+// by rank 0. Every rank returns the same Measurement (mode hot). In a job of one without MPI it
+// measures alone. The case must be validated first (its validation call is the first warm-up).
+Measurement measure_collective(BenchmarkCase& c, const MeasureConfig& config, const Job& job);
+// This rank's wrong elements from a case's own validate() (details.wrong_elements; else 0 when it
+// passed, 1 when not): what the ranks sum.
+int64_t collective_wrong_elements(const Validation& local);
+// The row's aicbench.collective block: ranks, nodes, busbw_factor, count, size_bytes, in_place,
+// and wrong_elements (summed over the ranks) once validated.
+nlohmann::json collective_block(const CollectiveShape& shape, const JobLayout& layout, std::optional<int64_t> wrong);
+
 enum class ConsoleStyle { aicbench, nccl_tests };
 std::optional<ConsoleStyle> parse_console_style(std::string_view name);
 
@@ -124,7 +141,9 @@ struct CollectiveRunSummary {
   size_t ok = 0, failed = 0, errors = 0, skipped = 0;
 };
 
-// Runs `specs` (all collective, in the same order on every rank) on every rank of the job.
+// Runs `specs` (all collective, in the same order on every rank) on every rank of the job: for
+// each, every rank decides whether it can run, makes it, connects (a CollectiveCase), validates
+// (count_wrong(), or the case's own validate()), agreeing after each step; then measures it.
 // `writer`: world rank 0's result file; null on the other ranks. Console lines go to `out` on
 // rank 0 only. Throws InputError when the ranks were not given the same benchmarks.
 CollectiveRunSummary run_collectives(const std::vector<BenchmarkSpec>& specs, const CollectiveRunEnvironment& env,

@@ -93,6 +93,10 @@ ResultRow row_of(const json& b, const RowOrigin& origin, size_t entry) {
   for (const auto& reason : member(telemetry, "throttle_reasons")) {
     if (reason.is_string()) row.throttle_reasons.push_back(reason.get<std::string>());
   }
+
+  const json& collective = member(info, "collective");
+  if (auto ranks = number(collective, "ranks")) row.collective_ranks = static_cast<int64_t>(*ranks);
+  if (auto nodes = number(collective, "nodes")) row.collective_nodes = static_cast<int64_t>(*nodes);
   return row;
 }
 

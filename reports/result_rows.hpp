@@ -51,6 +51,8 @@ struct ResultRow {
   // Telemetry while measuring (GPU runs with NVML).
   std::optional<double> sm_clock_mhz, power_w, temp_c, energy_j;
   std::vector<std::string> throttle_reasons;
+  // Collective rows (aicbench.collective, issue 10): the ranks and nodes the operation spanned.
+  std::optional<int64_t> collective_ranks, collective_nodes;
 
   bool ok() const { return status == kStatusOk; }
   // The row's headline throughput and its unit: TFLOP/s where the family computes, else bus

@@ -1,7 +1,8 @@
 // The collective families: all_reduce, all_gather, reduce_scatter, all_to_all and broadcast
 // (collectives/collective_ops.hpp), each with the parameters `bytes` (nccl-tests' size) and
 // `in_place` (0 or 1), timed by nccl-tests' rules (harness/collective_measurement.hpp). The cpu
-// implementations are here; the cuda ones are registered by harness/families/collectives_cuda.cpp.
+// implementations are here; the cuda ones (harness/families/collectives_cuda.cpp) are added to
+// them by collective_implementations().
 //
 //   impl         ops                                   what (cpu backend, over MPI on host memory)
 //   mpi          all five                              the MPI library's own: MPI_Allreduce,
@@ -33,6 +34,7 @@
 #include "collectives/mpi_job.hpp"
 #include "harness/benchmark.hpp"
 #include "harness/collective_measurement.hpp"
+#include "harness/families/collectives_cuda.hpp"
 #if AICBENCH_WITH_MPI
 #include "collectives/cpu/mpi_algorithms.hpp"
 #include "collectives/cpu/shm_all_reduce.hpp"
@@ -311,6 +313,7 @@ std::vector<Implementation> collective_implementations() {
   all.push_back(cpu_impl(CollectiveOp::reduce_scatter, "ring", CpuAlgo::ring));
   all.push_back(cpu_impl(CollectiveOp::broadcast, "ring", CpuAlgo::ring));
   all.push_back(cpu_impl(CollectiveOp::all_to_all, "pairwise", CpuAlgo::pairwise));
+  for (Implementation& impl : cuda_collective_implementations()) all.push_back(std::move(impl));
   return all;
 }
 

@@ -22,7 +22,7 @@ std::vector<Implementation> gemm_implementations() {
   };
 }
 
-// The collective families' cpu implementations (harness/families/collectives.cpp).
+// The collective families' implementations (harness/families/collectives*.cpp).
 std::vector<Implementation> collective_implementations() {
   const std::vector<std::string> dtypes = {"fp32", "bf16", "fp64", "int32"};
   std::vector<Implementation> all;
@@ -36,6 +36,15 @@ std::vector<Implementation> collective_implementations() {
     all.push_back({family, "ring", Backend::cpu, false, dtypes, nullptr, nullptr});
   }
   all.push_back({"all_to_all", "pairwise", Backend::cpu, false, dtypes, nullptr, nullptr});
+  // and the cuda ones (harness/families/collectives_cuda.cpp)
+  const std::vector<std::string> gpu_dtypes = {"fp32", "bf16"};
+  for (const char* family : {"all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast"}) {
+    all.push_back({family, "nccl", Backend::cuda, true, gpu_dtypes, nullptr, nullptr});
+    all.push_back({family, "nccl_symmetric", Backend::cuda, false, gpu_dtypes, nullptr, nullptr});
+  }
+  for (const char* impl : {"oneshot_ipc", "twoshot_ipc", "multimem"}) {
+    all.push_back({"all_reduce", impl, Backend::cuda, false, gpu_dtypes, nullptr, nullptr});
+  }
   return all;
 }
 
