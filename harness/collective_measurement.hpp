@@ -75,21 +75,33 @@ std::optional<CollectiveOp> collective_op(const BenchmarkSpec& spec);
 // What a collective implementation provides (cpu cases in harness/families/collectives.cpp, cuda
 // cases in harness/families/collectives_cuda.cpp). The harness calls, on every rank, in order:
 //   make (Implementation::make)  local setup only: buffers, streams; may throw UnsupportedHere
-//   connect()                    the collective part of setup (shared-memory windows, IPC handles,
-//                                NCCL registration); every rank calls it once all made their case
-//   count_wrong()                one call on fresh inputs, then this rank's wrong elements
+//   connect_once()               the collective part of setup (connect(): shared-memory windows,
+//                                IPC handles, NCCL registration), once every rank made its case
+//   count_wrong() / validate()   one call on fresh inputs, then this rank's wrong elements
 //   run()                        timed, many times; a cuda case queues on stream() and returns
 // and destroys the case on every rank before the next benchmark (so a destructor may be collective).
+// A runner that knows only BenchmarkCase may call validate() directly: it connects first, and
+// returns this rank's count in details.wrong_elements, which the ranks then sum
+// (collective_wrong_elements), as for the cuda cases that are plain BenchmarkCases.
 class CollectiveCase : public BenchmarkCase {
  public:
   bool collective() const final { return true; }
-  virtual void connect() {}
+  void connect_once() {
+    if (!connected_) connect();
+    connected_ = true;
+  }
   // Fills the inputs so that the exact result is representable (e.g. small integers from rank and
   // index, collective_input_value), poisons the outputs, runs the collective once and compares
   // this rank's whole output with the exact result: the number of elements that differ.
   virtual int64_t count_wrong() = 0;
-  // Single-rank use (tests): this rank's count as a Validation. The harness sums over ranks instead.
+  // connect_once(), then count_wrong() as a Validation: this rank's count in details.wrong_elements.
   Validation validate() final;
+
+ protected:
+  virtual void connect() {}
+
+ private:
+  bool connected_ = false;
 };
 
 // Inputs whose sums are exact in every dtype offered (bf16 holds integers up to 256 exactly): the

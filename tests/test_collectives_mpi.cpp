@@ -64,7 +64,7 @@ TEST(CollectivesMpi, EveryImplementationDtypeAndPlacementIsExact) {
           std::unique_ptr<BenchmarkCase> made = impl.make(spec);
           auto* c = dynamic_cast<CollectiveCase*>(made.get());
           ASSERT_NE(c, nullptr) << spec.name();
-          c->connect();
+          c->connect_once();
           // Calls in a row, each on fresh inputs and poisoned outputs: the shared-memory flags go
           // through both slots and wrap around.
           for (int call = 0; call < (shm ? 3 : 2); ++call) {
@@ -104,7 +104,7 @@ HarnessRun run_through_harness(const std::vector<BenchmarkSpec>& specs, ConsoleS
   env.probe = &probe;
   env.config.rule.min_samples = 3;
   env.config.rule.min_time_s = 0.001;
-  env.config.rule.timeout_s = 0.5;
+  env.config.rule.timeout_s = 2;
   env.telemetry_unavailable = "cpu backend: GPU telemetry does not apply";
   env.console = console;
   const bool rank0 = layout().world_rank == 0;
@@ -165,7 +165,9 @@ TEST(CollectivesMpi, RowsOnRankZeroOnlyWithBusbwFromTheFactor) {
     EXPECT_DOUBLE_EQ(row["busbw_gbps"].get<double>(), row["algbw_gbps"].get<double>() * factor);
     EXPECT_DOUBLE_EQ(row["gbps"].get<double>(), row["busbw_gbps"].get<double>());
     EXPECT_EQ(a["validation"]["max_rel_err"], 0);
-    EXPECT_GE(a["measurement"]["samples"].get<int>(), 3);
+    // At least min_samples, unless the stopping rule's timeout ended it first (a loaded machine).
+    EXPECT_TRUE(a["measurement"]["samples"].get<int>() >= 3 || a["measurement"]["stop_reason"] == "timeout")
+        << a["measurement"].dump();
     EXPECT_GE(a["measurement"]["batch"].get<int>(), 1);
     // Beside the vendor's row of the same problem: busbw as a percentage of the vendor's.
     if (!a["vendor"].get<bool>()) {

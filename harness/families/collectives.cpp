@@ -165,6 +165,7 @@ class CpuCollectiveCase final : public CollectiveCase {
     if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
   }
 
+ protected:
   void connect() override {
     // A communicator of its own, so that no message of this case can match another's.
     AICBENCH_MPI_CHECK(MPI_Comm_dup(job_.world(), &comm_));
@@ -195,6 +196,7 @@ class CpuCollectiveCase final : public CollectiveCase {
     }
   }
 
+ public:
   int64_t count_wrong() override {
     fill_inputs();
     run();
