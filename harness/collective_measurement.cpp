@@ -187,14 +187,6 @@ class Ranks {
 #endif
     return hosts;
   }
-  // The job cannot go on (a rank failed inside a collective the others are waiting in).
-  [[noreturn]] void abort() const {
-#if AICBENCH_WITH_MPI
-    if (world_ != MPI_COMM_NULL) MPI_Abort(world_, 1);
-#endif
-    std::abort();
-  }
-
  private:
 #if AICBENCH_WITH_MPI
   template <typename T>
@@ -300,8 +292,7 @@ void check_same_benchmarks(const Ranks& ranks, const std::vector<BenchmarkSpec>&
   }
 }
 
-Outcome run_one(const BenchmarkSpec& spec, const CollectiveRunEnvironment& env, const Job& job, const Ranks& ranks,
-                std::ostream& err) {
+Outcome run_one(const BenchmarkSpec& spec, const CollectiveRunEnvironment& env, const Job& job, const Ranks& ranks) {
   Outcome o;
   const JobLayout& l = job.layout();
   const Implementation* impl = find_implementation(spec.family, spec.impl);
@@ -360,11 +351,13 @@ Outcome run_one(const BenchmarkSpec& spec, const CollectiveRunEnvironment& env, 
     o.measurement = measure_collective(*made, env.config, job);
   } catch (const std::exception& e) {
     // The other ranks are inside the same collective or the next barrier and cannot be told: the
-    // job cannot go on. Everything measured before is in the result file already.
-    err << "aicbench run: rank " << l.world_rank << " on " << l.node_name << ": " << spec.name()
-        << " failed while measuring: " << e.what() << "; aborting the job (the other ranks are waiting in it)"
-        << std::endl;
-    ranks.abort();
+    // job cannot go on (Job::fail keeps the result files, with what was measured before).
+    const std::string what = "rank " + std::to_string(l.world_rank) + " on " + l.node_name + ": " + spec.name() +
+                             " failed while measuring: " + e.what() + " (the other ranks were waiting in it)";
+    if (job.multi_rank()) job.fail(JobFailure(what, {}, false, 3));
+    o.status = kStatusError;
+    o.reason = what;
+    o.measurement.reset();
   }
   return o;
 }
@@ -443,7 +436,12 @@ CollectiveRunSummary run_collectives(const std::vector<BenchmarkSpec>& specs, co
   const Ranks ranks(job);
   const bool speaks = l.world_rank == 0;
   check_same_benchmarks(ranks, specs);
-  const nlohmann::json spans = {{"ranks", l.world_size}, {"nodes", l.nodes}, {"hosts", ranks.hosts()}};
+  const std::vector<std::string> hosts = l.node_names.empty() ? ranks.hosts() : l.node_names;
+  const nlohmann::json origin = {{"node", hosts.front()},
+                                 {"rank", 0},
+                                 {"spans", {{"ranks", l.world_size}, {"nodes", l.nodes}, {"hosts", hosts}}}};
+  // Where several ranks share the console, a job-wide row says so (as the runner's rows do).
+  const std::string prefix = job.multi_rank() ? "all " + std::to_string(l.world_size) + " ranks: " : "";
   NcclTestsTable table(out);
   // The vendor's busbw per problem (family, dtype, sizes) and repetition, for pct_of_vendor: the
   // vendor's sweep runs first (Suite::benchmarks).
@@ -453,15 +451,22 @@ CollectiveRunSummary run_collectives(const std::vector<BenchmarkSpec>& specs, co
   };
   for (int rep = 0; rep < env.repetitions; ++rep) {
     for (const BenchmarkSpec& spec : specs) {
-      const Outcome o = run_one(spec, env, job, ranks, err);
+      Outcome o;
+      {
+        const Job::Watch watch =
+            env.watch_timeout_s > 0 && job.multi_rank()
+                ? job.watch("running " + spec.name() + (env.repetitions > 1 ? " (repetition " + std::to_string(rep + 1) + ")" : ""),
+                            env.watch_timeout_s, /*together=*/true)
+                : Job::Watch();
+        o = run_one(spec, env, job, ranks);
+      }
       (o.status == kStatusOk ? summary.ok : o.status == kStatusFailed ? summary.failed
                                           : o.status == kStatusSkipped ? summary.skipped
                                                                        : summary.errors)++;
       if (!speaks) continue;
 
       const CollectiveShape shape = collective_shape(spec, l.world_size);
-      nlohmann::json details = {{"collective", collective_block(shape, l, o.wrong)},
-                                {"origin", {{"rank", 0}, {"spans", spans}}}};
+      nlohmann::json details = {{"collective", collective_block(shape, l, o.wrong)}, {"origin", origin}};
       nlohmann::json entry = nlohmann::json::object();
       nlohmann::json validation = nullptr;
       if (o.wrong) {
@@ -511,7 +516,7 @@ CollectiveRunSummary run_collectives(const std::vector<BenchmarkSpec>& specs, co
         table.add(table_name(spec, l), shape.bytes(), shape.count, nccl_tests_type_name(spec.dtype),
                   reduces ? "sum" : "none", shape.op == CollectiveOp::broadcast ? 0 : -1, shape.in_place, r);
       } else if (writer) {
-        std::string line = writer->last_entry_summary();
+        std::string line = prefix + writer->last_entry_summary();
         if (o.measurement) {
           char buf[128];
           std::snprintf(buf, sizeof buf, "  busbw %.4g GB/s (algbw %.4g GB/s, %d ranks)", bw.busbw_gbps, bw.algbw_gbps,

@@ -147,6 +147,9 @@ struct CollectiveRunEnvironment {
   std::string telemetry_unavailable;  // written as each row's telemetry
   ConsoleStyle console = ConsoleStyle::aicbench;
   int repetitions = 1;
+  // Each benchmark runs under the job's watchdog (Job::watch, together) for at most this long: a
+  // rank that stops or hangs inside a collective ends the job naming it. 0: not watched.
+  double watch_timeout_s = 0;
 };
 
 struct CollectiveRunSummary {

@@ -278,7 +278,7 @@ std::optional<std::string> shape_unsupported(const BenchmarkSpec& spec, const De
   }
   const double elem = collectives::elem_bytes(shape.type);
   const double need = double(shape.send + (shape.in_place ? 0 : shape.recv)) * elem + workspace_bytes;
-  const double have = double(probe.gpus.front().memory_bytes);
+  const double have = double(probe.gpu().memory_bytes);  // the GPU this process measures
   if (need > 0.8 * have) return "needs " + mib(need) + " of device memory, more than 80% of the GPU's " + mib(have);
   return std::nullopt;
 }
