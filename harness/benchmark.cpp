@@ -32,8 +32,11 @@ namespace {
 std::vector<Implementation>& registry() {
   static std::vector<Implementation> all = [] {
     std::vector<Implementation> v;
-    for (auto& impl : gemm_implementations()) v.push_back(std::move(impl));
-    for (auto& impl : collective_implementations()) v.push_back(std::move(impl));
+    for (auto family : {gemm_implementations, attention_implementations, memory_implementations,
+                        host_link_implementations, p2p_implementations, launch_implementations,
+                        collective_implementations}) {
+      for (auto& impl : family()) v.push_back(std::move(impl));
+    }
     return v;
   }();
   return all;
@@ -53,9 +56,25 @@ const Implementation* find_implementation(std::string_view family, std::string_v
 
 std::vector<std::string> family_params(std::string_view family) {
   if (family == "gemm") return {"M", "N", "K"};
+  // kernels/attention/attention_shape.hpp: batch, query heads, key/value heads, query and key
+  // lengths, head dimension, causal mask (0 or 1). Decode has one query per sequence, no mask.
+  if (family == "attention") return {"B", "H", "KVH", "Sq", "Sk", "D", "causal"};
+  if (family == "attention_decode") return {"B", "H", "KVH", "Sk", "D"};
+  if (family == "memory") return {"bytes"};                    // bytes of each array
+  if (family == "host_link") return {"bytes"};                 // bytes each way
+  if (family == "p2p") return {"src", "dst", "directions", "bytes"};  // GPUs, 1 or 2 ways, bytes each way
+  if (family == "p2p_latency") return {"src", "dst", "bytes"};  // reader GPU, memory's GPU, chain footprint
+  if (family == "launch") return {"batch"};                    // launches per synchronisation
   // nccl-tests' size (collectives/collective_ops.hpp), and 1 for the output in the input's buffer.
   if (parse_collective_op(family)) return {"bytes", "in_place"};
   return {};
+}
+
+int64_t family_param_minimum(std::string_view family, std::string_view param) {
+  if (family == "attention" && param == "causal") return 0;
+  if (parse_collective_op(family) && param == "in_place") return 0;
+  if ((family == "p2p" || family == "p2p_latency") && (param == "src" || param == "dst")) return 0;
+  return 1;
 }
 
 }  // namespace aicbench

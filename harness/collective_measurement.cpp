@@ -443,12 +443,6 @@ CollectiveRunSummary run_collectives(const std::vector<BenchmarkSpec>& specs, co
   // Where several ranks share the console, a job-wide row says so (as the runner's rows do).
   const std::string prefix = job.multi_rank() ? "all " + std::to_string(l.world_size) + " ranks: " : "";
   NcclTestsTable table(out);
-  // The vendor's busbw per problem (family, dtype, sizes) and repetition, for pct_of_vendor: the
-  // vendor's sweep runs first (Suite::benchmarks).
-  std::map<std::string, double> vendor_busbw;
-  auto problem = [](const BenchmarkSpec& spec, int rep) {
-    return spec.family + "/" + spec.dtype + "/" + spec.params_json().dump() + "/" + std::to_string(rep);
-  };
   for (int rep = 0; rep < env.repetitions; ++rep) {
     for (const BenchmarkSpec& spec : specs) {
       Outcome o;
@@ -492,10 +486,6 @@ CollectiveRunSummary run_collectives(const std::vector<BenchmarkSpec>& specs, co
                  {"threads", 1},                {"iterations", 1},                {"real_time", m.stats.median * 1e9},
                  {"cpu_time", m.stats.median * 1e9}, {"time_unit", "ns"},         {"algbw_gbps", bw.algbw_gbps},
                  {"busbw_gbps", bw.busbw_gbps}, {"gbps", bw.busbw_gbps},         {"max_rel_err", 0}};
-        if (spec.vendor) vendor_busbw[problem(spec, rep)] = bw.busbw_gbps;
-        if (auto v = vendor_busbw.find(problem(spec, rep)); !spec.vendor && v != vendor_busbw.end() && v->second > 0) {
-          entry["pct_of_vendor"] = 100.0 * bw.busbw_gbps / v->second;
-        }
         details["measurement"] = m.to_json();
         details["telemetry"] = {{"unavailable", env.telemetry_unavailable}};
       } else if (env.repetitions > 1) {

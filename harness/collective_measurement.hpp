@@ -20,8 +20,8 @@
 //     to go on, so every rank takes the same number of samples.
 //   - Reported: the median sample with its spread (aicbench.measurement, as for every row), the
 //     counters algbw_gbps = size / time, busbw_gbps = algbw * busbw_factor(op, ranks), gbps = busbw,
-//     pct_of_vendor (busbw against the vendor's on the same problem in the same run), and the
-//     block aicbench.collective. Only world rank 0 adds the row to its result file, with
+//     pct_of_vendor (the result writer's: gbps, i.e. busbw, against the vendor's on the same
+//     problem in the same run), and the block aicbench.collective. Only world rank 0 adds the row to its result file, with
 //     aicbench.origin = {rank: 0, spans: {ranks, nodes, hosts}}.
 //
 // A collective is always timed back to back with no cache flush, as nccl-tests times it: its rows

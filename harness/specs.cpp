@@ -1,13 +1,10 @@
 #include "harness/specs.hpp"
 
 #include <algorithm>
-#include <cctype>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "collectives/collective_ops.hpp"
 #include "harness/file_names.hpp"
@@ -15,50 +12,14 @@
 #include "reports/result_file.hpp"
 #include "reports/schemas.hpp"
 
-#ifndef AICBENCH_SOURCE_SPECS_DIR
-#define AICBENCH_SOURCE_SPECS_DIR "specs"
-#endif
-
 namespace aicbench {
 
 namespace fs = std::filesystem;
-
-fs::path specs_dir() {
-  if (const char* env = std::getenv("AICBENCH_SPECS")) return env;
-  char exe[4096] = {};
-  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    fs::path installed = fs::path(exe).parent_path().parent_path() / "share" / "aicbench" / "specs";
-    if (fs::is_directory(installed)) return installed;
-  }
-  return AICBENCH_SOURCE_SPECS_DIR;
-}
 
 namespace {
 
 nlohmann::json read_spec_json(const fs::path& path, const std::string& what) {
   return read_json_file(path, what, kSpecFileLimits);
-}
-
-// Reads json[key] as T, or throws an InputError naming the file, the field and the expected type.
-template <typename T>
-T field(const nlohmann::json& json, const std::string& key, const fs::path& path,
-        const std::string& where, const char* expected) {
-  const std::string full = where.empty() ? key : where + "." + key;
-  if (!json.is_object() || !json.contains(key)) {
-    throw InputError(path.string() + ": missing field '" + full + "' (expected " + expected + ")");
-  }
-  try {
-    return json.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw InputError(path.string() + ": field '" + full + "' is " + json.at(key).type_name() +
-                     ", expected " + expected);
-  }
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
 }
 
 // "measurement": {"modes": ["cold", "hot"], "cpu": {<stopping rule>}, "cuda": {<stopping rule>}},
@@ -103,11 +64,11 @@ std::string shown_count(double n) {
 }
 
 // One parameter of a shape: an integer, a list of integers, or a range {"from", "to", "factor"}
-// (types and bounds checked by the schema). `in_place` is 0 or 1; every other parameter is a size,
-// at least 1.
+// (types and bounds checked by the schema), each value at least `least` (family_param_minimum:
+// 1 for a size, 0 for a flag such as in_place or a GPU index).
 template <typename Fail>
-Suite::ParamValues parse_param_values(const std::string& name, const nlohmann::json& value, const std::string& where,
-                                      Fail fail) {
+Suite::ParamValues parse_param_values(const std::string& name, const nlohmann::json& value, int64_t least,
+                                      const std::string& where, Fail fail) {
   Suite::ParamValues pv;
   pv.name = name;
   if (value.is_object()) {
@@ -120,11 +81,8 @@ Suite::ParamValues parse_param_values(const std::string& name, const nlohmann::j
   } else {
     pv.values.push_back(value.get<int64_t>());
   }
-  const int64_t least = name == "in_place" ? 0 : 1;
   for (int64_t v : pv.factor ? std::vector<int64_t>{pv.from} : pv.values) {
-    if (v < least || (name == "in_place" && v > 1)) {
-      fail(where, "is " + std::to_string(v) + ", expected " + (name == "in_place" ? "0 or 1" : "at least 1"));
-    }
+    if (v < least) fail(where, "is " + std::to_string(v) + ", expected at least " + std::to_string(least));
   }
   return pv;
 }
@@ -238,9 +196,11 @@ Suite load_suite_file(const fs::path& path) {
         double combinations = 1;
         for (const std::string& param : params) {
           if (!list[s].contains(param)) {
-            fail(swhere, "has no '" + param + "'; a " + group.family + " shape gives " + joined(params));
+            const bool vowel = std::string_view("aeiou").find(group.family.front()) != std::string_view::npos;
+            fail(swhere, "has no '" + param + "'; " + (vowel ? "an " : "a ") + group.family + " shape gives " + joined(params));
           }
-          shape.push_back(parse_param_values(param, list[s][param], swhere + "." + param, fail));
+          shape.push_back(parse_param_values(param, list[s][param], family_param_minimum(group.family, param),
+                                             swhere + "." + param, fail));
           combinations *= static_cast<double>(shape.back().expanded(std::nullopt).size());
         }
         if (combinations > kMaxShapeCombinations) {
@@ -264,7 +224,7 @@ Suite load_suite_file(const fs::path& path) {
 }
 
 std::vector<int64_t> Suite::ParamValues::expanded(const std::optional<int64_t>& max_bytes) const {
-  const bool bytes = name == "bytes";
+  const bool bytes = name == "bytes";  // the caller passes max_bytes only for a collective's shapes
   std::vector<int64_t> out;
   if (factor > 0) {
     const int64_t last = bytes && max_bytes ? *max_bytes : to;
@@ -321,7 +281,7 @@ std::vector<BenchmarkSpec> Suite::benchmarks(Backend backend) const {
         for (const std::string& dtype : group.dtypes) {
           if (!impl->provides(dtype)) continue;
           for (const auto& shape : shapes->second) {
-            for (const auto& params : combinations(shape, max_bytes)) {
+            for (const auto& params : combinations(shape, max_bytes)) {  // --max-bytes: collectives only
               out.push_back({group.family, impl->impl, dtype, backend, impl->vendor, params, MeasureMode::hot,
                              group.min_ranks});
             }
@@ -332,7 +292,7 @@ std::vector<BenchmarkSpec> Suite::benchmarks(Backend backend) const {
     }
     for (const std::string& dtype : group.dtypes) {
       for (const auto& shape : shapes->second) {
-        for (const auto& params : combinations(shape, max_bytes)) {
+        for (const auto& params : combinations(shape, std::nullopt)) {
           for (MeasureMode mode : modes) {
             for (const Implementation* impl : impls) {
               if (!impl->provides(dtype)) continue;
@@ -344,41 +304,6 @@ std::vector<BenchmarkSpec> Suite::benchmarks(Backend backend) const {
     }
   }
   return out;
-}
-
-std::optional<Datasheet> find_datasheet(const std::string& gpu_name) {
-  fs::path dir = specs_dir() / "gpus";
-  if (!fs::is_directory(dir)) return std::nullopt;
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() == ".json") files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  // The longest pattern found in the name wins, so the most specific sheet is chosen whatever the
-  // files are called: "NVIDIA GB200" contains both "B200" and "GB200", and is a GB200.
-  const std::string name = lower(gpu_name);
-  std::optional<fs::path> best;
-  nlohmann::json best_json;
-  size_t best_length = 0;
-  for (const fs::path& path : files) {
-    nlohmann::json json = read_spec_json(path, "GPU datasheet");
-    const auto patterns = field<std::vector<std::string>>(json, "match", path, "",
-                                                          "an array of device-name substrings");
-    for (const std::string& pattern : patterns) {
-      if (pattern.size() > best_length && name.find(lower(pattern)) != std::string::npos) {
-        best = path;
-        best_json = json;
-        best_length = pattern.size();
-      }
-    }
-  }
-  if (!best) return std::nullopt;
-  Datasheet sheet;
-  sheet.sku = field<std::string>(best_json, "sku", *best, "", "a string");
-  sheet.source = field<std::string>(best_json, "source", *best, "", "a string");
-  sheet.peak_tflops = field<std::map<std::string, double>>(best_json, "peak_tflops", *best, "",
-                                                           "an object of dtype -> dense TFLOP/s");
-  return sheet;
 }
 
 }  // namespace aicbench

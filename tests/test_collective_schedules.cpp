@@ -528,7 +528,7 @@ TEST(CollectiveSuites, BadValuesNameTheField) {
     return std::string();
   };
   EXPECT_NE(error(R"({"bytes": 8, "in_place": 2})").find("in_place' is 2, expected a number <= 1"), std::string::npos);
-  EXPECT_NE(error(R"({"bytes": 0, "in_place": 0})").find("bytes' is 0, expected a number >= 1"), std::string::npos);
+  EXPECT_NE(error(R"({"bytes": 0, "in_place": 0})").find("bytes' is 0, expected at least 1"), std::string::npos);
   EXPECT_NE(error(R"({"bytes": {"from": 64, "to": 8}, "in_place": 0})").find("bytes.to' is 8"), std::string::npos);
   EXPECT_NE(error(R"({"bytes": {"from": 8, "to": 64, "factor": 1}, "in_place": 0})").find("factor"), std::string::npos);
   EXPECT_NE(error(R"({"bytes": {"from": 8}, "in_place": 0})").find("missing field"), std::string::npos);
