@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "collectives/collective_ops.hpp"
+
 namespace aicbench {
 
 std::string to_string(Backend backend) { return backend == Backend::cuda ? "cuda" : "cpu"; }
@@ -9,7 +11,7 @@ std::string to_string(Backend backend) { return backend == Backend::cuda ? "cuda
 std::string BenchmarkSpec::name() const {
   std::string out = family + "/" + impl + "/" + dtype;
   for (const Param& p : params) out += "/" + p.name + ":" + std::to_string(p.value);
-  if (mode == MeasureMode::hot) out += "/mode:hot";
+  if (mode == MeasureMode::hot && !parse_collective_op(family)) out += "/mode:hot";
   return out;
 }
 
@@ -31,7 +33,8 @@ std::vector<Implementation>& registry() {
   static std::vector<Implementation> all = [] {
     std::vector<Implementation> v;
     for (auto family : {gemm_implementations, attention_implementations, memory_implementations,
-                        host_link_implementations, p2p_implementations, launch_implementations}) {
+                        host_link_implementations, p2p_implementations, launch_implementations,
+                        collective_implementations}) {
       for (auto& impl : family()) v.push_back(std::move(impl));
     }
     return v;
@@ -62,11 +65,14 @@ std::vector<std::string> family_params(std::string_view family) {
   if (family == "p2p") return {"src", "dst", "directions", "bytes"};  // GPUs, 1 or 2 ways, bytes each way
   if (family == "p2p_latency") return {"src", "dst", "bytes"};  // reader GPU, memory's GPU, chain footprint
   if (family == "launch") return {"batch"};                    // launches per synchronisation
+  // nccl-tests' size (collectives/collective_ops.hpp), and 1 for the output in the input's buffer.
+  if (parse_collective_op(family)) return {"bytes", "in_place"};
   return {};
 }
 
 int64_t family_param_minimum(std::string_view family, std::string_view param) {
   if (family == "attention" && param == "causal") return 0;
+  if (parse_collective_op(family) && param == "in_place") return 0;
   if ((family == "p2p" || family == "p2p_latency") && (param == "src" || param == "dst")) return 0;
   return 1;
 }

@@ -42,9 +42,13 @@ struct BenchmarkSpec {
   bool vendor = false;  // the vendor library's implementation: the baseline for pct_of_vendor
   std::vector<Param> params;
   MeasureMode mode = MeasureMode::cold;
+  // Runs only in a job of at least this many ranks (a suite group's `min_ranks`).
+  int min_ranks = 1;
 
   // "family/impl/dtype/name:value/...", e.g. "gemm/simt/fp32/M:1024/N:1024/K:1024"; hot-mode
-  // measurements end in "/mode:hot" (cold, the default, is not spelled out).
+  // measurements end in "/mode:hot" (cold, the default, is not spelled out). Collectives are
+  // always timed back to back (harness/collective_measurement.hpp), so their names never say so:
+  // "all_reduce/ring/fp32/bytes:1048576/in_place:0".
   std::string name() const;
   int64_t param(std::string_view name) const;  // throws std::out_of_range if absent
   nlohmann::json params_json() const;
@@ -156,5 +160,6 @@ std::vector<Implementation> memory_implementations();     // memory (HBM / STREA
 std::vector<Implementation> host_link_implementations();  // host_link (host <-> device copies)
 std::vector<Implementation> p2p_implementations();        // p2p, p2p_latency
 std::vector<Implementation> launch_implementations();     // launch (kernel launch latency)
+std::vector<Implementation> collective_implementations();  // cpu and cuda: families/collectives.cpp
 
 }  // namespace aicbench

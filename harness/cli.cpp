@@ -77,6 +77,7 @@ int cmd_list(int argc, char** argv) {
       for (size_t i = 0; i < specs.size(); ++i) {
         std::cout << "    " << (reasons[i] ? "no   " : "yes  ") << specs[i].name();
         if (reasons[i] && !shared) std::cout << "  (" << *reasons[i] << ")";
+        if (specs[i].min_ranks > 1) std::cout << "  (only in a job of " << specs[i].min_ranks << " ranks or more)";
         std::cout << "\n";
       }
     }
@@ -124,7 +125,12 @@ int cmd_run(int argc, char** argv, const std::string& command_line) {
        "collectives between processes on a one-GPU machine")
       ("job-timeout", "seconds a rank waits for the others at a barrier or gathering, and a benchmark may run, "
        "before the job is stopped naming the missing ranks (default: 2 x the stopping rule's timeout + 60)",
-       cxxopts::value<double>());
+       cxxopts::value<double>())
+      ("max-bytes", "collectives: the largest size, in bytes; every range of sizes in the suite ends here "
+       "(e.g. the collectives suite's 8 B doubling sweep)", cxxopts::value<int64_t>())
+      ("console", "aicbench (one line per result) or nccl-tests (collective results in nccl-tests' own columns, "
+       "to compare line by line with all_reduce_perf and friends)",
+       cxxopts::value<std::string>()->default_value("aicbench"));
   auto parsed = parse_options(options, argc, argv);
   if (!parsed) return 0;
   // Values are checked by the runner (check_run_options), so that tests see the same rules.
@@ -153,6 +159,13 @@ int cmd_run(int argc, char** argv, const std::string& command_line) {
   if (parsed->count("device")) run.device = (*parsed)["device"].as<int>();
   run.allow_shared_gpu = (*parsed)["allow-shared-gpu"].as<bool>();
   if (parsed->count("job-timeout")) run.job_timeout_s = (*parsed)["job-timeout"].as<double>();
+  if (parsed->count("max-bytes")) run.max_bytes = (*parsed)["max-bytes"].as<int64_t>();
+  const std::string console = (*parsed)["console"].as<std::string>();
+  if (auto style = parse_console_style(console)) {
+    run.console = *style;
+  } else {
+    throw InputError("unknown --console '" + console + "'; valid: aicbench, nccl-tests");
+  }
   run.command_line = command_line;
   // Under mpirun or srun this process is one rank of a job (collectives/mpi_job.hpp): MPI is
   // initialised here, after the options were parsed, and finalised when `job` goes away. Option

@@ -103,6 +103,10 @@ void check_run_options(const RunOptions& options) {
   if (options.device && *options.device < 0) {
     throw InputError("--device must be a GPU number, 0 or more, got " + std::to_string(*options.device));
   }
+  if (options.max_bytes && (*options.max_bytes < 1 || *options.max_bytes > kMaxCollectiveBytes)) {
+    throw InputError("--max-bytes must be between 1 and " + std::to_string(kMaxCollectiveBytes) + ", got " +
+                     std::to_string(*options.max_bytes));
+  }
   if (options.filter) compile_filter(*options.filter);
 }
 
@@ -307,31 +311,6 @@ struct JobContext {
   nlohmann::json spans_origin;    // a collective's row: the whole job (origin.spans)
   int repetitions = 1;
 };
-
-// The stand-in for a collective case's measurement until harness/collective_measurement.cpp
-// (issue 10, nccl-tests' rules: warm-up, n calls per sample agreed by every rank, the slowest
-// rank's time) replaces this one call: one warm-up call, then the stopping rule's min_samples
-// samples of one call each, the same count on every rank, each rank's own time. Every rank must
-// make the same calls; an adaptive stopping rule would let one rank stop while another waits.
-Measurement measure_collective_fixed(BenchmarkCase& c, const MeasureConfig& config) {
-  const auto run_once = [&c] {
-    c.run();
-    if (c.stream()) CUDA_CHECK(cudaStreamSynchronize(c.stream()));
-  };
-  run_once();
-  std::vector<double> times;
-  for (int i = 0; i < config.rule.min_samples; ++i) {
-    const double start = steady_seconds();
-    run_once();
-    times.push_back(steady_seconds() - start);
-  }
-  Measurement m;
-  m.mode = config.mode;
-  m.stats = summarize(times);
-  m.stop_reason = "fixed_count";
-  m.warmup_runs = 1;
-  return m;
-}
 
 // Google Benchmark calls a benchmark's function once per repetition (Iterations(1)); the
 // measurement inside it follows aicbench's own methodology. The case (inputs, device buffers) is
@@ -557,10 +536,10 @@ class Session {
     ClockWatch clock(telemetry.get(), env_.max_sm_clock_mhz);
     Measurement m;
     if (active_->collective()) {
-      // ---- A collective: every rank makes the same calls (harness/collective_measurement.cpp
-      // replaces this call with nccl-tests' rules).
+      // ---- A case that says it is a collective outside the collective families (those run apart,
+      // in run_collectives): every rank makes the same calls, by nccl-tests' rules.
       hooks.warmed_up();
-      m = measure_collective_fixed(*active_, config);
+      m = measure_collective(*active_, config, *job_.job);
     } else if (active_->times_itself()) {
       SelfTimedSampler sampler(*active_, mode, clock);
       m = measure(sampler, config, hooks);
@@ -627,7 +606,10 @@ class ResultReporter : public benchmark::BenchmarkReporter {
 // The suite's benchmarks on `backend`, in the modes asked for, matching the filter.// The suite's benchmarks on `backend`, in the modes asked for, matching the filter.
 std::vector<BenchmarkSpec> select(Suite suite, const RunOptions& options, Backend backend) {
   if (options.modes) suite.modes = *options.modes;
+  if (options.max_bytes) suite.max_bytes = options.max_bytes;
   std::vector<BenchmarkSpec> selected = suite.benchmarks(backend);
+  // Groups that need more ranks than this job has (a suite's `min_ranks`) are not this job's.
+  std::erase_if(selected, [&](const BenchmarkSpec& spec) { return spec.min_ranks > options.ranks; });
   if (options.filter) {
     const std::unique_ptr<RE2> re = compile_filter(*options.filter);
     std::vector<BenchmarkSpec> matched;
@@ -1085,10 +1067,14 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
   // skipped when its turn comes).
   std::set<size_t> skip_all;
   for (const auto& i : start.data["skip_all"]) skip_all.insert(i.get<size_t>());
-  std::vector<BenchmarkSpec> runnable;
+  std::vector<BenchmarkSpec> runnable, collectives;
   std::vector<Outcome> outcomes;
   for (size_t i = 0; i < s.selected.size(); ++i) {
     const BenchmarkSpec& spec = s.selected[i];
+    if (collective_op(spec)) {  // run apart, after the others, by every rank together (below)
+      collectives.push_back(spec);
+      continue;
+    }
     if (skip_all.count(i)) {
       sink.add(make_result_row(spec, nlohmann::json::object(), kStatusSkipped, s.unsupported[i], nullptr, nullptr,
                                context.origin));
@@ -1104,6 +1090,15 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
   }
   sink.flush("the gathering of the skipped benchmarks' rows on node " + layout.node_name, /*as_skip_lines=*/true);
   if (writer) out << "aicbench: writing " << writer->path().string() << " (updated after every benchmark)\n";
+
+  CollectiveRunEnvironment collective_env;
+  collective_env.job = &job;
+  collective_env.probe = &s.probe;
+  collective_env.config = env.config;
+  collective_env.telemetry_unavailable = env.telemetry_unavailable;
+  collective_env.console = options.console;
+  collective_env.repetitions = options.repetitions;
+  collective_env.watch_timeout_s = context.work_timeout_s;
 
   Session session(runnable, std::move(outcomes), sink, std::move(env), context);
   // Google Benchmark takes no flags from aicbench's command line. Repetitions run in random
@@ -1132,7 +1127,13 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
   session.release();
   benchmark::ClearRegisteredBenchmarks();
 
-  int code = sink.failures() > 0 ? 1 : 0;
+  // ---- Collectives: every rank runs the same ones in suite order, outside Google Benchmark's
+  // interleaving, timed by nccl-tests' rules; world rank 0 records them in its node's file
+  // (harness/collective_measurement.hpp).
+  const CollectiveRunSummary collective =
+      run_collectives(collectives, collective_env, layout.world_rank == 0 ? writer.get() : nullptr, out, err);
+
+  int code = sink.failures() + collective.failed + collective.errors > 0 ? 1 : 0;
   if (writer) {
     try {
       writer->write(/*complete=*/true);

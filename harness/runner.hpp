@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "harness/benchmark.hpp"
+#include "harness/collective_measurement.hpp"
 #include "harness/measurement.hpp"
 #include "harness/provenance.hpp"
 
@@ -33,6 +34,10 @@ struct RunOptions {
   std::optional<int> min_samples;
   std::optional<double> min_time_s, max_noise, timeout_s, throttle_threshold;
   int repetitions = 1;  // > 1: Google Benchmark repeats each, in random interleaved order
+  // --max-bytes: where the suite's ranges of collective sizes end (Suite::max_bytes).
+  std::optional<int64_t> max_bytes;
+  // --console nccl-tests: collective results in nccl-tests' own columns (harness/nccl_tests_console.hpp).
+  ConsoleStyle console = ConsoleStyle::aicbench;
   bool blocking_kernel = true;  // false under compute-sanitizer (harness/samplers.hpp)
   std::optional<int> device;     // --device N: the GPU of a single process (harness/device_choice.hpp)
   bool allow_shared_gpu = false;  // --allow-shared-gpu: several ranks of a node on one GPU
@@ -56,6 +61,7 @@ inline double default_job_timeout(double stopping_timeout_s) { return 2 * stoppi
 inline constexpr int kMaxRepetitions = 1000;
 inline constexpr int kMaxMinSamples = 1'000'000;
 inline constexpr double kMaxOptionSeconds = 86'400;  // --min-time and --timeout: one day
+inline constexpr int64_t kMaxCollectiveBytes = int64_t(1) << 40;  // --max-bytes: 1 TiB
 
 // Throws InputError (exit 2) naming the command-line option and what was expected when a value
 // is out of its bounds or not finite, or when the filter is not a valid RE2 pattern.

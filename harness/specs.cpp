@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "collectives/collective_ops.hpp"
 #include "harness/file_names.hpp"
 #include "reports/json_input.hpp"
 #include "reports/result_file.hpp"
@@ -51,6 +52,40 @@ std::string joined(const std::vector<std::string>& items) {
 
 // A suite name becomes part of a path (specs/suites/<name>.json) and of result file names.
 constexpr size_t kMaxSuiteName = 64;
+
+// A shape stands for the product of its parameters' values; this many at most (a suite that
+// expands past it is a typo, and would never finish).
+constexpr double kMaxShapeCombinations = 100000;
+
+std::string shown_count(double n) {
+  std::ostringstream os;
+  os << n;
+  return os.str();
+}
+
+// One parameter of a shape: an integer, a list of integers, or a range {"from", "to", "factor"}
+// (types and bounds checked by the schema), each value at least `least` (family_param_minimum:
+// 1 for a size, 0 for a flag such as in_place or a GPU index).
+template <typename Fail>
+Suite::ParamValues parse_param_values(const std::string& name, const nlohmann::json& value, int64_t least,
+                                      const std::string& where, Fail fail) {
+  Suite::ParamValues pv;
+  pv.name = name;
+  if (value.is_object()) {
+    pv.from = value["from"].get<int64_t>();
+    pv.to = value["to"].get<int64_t>();
+    pv.factor = value.value("factor", int64_t{2});
+    if (pv.to < pv.from) fail(where + ".to", "is " + std::to_string(pv.to) + ", expected at least 'from' (" + std::to_string(pv.from) + ")");
+  } else if (value.is_array()) {
+    for (const auto& v : value) pv.values.push_back(v.get<int64_t>());
+  } else {
+    pv.values.push_back(value.get<int64_t>());
+  }
+  for (int64_t v : pv.factor ? std::vector<int64_t>{pv.from} : pv.values) {
+    if (v < least) fail(where, "is " + std::to_string(v) + ", expected at least " + std::to_string(least));
+  }
+  return pv;
+}
 
 }  // namespace
 
@@ -150,24 +185,27 @@ Suite load_suite_file(const fs::path& path) {
       });
       if (!provided) fail(where + ".dtypes", "names '" + dtype + "', which none of the group's implementations provides");
     }
+    group.min_ranks = jg.value("min_ranks", 1);
     for (const auto& [backend_name, list] : jg["shapes"].items()) {
       const Backend backend = backend_name == "cuda" ? Backend::cuda : Backend::cpu;
       for (size_t s = 0; s < list.size(); ++s) {
         const std::string swhere = where + ".shapes." + backend_name + "[" + std::to_string(s) + "]";
         // Exactly the family's parameters, in the family's order (M, N, K for GEMM), whatever
         // order the object lists them in.
-        std::vector<Param> shape;
+        Suite::ShapeSpec shape;
+        double combinations = 1;
         for (const std::string& param : params) {
           if (!list[s].contains(param)) {
             const bool vowel = std::string_view("aeiou").find(group.family.front()) != std::string_view::npos;
             fail(swhere, "has no '" + param + "'; " + (vowel ? "an " : "a ") + group.family + " shape gives " + joined(params));
           }
-          const int64_t value = list[s][param].get<int64_t>();
-          const int64_t minimum = family_param_minimum(group.family, param);
-          if (value < minimum) {
-            fail(swhere + "." + param, "is " + std::to_string(value) + ", expected at least " + std::to_string(minimum));
-          }
-          shape.push_back({param, value});
+          shape.push_back(parse_param_values(param, list[s][param], family_param_minimum(group.family, param),
+                                             swhere + "." + param, fail));
+          combinations *= static_cast<double>(shape.back().expanded(std::nullopt).size());
+        }
+        if (combinations > kMaxShapeCombinations) {
+          fail(swhere, "stands for " + shown_count(combinations) + " combinations of its values, more than " +
+                           std::to_string(kMaxShapeCombinations));
         }
         for (const auto& [key, value] : list[s].items()) {
           if (std::find(params.begin(), params.end(), key) == params.end()) {
@@ -185,6 +223,44 @@ Suite load_suite_file(const fs::path& path) {
   return suite;
 }
 
+std::vector<int64_t> Suite::ParamValues::expanded(const std::optional<int64_t>& max_bytes) const {
+  const bool bytes = name == "bytes";  // the caller passes max_bytes only for a collective's shapes
+  std::vector<int64_t> out;
+  if (factor > 0) {
+    const int64_t last = bytes && max_bytes ? *max_bytes : to;
+    for (int64_t v = from; v <= last; v *= factor) {
+      out.push_back(v);
+      if (v > last / factor) break;  // the next would pass `last` (or overflow)
+    }
+  } else {
+    for (int64_t v : values) {
+      if (!(bytes && max_bytes && v > *max_bytes)) out.push_back(v);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Every combination of the shape's values, the first parameter varying slowest.
+std::vector<std::vector<Param>> combinations(const Suite::ShapeSpec& shape, const std::optional<int64_t>& max_bytes) {
+  std::vector<std::vector<Param>> out = {{}};
+  for (const Suite::ParamValues& pv : shape) {
+    std::vector<std::vector<Param>> next;
+    const std::vector<int64_t> values = pv.expanded(max_bytes);
+    for (const auto& prefix : out) {
+      for (int64_t v : values) {
+        next.push_back(prefix);
+        next.back().push_back({pv.name, v});
+      }
+    }
+    out = std::move(next);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<BenchmarkSpec> Suite::benchmarks(Backend backend) const {
   std::vector<BenchmarkSpec> out;
   for (const Group& group : groups) {
@@ -197,12 +273,31 @@ std::vector<BenchmarkSpec> Suite::benchmarks(Backend backend) const {
       if (impl && impl->backend == backend) impls.push_back(impl);
     }
     std::stable_partition(impls.begin(), impls.end(), [](auto* i) { return i->vendor; });
+    if (parse_collective_op(group.family)) {
+      // Collectives in nccl-tests' order: each implementation's sweep of sizes in turn, out of
+      // place and in place side by side, so that `--console nccl-tests` prints one table per
+      // implementation and dtype. Always timed back to back (harness/collective_measurement.hpp).
+      for (const Implementation* impl : impls) {
+        for (const std::string& dtype : group.dtypes) {
+          if (!impl->provides(dtype)) continue;
+          for (const auto& shape : shapes->second) {
+            for (const auto& params : combinations(shape, max_bytes)) {  // --max-bytes: collectives only
+              out.push_back({group.family, impl->impl, dtype, backend, impl->vendor, params, MeasureMode::hot,
+                             group.min_ranks});
+            }
+          }
+        }
+      }
+      continue;
+    }
     for (const std::string& dtype : group.dtypes) {
-      for (const auto& params : shapes->second) {
-        for (MeasureMode mode : modes) {
-          for (const Implementation* impl : impls) {
-            if (!impl->provides(dtype)) continue;
-            out.push_back({group.family, impl->impl, dtype, backend, impl->vendor, params, mode});
+      for (const auto& shape : shapes->second) {
+        for (const auto& params : combinations(shape, std::nullopt)) {
+          for (MeasureMode mode : modes) {
+            for (const Implementation* impl : impls) {
+              if (!impl->provides(dtype)) continue;
+              out.push_back({group.family, impl->impl, dtype, backend, impl->vendor, params, mode, group.min_ranks});
+            }
           }
         }
       }

@@ -21,15 +21,31 @@ struct Suite {
   std::vector<MeasureMode> modes = {MeasureMode::cold};
   std::map<Backend, StoppingRule> rules;  // the defaults, with the suite's overrides applied
   StoppingRule rule(Backend backend) const;
+  // `aicbench run --max-bytes N`: every range of a collective's `bytes` ends at N (longer or
+  // shorter than the suite says), and its listed `bytes` values above N are left out.
+  std::optional<int64_t> max_bytes;
   // Every benchmark of the suite on `backend`, in run order: per shape the vendor baseline first,
   // so that pct_of_vendor is known as soon as a hand-written kernel's row is written; each shape
-  // once per measurement mode.
+  // once per measurement mode. Collectives instead as nccl-tests runs them: the vendor's sweep of
+  // sizes, then each other implementation's, each size once (timed back to back, as hot).
   std::vector<BenchmarkSpec> benchmarks(Backend backend) const;
 
+  // A parameter's values in a shape: one value, a list, or a geometric range from, from * factor,
+  // ... up to `to` (a suite writes {"from": 8, "to": 1048576, "factor": 2}).
+  struct ParamValues {
+    std::string name;
+    std::vector<int64_t> values;           // listed
+    int64_t from = 0, to = 0, factor = 0;  // a range when factor > 0
+    std::vector<int64_t> expanded(const std::optional<int64_t>& max_bytes) const;
+  };
+  // A shape as written: every parameter of the family, in the family's order. It stands for every
+  // combination of its parameters' values, the first parameter varying slowest.
+  using ShapeSpec = std::vector<ParamValues>;
   struct Group {
     std::string family;
     std::vector<std::string> dtypes, impls;
-    std::map<Backend, std::vector<std::vector<Param>>> shapes;
+    int min_ranks = 1;  // the group runs only in a job of at least this many ranks
+    std::map<Backend, std::vector<ShapeSpec>> shapes;
   };
   std::vector<Group> groups;
 };

@@ -33,6 +33,7 @@
 #include "collectives/cuda/multimem_allreduce.hpp"
 #include "collectives/cuda/nccl_comm.hpp"
 #include "collectives/mpi_job.hpp"
+#include "harness/collective_measurement.hpp"
 #include "harness/cuda_check.hpp"
 #include "harness/device_buffer.hpp"
 
@@ -48,8 +49,10 @@ ElemType elem_type(const std::string& dtype) {
   throw std::logic_error("cuda collectives: no dtype " + dtype);
 }
 
-// One collective benchmark on this job, in nccl-tests' terms.
-struct CollectiveShape {
+// One collective benchmark on this job, in nccl-tests' terms: the harness's sizes
+// (collective_shape(): each rank's block of the blocked operations rounded down to 16 bytes, as
+// nccl-tests does), so that the bandwidth the harness computes divides what was moved.
+struct CudaCollectiveShape {
   CollectiveOp op = CollectiveOp::all_reduce;
   ElemType type = ElemType::fp32;
   int rank = 0, ranks = 1;
@@ -58,23 +61,18 @@ struct CollectiveShape {
   int64_t send = 0, recv = 0; // elements of this rank's send and receive buffers
   double bytes = 0;           // nccl-tests' size: all_reduce and broadcast count * element, else ranks * count * element
 
-  explicit CollectiveShape(const BenchmarkSpec& spec) {
+  explicit CudaCollectiveShape(const BenchmarkSpec& spec) {
     const JobLayout& job = Job::current().layout();
-    const auto parsed = parse_collective_op(spec.family);
-    if (!parsed) throw std::logic_error("cuda collectives: no collective family " + spec.family);
-    op = *parsed;
+    const CollectiveShape shape = collective_shape(spec, job.world_size);
+    op = shape.op;
     type = elem_type(spec.dtype);
     rank = job.world_rank;
     ranks = job.world_size;
-    in_place = spec.param("in_place") != 0;
-    const int64_t elem = collectives::elem_bytes(type);
-    // `bytes` is one rank's buffer for all_reduce and broadcast, the whole gathered or scattered
-    // buffer for the others; like nccl-tests, what does not divide evenly is left out.
-    const bool per_rank = op == CollectiveOp::all_reduce || op == CollectiveOp::broadcast;
-    count = spec.param("bytes") / elem / (per_rank ? 1 : ranks);
-    send = collectives::send_elements(op, ranks, count);
-    recv = collectives::recv_elements(op, ranks, count);
-    bytes = double(per_rank ? count : ranks * count) * double(elem);
+    in_place = shape.in_place;
+    count = shape.count;
+    send = shape.send_count;
+    recv = shape.recv_count;
+    bytes = double(shape.bytes());
   }
 };
 
@@ -173,7 +171,7 @@ class CudaCollectiveCase : public BenchmarkCase {
     }
   }
 
-  CollectiveShape shape_;
+  CudaCollectiveShape shape_;
   CudaStream stream_;
   Region a_, b_;
   void* send_ = nullptr;
@@ -273,7 +271,7 @@ std::optional<std::string> shape_unsupported(const BenchmarkSpec& spec, const De
   if (!probe.available()) return "no CUDA device: " + probe.unavailable_reason.value_or("unknown");
   const int64_t in_place = spec.param("in_place");
   if (in_place != 0 && in_place != 1) return "in_place must be 0 or 1, not " + std::to_string(in_place);
-  const CollectiveShape shape(spec);
+  const CudaCollectiveShape shape(spec);
   if (shape.count < 1) {
     return "bytes:" + std::to_string(spec.param("bytes")) + " holds no " + spec.dtype + " element per rank over " +
            std::to_string(shape.ranks) + " ranks";
@@ -315,14 +313,14 @@ std::optional<std::string> one_node_unsupported(const char* what, int max_ranks)
 std::optional<std::string> ipc_unsupported(const BenchmarkSpec& spec, const DeviceProbe& probe, collectives::IpcAlgo algo) {
   if (auto why = one_node_unsupported("CUDA IPC", collectives::kIpcMaxRanks)) return why;
   if (auto why = shape_unsupported(spec, probe, 0)) return why;
-  const CollectiveShape shape(spec);
+  const CudaCollectiveShape shape(spec);
   return shape_unsupported(spec, probe, double(collectives::ipc_layout(algo, shape.type, shape.ranks, shape.count).total_bytes));
 }
 
 std::optional<std::string> multimem_unsupported(const BenchmarkSpec& spec, const DeviceProbe& probe) {
   if (auto why = one_node_unsupported("a multicast object", 0)) return why;
   if (auto why = shape_unsupported(spec, probe, 0)) return why;
-  const CollectiveShape shape(spec);
+  const CudaCollectiveShape shape(spec);
   return shape_unsupported(spec, probe, double(collectives::multimem_layout(shape.type, shape.ranks, shape.count).bytes));
 }
 
