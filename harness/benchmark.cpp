@@ -31,6 +31,7 @@ std::vector<Implementation>& registry() {
   static std::vector<Implementation> all = [] {
     std::vector<Implementation> v;
     for (auto& impl : gemm_implementations()) v.push_back(std::move(impl));
+    for (auto& impl : burnin_implementations()) v.push_back(std::move(impl));
     return v;
   }();
   return all;
@@ -50,6 +51,7 @@ const Implementation* find_implementation(std::string_view family, std::string_v
 
 std::vector<std::string> family_params(std::string_view family) {
   if (family == "gemm") return {"M", "N", "K"};
+  if (family == "burnin") return {"M", "N", "K", "seconds"};
   return {};
 }
 

@@ -93,6 +93,10 @@ class BenchmarkCase {
   // (a fixed count of calls agreed by all ranks, the slowest rank's time) instead of each process's
   // own stopping rule.
   virtual bool collective() const { return false; }
+  // Facts that belong beside the number (the PCIe link a copy crossed, the NUMA nodes of host and
+  // GPU, whether peers could access each other), read after measuring; each key becomes a key
+  // of the row's aicbench block. Null when there are none.
+  virtual nlohmann::json row_details() const { return nullptr; }
 };
 
 struct Implementation {
@@ -104,6 +108,9 @@ struct Implementation {
   std::function<std::optional<std::string>(const BenchmarkSpec&, const DeviceProbe&)>
       unsupported_reason;
   std::function<std::unique_ptr<BenchmarkCase>(const BenchmarkSpec&)> make;
+  // Seconds the case spends in validate() beyond building and checking its output once (a
+  // burn-in's duration); the suite's time budget counts them. Unset: none.
+  std::function<double(const BenchmarkSpec&)> setup_seconds = {};
 
   bool provides(std::string_view dtype) const {
     return std::find(dtypes.begin(), dtypes.end(), dtype) != dtypes.end();
@@ -121,5 +128,6 @@ std::vector<std::string> family_params(std::string_view family);
 
 // Families register themselves through these (one per file in harness/families/).
 std::vector<Implementation> gemm_implementations();
+std::vector<Implementation> burnin_implementations();  // burnin (sustained GEMM load, checked)
 
 }  // namespace aicbench

@@ -42,6 +42,9 @@ class ResultWriter {
 
   // Google Benchmark's own context (date, host_name, num_cpus, caches, ...).
   void set_benchmark_context(nlohmann::json context);
+  // context.aicbench as it will be written: what the run learns at its end (the GPUs' health
+  // after the load, the time budget spent) is added here before the last write.
+  nlohmann::json& provenance() { return provenance_; }
 
   // One finished benchmark: `entry` holds Google Benchmark's fields and counters; aicbench's
   // block (family, impl, status, validation, and `details`: measurement statistics and

@@ -16,11 +16,13 @@
 #include "harness/clock.hpp"
 #include "harness/cuda_check.hpp"
 #include "harness/file_names.hpp"
+#include "harness/health.hpp"
 #include "harness/provenance.hpp"
 #include "harness/result_writer.hpp"
 #include "harness/samplers.hpp"
 #include "harness/specs.hpp"
 #include "harness/telemetry.hpp"
+#include "harness/time_budget.hpp"
 #include "reports/result_file.hpp"
 
 namespace aicbench {
@@ -192,6 +194,9 @@ struct Outcome {
   std::optional<std::string> reason;
   nlohmann::json validation;
   double max_rel_err = 0;
+  // The case's row details when its validation failed (a burn-in's time series, which says why):
+  // kept for every row of it, since the case itself is not kept.
+  nlohmann::json failed_details;
   std::vector<Repetition> repetitions;  // one per call, in order: each row keeps its own status
 };
 
@@ -203,6 +208,9 @@ struct MeasureEnvironment {
   std::string telemetry_unavailable;
   std::optional<double> max_sm_clock_mhz;
   CudaMeasureResources* cuda = nullptr;
+  // The suite's time budget in force: benchmarks not begun by `deadline` (steady clock) are
+  // recorded as not run (harness/time_budget.hpp).
+  std::optional<double> budget_s, deadline, run_start;
 };
 
 // Google Benchmark calls a benchmark's function once per repetition (Iterations(1)); the
@@ -217,12 +225,27 @@ class Session {
   // error): why, naming the benchmark that caused it.
   const std::optional<std::string>& lost() const { return lost_; }
 
+  // Whether the suite's time budget stopped the run before every benchmark was done.
+  bool budget_spent() const { return budget_spent_; }
+
   void run_one(size_t index, benchmark::State& state) {
     Outcome& outcome = outcomes_[index];
+    if (env_.deadline && steady_seconds() > *env_.deadline) {
+      // Past the budget: this call is not run; a benchmark not begun at all is skipped for good.
+      budget_spent_ = true;
+      const std::string reason = budget_spent_reason(*env_.budget_s, steady_seconds() - *env_.run_start);
+      if (outcome.repetitions.empty() && outcome.status == kStatusOk) {
+        outcome.status = kStatusSkipped;
+        outcome.reason = reason;
+      }
+      outcome.repetitions.push_back({kStatusSkipped, reason, nullptr, std::nullopt});
+      state.SkipWithError(reason.c_str());
+      return;
+    }
     // A benchmark that failed, errored or was skipped stays so: it is not built again.
     if (active_index_ != index && outcome.status == kStatusOk) prepare(index);
     if (outcome.status != kStatusOk) {
-      outcome.repetitions.push_back({outcome.status, outcome.reason, nullptr, std::nullopt});
+      outcome.repetitions.push_back({outcome.status, outcome.reason, outcome.failed_details, std::nullopt});
       state.SkipWithError(outcome.reason->c_str());
       return;
     }
@@ -261,6 +284,13 @@ class Session {
       rep["telemetry"] = telemetry.to_json();
     } else {
       rep["telemetry"] = {{"unavailable", env_.telemetry_unavailable}};
+    }
+    // What the case saw beside its number (a PCIe link, NUMA nodes, peer access), never
+    // overwriting the harness's own keys.
+    if (const nlohmann::json extra = active_->row_details(); extra.is_object()) {
+      for (const auto& [key, value] : extra.items()) {
+        if (!rep.contains(key)) rep[key] = value;
+      }
     }
     outcome.repetitions.push_back({kStatusOk, std::nullopt, std::move(rep), m});
   }
@@ -350,6 +380,7 @@ class Session {
       if (!v.passed) {
         outcome.status = kStatusFailed;
         outcome.reason = v.message;
+        outcome.failed_details = active_->row_details();
       }
     } catch (const UnsupportedHere& e) {
       outcome.status = kStatusSkipped;
@@ -421,6 +452,7 @@ class Session {
   std::unique_ptr<BenchmarkCase> active_;
   size_t active_index_ = SIZE_MAX;
   std::optional<std::string> lost_;
+  bool budget_spent_ = false;
 };
 
 // Feeds each finished run to the result file and prints one line for it. (Google Benchmark's own
@@ -485,6 +517,7 @@ MeasureConfig measure_config(const RunOptions& options, const Suite& suite, Back
 }  // namespace
 
 int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& err) {
+  const double run_start = steady_seconds();  // the suite's time budget counts from here
   try {
     check_run_options(options);
     const Suite suite = load_suite(options.suite);
@@ -497,6 +530,7 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     env.backend = choice.backend;
     env.config = measure_config(options, suite, choice.backend);
     nlohmann::json prov = collect_provenance(probe);
+    record_health(prov, "run start");
     prov["command_line"] = options.command_line;
     prov["suite"] = suite.name;
     prov["suite_version"] = suite.version;
@@ -553,6 +587,21 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     name.utc_time = format_time_now("%Y%m%dT%H%M%SZ");
     name.rank = options.rank;
     name.pid = static_cast<long>(::getpid());
+    // The suite's time budget: refused before any file is written when what runs here cannot fit.
+    if (suite.time_budget_s) {
+      std::vector<BenchmarkSpec> supported;
+      for (const auto& spec : selected) {
+        if (!find_implementation(spec.family, spec.impl)->unsupported_reason(spec, probe)) supported.push_back(spec);
+      }
+      const TimeBudget budget =
+          plan_time_budget(suite.name, *suite.time_budget_s, supported, env.config, options.repetitions);
+      prov["time_budget"] = budget.to_json();
+      env.budget_s = budget.budget_s;
+      env.run_start = run_start;
+      env.deadline = run_start + budget.budget_s;
+      out << "aicbench: time budget " << budget.budget_s << " s; the " << budget.benchmarks
+          << " benchmarks that run here may take up to " << static_cast<long long>(budget.estimate_s + 0.5) << " s\n";
+    }
     ResultWriter writer(reserve_result_file(options.out_dir, name.stem()), prov, peaks);
 
     // Benchmarks that cannot run here are recorded as skipped, with the reason; the rest go to
@@ -596,6 +645,13 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     session.release();
     benchmark::ClearRegisteredBenchmarks();
 
+    // The GPUs' health again, after the load: errors the run itself provoked show here.
+    record_health(writer.provenance(), "run end");
+    if (suite.time_budget_s) {
+      nlohmann::json& budget = writer.provenance()["time_budget"];
+      budget["spent_s"] = steady_seconds() - run_start;
+      budget["stopped"] = session.budget_spent();
+    }
     writer.write(/*complete=*/true);
     const size_t failed = writer.count(kStatusFailed), errors = writer.count(kStatusError);
     out << "aicbench: wrote " << writer.path().string() << ": " << writer.count(kStatusOk)
@@ -604,6 +660,11 @@ int run_benchmarks(const RunOptions& options, std::ostream& out, std::ostream& e
     if (size_t unstable = writer.count_unstable()) out << "; " << unstable << " flagged unstable";
     out << "\n";
     if (session.lost()) err << "aicbench run: " << *session.lost() << "\n";
+    if (session.budget_spent()) {
+      err << "aicbench run: the suite's time budget of " << *suite.time_budget_s
+          << " s was spent before every benchmark ran; those not begun are recorded as not run\n";
+      return 1;
+    }
     return (failed + errors) > 0 ? 1 : 0;
   } catch (const InputError& e) {
     err << "aicbench run: " << e.what() << "\n";

@@ -22,6 +22,9 @@ struct Suite {
   std::filesystem::path path;
   std::vector<MeasureMode> modes = {MeasureMode::cold};
   std::map<Backend, StoppingRule> rules;  // the defaults, with the suite's overrides applied
+  // The most the whole suite may take on one process, in seconds (harness/time_budget.hpp):
+  // `aicbench run` refuses a suite whose benchmarks cannot fit, and stops one that runs over.
+  std::optional<double> time_budget_s;
   StoppingRule rule(Backend backend) const;
   // Every benchmark of the suite on `backend`, in run order: per shape the vendor baseline first,
   // so that pct_of_vendor is known as soon as a hand-written kernel's row is written; each shape
