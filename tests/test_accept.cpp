@@ -348,7 +348,9 @@ TEST_F(GpuFleet, ExactlyThePlantedNodesFail) {
     for (const auto& o : node.gpus[6].outcomes) {
       for (const auto& violation : o.violations) {
         burnin_messages.push_back(accept::describe(violation));
-        if (violation.problem == Problem::below_minimum) EXPECT_EQ(violation.detail, "lowest interval, at t = 97 s");
+        if (violation.problem == Problem::below_minimum) {
+          EXPECT_EQ(violation.detail, "lowest interval, at t = 97 s");
+        }
       }
     }
   }
