@@ -21,6 +21,9 @@
 #if AICBENCH_WITH_OPENBLAS
 #include "kernels/gemm/gemm_openblas.hpp"
 #endif
+#if AICBENCH_WITH_CUDNN
+#include "kernels/attention/attention_cudnn.hpp"
+#endif
 
 namespace aicbench {
 
@@ -185,6 +188,22 @@ GpuInfo current_gpu() {
   return gpu;
 }
 
+nlohmann::json gpu_json(const GpuInfo& g) {
+  return {{"index", g.index},
+          {"name", g.name},
+          {"uuid", g.uuid},
+          {"pci_bus_id", g.pci_bus_id},
+          {"compute_capability", g.compute_capability()},
+          {"sm_count", g.sm_count},
+          {"memory_bytes", g.memory_bytes},
+          {"l2_bytes", g.l2_bytes},
+          {"max_sm_clock_mhz", g.max_sm_clock_mhz},
+          {"max_mem_clock_mhz", g.max_mem_clock_mhz},
+          {"ecc_enabled", g.ecc_enabled},
+          // From NVML when the GPU's telemetry opens (record_telemetry); null until then.
+          {"power_limit_w", nullptr}};
+}
+
 nlohmann::json collect_provenance(const DeviceProbe& probe) {
   nlohmann::json prov;
   const BuildInfo& build = build_info();
@@ -194,21 +213,7 @@ nlohmann::json collect_provenance(const DeviceProbe& probe) {
   prov["host"] = host_json();
 
   nlohmann::json gpus = nlohmann::json::array();
-  for (const GpuInfo& g : probe.gpus) {
-    gpus.push_back({{"index", g.index},
-                    {"name", g.name},
-                    {"uuid", g.uuid},
-                    {"pci_bus_id", g.pci_bus_id},
-                    {"compute_capability", g.compute_capability()},
-                    {"sm_count", g.sm_count},
-                    {"memory_bytes", g.memory_bytes},
-                    {"l2_bytes", g.l2_bytes},
-                    {"max_sm_clock_mhz", g.max_sm_clock_mhz},
-                    {"max_mem_clock_mhz", g.max_mem_clock_mhz},
-                    {"ecc_enabled", g.ecc_enabled},
-                    // Needs NVML, which the measurement issue brings; null until then.
-                    {"power_limit_w", nullptr}});
-  }
+  for (const GpuInfo& g : probe.gpus) gpus.push_back(gpu_json(g));
   prov["gpus"] = gpus;
   if (probe.unavailable_reason) prov["gpu_unavailable_reason"] = *probe.unavailable_reason;
 
@@ -236,6 +241,12 @@ nlohmann::json collect_provenance(const DeviceProbe& probe) {
   versions["openblas"] = kernels::openblas_config_string().substr(0, 256);
 #else
   versions["openblas"] = "not built with OpenBLAS";
+#endif
+  // The attention family's vendor baseline.
+#if AICBENCH_WITH_CUDNN
+  versions["cudnn"] = kernels::cudnn_version_string();
+#else
+  versions["cudnn"] = "not built with cuDNN";
 #endif
   prov["versions"] = versions;
   (void)cudaGetLastError();
@@ -268,7 +279,8 @@ std::string format_provenance(const nlohmann::json& prov) {
   out << "Driver:  " << versions["driver"].get<std::string>() << "   CUDA runtime: "
       << (versions["cuda_runtime"].is_string() ? versions["cuda_runtime"].get<std::string>() : "?")
       << "   cuBLAS: " << versions["cublas"].get<std::string>()
-      << "   NCCL: " << versions.value("nccl", std::string("unknown")) << "\n"
+      << "   NCCL: " << versions.value("nccl", std::string("unknown"))
+      << "   cuDNN: " << versions.value("cudnn", std::string("unknown")) << "\n"
       << "OpenBLAS: " << versions.value("openblas", std::string("unknown")) << "\n";
   if (prov["gpus"].empty()) {
     out << "GPUs:    none usable: " << prov.value("gpu_unavailable_reason", std::string("unknown"))

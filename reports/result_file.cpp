@@ -159,23 +159,30 @@ void check_row_consistency(const json& b, const std::string& where, const std::s
   }
 }
 
+// The world rank a row was measured on (format 3's aicbench.origin.rank), 0 where it has none.
+int64_t origin_rank(const json& b) {
+  if (!b.contains("aicbench") || !b["aicbench"].is_object() || !b["aicbench"].contains("origin")) return 0;
+  const json& o = b["aicbench"]["origin"];
+  return o.is_object() && o.contains("rank") && o["rank"].is_number_integer() ? o["rank"].get<int64_t>() : 0;
+}
+
 }  // namespace
 
 void check_result_json(const json& j, const std::string& origin) {
   check_kind_and_version(j, origin);
   result_format_schema().validate(j, origin);
-  // One row per (name, repetition, aggregate): a benchmark listed twice would be counted twice.
-  std::map<std::tuple<std::string, std::string, int64_t, std::string>, size_t> seen;
+  // One row per (name, repetition, aggregate, rank): a benchmark listed twice would be counted twice.
+  std::map<std::tuple<std::string, std::string, int64_t, std::string, int64_t>, size_t> seen;
   const json& benchmarks = j["benchmarks"];
   for (size_t i = 0; i < benchmarks.size(); ++i) {
     const json& b = benchmarks[i];
     const std::string where = "benchmarks[" + std::to_string(i) + "]";
     const auto key = std::make_tuple(b["name"].get<std::string>(), b.value("run_type", std::string("iteration")),
                                      b.contains("repetition_index") ? b["repetition_index"].get<int64_t>() : -1,
-                                     b.value("aggregate_name", std::string()));
+                                     b.value("aggregate_name", std::string()), origin_rank(b));
     if (auto [it, fresh] = seen.emplace(key, i); !fresh) {
       fail(origin, where + " repeats benchmarks[" + std::to_string(it->second) + "]: the same benchmark '" +
-                       std::get<0>(key) + "' (same run type, repetition and aggregate) is listed twice");
+                       std::get<0>(key) + "' (same run type, repetition, aggregate and rank) is listed twice");
     }
     check_row_consistency(b, where, origin);
   }

@@ -107,6 +107,10 @@ ResultRow row_of(const json& b, const RowOrigin& origin, size_t entry) {
     }
     row.burnin = std::move(burnin);
   }
+
+  const json& collective = member(info, "collective");
+  if (auto ranks = number(collective, "ranks")) row.collective_ranks = static_cast<int64_t>(*ranks);
+  if (auto nodes = number(collective, "nodes")) row.collective_nodes = static_cast<int64_t>(*nodes);
   return row;
 }
 

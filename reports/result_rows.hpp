@@ -65,6 +65,8 @@ struct ResultRow {
     std::map<std::string, Throttle> throttle;  // every clock-limiting reason an interval saw
   };
   std::optional<Burnin> burnin;
+  // Collective rows (aicbench.collective, issue 10): the ranks and nodes the operation spanned.
+  std::optional<int64_t> collective_ranks, collective_nodes;
 
   bool ok() const { return status == kStatusOk; }
   // The row's headline throughput and its unit: TFLOP/s where the family computes, else bus

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Static checks on the CUDA kernels, for machines without a GPU (CI):
-#  1. every .cu file under kernels/ compiles for each target architecture (sm_80, sm_90a, sm_100a);
+#  1. every .cu file under kernels/ and collectives/ compiles for each target architecture (sm_80,
+#     sm_90a, sm_100a);
 #  2. ptxas reports no register spills, except for kernels listed in kernels/spills-allowed.txt;
 #  3. ptxas prints no advisory (C75xx, "Potential Performance Loss", e.g. C7518 "wgmma.mma_async
 #     instructions are serialized"), except those listed in kernels/advisories-allowed.txt;
 #  4. the PTX holds the instructions each kernel was written to use (table below), so a change
-#     that silently falls back to slower code fails here rather than on a GPU weeks later;
+#     that silently falls back to slower code fails here rather than on a GPU weeks later, and
+#     lacks those it must not use (the collectives' peer data through the non-coherent cache; the
+#     multimem path on an architecture without it);
 #  5. the SASS (cuobjdump -sass) of each kernel: no local memory (LDL/STL) anywhere; for the
 #     Hopper kernels, per K-tile of the mainloop, four GMMA of the expected shape, one
 #     WARPGROUP.ARRIVE and one WARPGROUP.DEPBAR (wait), no memory fence (MEMBAR) or L1
@@ -53,6 +56,41 @@ ptx_expectations=(
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:mapa\.shared::cluster"
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:barrier\.cluster\.wait"
   "kernels/burnin/burnin_check.cu:80:ld\.global\.nc\.v4\.u32"
+  "kernels/attention/attention_mma_sm80.cu:80:mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.bf16\.bf16\.f32"
+  "kernels/attention/attention_mma_sm80.cu:80:mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.f16\.f16\.f32"
+  "kernels/attention/attention_mma_sm80.cu:80:ldmatrix\.sync\.aligned\.m8n8\.x4\.shared\.b16"
+  "kernels/attention/attention_mma_sm80.cu:80:ldmatrix\.sync\.aligned\.m8n8\.x4\.trans\.shared\.b16"
+  "kernels/attention/attention_mma_sm80.cu:80:cp\.async\.cg\.shared\.global"
+  "kernels/attention/attention_mma_sm80.cu:80:ex2\.approx"
+  "kernels/attention/attention_decode_sm80.cu:80:mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.bf16\.bf16\.f32"
+  "kernels/attention/attention_decode_sm80.cu:80:ldmatrix\.sync\.aligned\.m8n8\.x4\.trans\.shared\.b16"
+  "kernels/attention/attention_decode_sm80.cu:80:cp\.async\.cg\.shared\.global"
+  # The hand-written all-reduce (docs/collectives.md): flags published with a release store and
+  # awaited with acquire loads, both at system scope (peers are other processes and GPUs).
+  "collectives/cuda/ipc_allreduce.cu:80:st\.release\.sys\.global\.u32"
+  "collectives/cuda/ipc_allreduce.cu:80:ld\.acquire\.sys\.global\.u32"
+  "collectives/cuda/ipc_allreduce.cu:100a:st\.release\.sys\.global\.u32"
+  "collectives/cuda/ipc_allreduce.cu:100a:ld\.acquire\.sys\.global\.u32"
+  # NVLink SHARP: the switch's reduction and broadcast, and the multicast barrier (a release
+  # reduction on the multicast address, acquire loads on the unicast one, a proxy fence between).
+  "collectives/cuda/multimem_allreduce.cu:90a:multimem\.ld_reduce\.relaxed\.sys\.global\.add\.v4\.f32"
+  "collectives/cuda/multimem_allreduce.cu:90a:multimem\.ld_reduce\.relaxed\.sys\.global\.add\.acc::f32\.v4\.bf16x2"
+  "collectives/cuda/multimem_allreduce.cu:90a:multimem\.st\.relaxed\.sys\.global\.v4\.f32"
+  "collectives/cuda/multimem_allreduce.cu:90a:multimem\.red\.release\.sys\.global\.add\.u32"
+  "collectives/cuda/multimem_allreduce.cu:90a:ld\.acquire\.sys\.global\.u32"
+  "collectives/cuda/multimem_allreduce.cu:90a:fence\.proxy\.alias"
+  "collectives/cuda/multimem_allreduce.cu:100a:multimem\.ld_reduce\.relaxed\.sys\.global\.add"
+  "collectives/cuda/multimem_allreduce.cu:100a:multimem\.red\.release\.sys\.global\.add\.u32"
+)
+
+# file : architecture : extended regex that must NOT match its PTX
+ptx_absences=(
+  # Peer memory changes while a kernel runs: never read through the read-only (.nc) path.
+  "collectives/cuda/ipc_allreduce.cu:80:ld\.global\.nc"
+  "collectives/cuda/ipc_allreduce.cu:90a:ld\.global\.nc"
+  "collectives/cuda/multimem_allreduce.cu:90a:ld\.global\.nc"
+  # sm_80 has no multimem: the kernel body is guarded off there.
+  "collectives/cuda/multimem_allreduce.cu:80:multimem\."
 )
 
 # Hopper kernels: each K-tile is 128 bytes of K, four wgmma steps (k16 for 16-bit inputs, k32 for
@@ -71,6 +109,16 @@ sm80_ldgsts_per_kslab=8
 # (issue 9) they were 139 of 294 and 137 of 420. The ceiling sits just above today's count, so
 # that a change which makes ptxas shuffle operands again fails here.
 sm80_max_moves=20
+
+# Ampere-class attention kernels (kernels/attention/, sm80_attention_layout.hpp), per key tile of
+# the mainloop, by head dimension: HMMA/LDSM/LDGSTS counts, block barriers, and a ceiling on the
+# loop's instructions (sm_80/90a/100a, CUDA 13.0: prefill 392/391/350 at D = 64, 638/642/524 at
+# 128, 418/420/390 at 256; decode 306/297/287, 478/469/395, 866/910/628), so that mask or
+# softmax code creeping into every tile (the mask was once if-converted into it: 869 at D = 128)
+# fails here. Prefill: 128 queries x 64 keys (16 at D = 256) per tile, 8 warps, one __syncthreads;
+# decode: a warp's 16 keys, its own pipeline, no block barrier.
+attn_prefill_ops=([64]="64 32 4 1 420" [128]="128 64 8 1 680" [256]="64 48 4 1 460")
+attn_decode_ops=([64]="16 8 8 0 340" [128]="32 16 16 0 520" [256]="64 48 32 0 960")
 
 # ---- tools ---------------------------------------------------------------------------------------
 
@@ -122,9 +170,10 @@ split_sass() {
   ' "$dir.sass"
 }
 
-# A mangled kernel name shortened for messages: gemm_wgmma_sm90_kernel2<(InKind)0>.
+# A mangled kernel name shortened for messages: gemm_wgmma_sm90_kernel2<(InKind)0>,
+# two_shot_kernel<float, 4>.
 short_name() {
-  c++filt "$1" | sed -E 's/aicbench::kernels::(\(anonymous namespace\)::)?//g; s/^void //; s/\(GemmParams\)$//; s/\(.*\)$//'
+  c++filt "$1" | sed -E 's/aicbench::(kernels|collectives)::(\(anonymous namespace\)::)?//g; s/^void //; s/\(GemmParams\)$//; s/\(.*\)$//'
 }
 
 # ---- checks on ptxas output ----------------------------------------------------------------------
@@ -271,9 +320,34 @@ check_sm80_mainloop() {
   fi
 }
 
+# Attention mainloop: per key tile $3 HMMA, $4 LDSM, $5 LDGSTS, $6 BAR, at most $7 instructions.
+check_attention_mainloop() {
+  local sass=$1 what=$2 want_hmma=$3 want_ldsm=$4 want_ldgsts=$5 want_bar=$6 ceiling=$7 loop n hmma ldsm ldgsts bar
+  loop=$(mainloop "$sass" 'HMMA')
+  if [ "$(head -1 <<<"$loop")" = "# no loop" ]; then
+    fail "mainloop: $what: expected a loop holding HMMA, found none"; return
+  fi
+  n=$(($(wc -l <<<"$loop") - 1))
+  hmma=$(count_ops "$loop" 'HMMA[.A-Z0-9]*')
+  ldsm=$(count_ops "$loop" 'LDSM[.A-Z0-9]*')
+  ldgsts=$(count_ops "$loop" 'LDGSTS[.A-Z0-9]*')
+  bar=$(count_ops "$loop" 'BAR[._A-Z0-9]*')
+  if [ "$hmma/$ldsm/$ldgsts/$bar" != "$want_hmma/$want_ldsm/$want_ldgsts/$want_bar" ]; then
+    fail "mainloop ops: $what: expected HMMA/LDSM/LDGSTS/BAR $want_hmma/$want_ldsm/$want_ldgsts/$want_bar per key tile," \
+      "found $hmma/$ldsm/$ldgsts/$bar"
+  else
+    ok "$what: mainloop ($(head -1 <<<"$loop" | cut -c3-)) has HMMA/LDSM/LDGSTS/BAR $hmma/$ldsm/$ldgsts/$bar"
+  fi
+  if ((n > ceiling)); then
+    fail "mainloop length: $what: expected at most $ceiling instructions per key tile, found $n"
+  else
+    ok "$what: $n instructions per key tile (ceiling $ceiling)"
+  fi
+}
+
 # The SASS checks of every kernel in cubin $1 (built from $2 for sm_$3).
 check_sass() {
-  local cubin=$1 cu=$2 arch=$3 dir sass fn what shape
+  local cubin=$1 cu=$2 arch=$3 dir sass fn what shape d
   dir=${cubin%.cubin}.sass.d
   split_sass "$cubin" "$dir"
   for sass in "$dir"/*.sass; do
@@ -297,6 +371,16 @@ check_sass() {
       *gemm_mma_sm80.cu:80:*kernel*)
         check_sm80_mainloop "$sass" "$what" "$sm80_max_moves"
         ;;
+      *attention_mma_sm80.cu:*:*attention_mma_sm80_kernel1*)
+        d=$(grep -oE 'PrefillConfigILi[0-9]+E' <<<"$fn" | grep -oE '[0-9]+')
+        # shellcheck disable=SC2086
+        check_attention_mainloop "$sass" "$what" ${attn_prefill_ops[$d]:-"? ? ? ? 0"}
+        ;;
+      *attention_decode_sm80.cu:*:*attention_decode_sm80_kernel1*)
+        d=$(grep -oE 'DecodeConfigILi[0-9]+E' <<<"$fn" | grep -oE '[0-9]+')
+        # shellcheck disable=SC2086
+        check_attention_mainloop "$sass" "$what" ${attn_decode_ops[$d]:-"? ? ? ? 0"}
+        ;;
     esac
   done
 }
@@ -304,8 +388,8 @@ check_sass() {
 # ---- the real kernels ------------------------------------------------------------------------------
 
 check_kernels() {
-  local cu arch out regs ptx e pattern
-  for cu in $(find kernels -name '*.cu' | sort); do
+  local cu arch out regs e pattern
+  for cu in $(find kernels collectives -name '*.cu' | sort); do
     for arch in "${archs[@]}"; do
       out=$log_dir/$(basename "$cu" .cu)_sm_$arch
       compile_cubin "$cu" "$arch" "$out" || continue
@@ -317,20 +401,43 @@ check_kernels() {
     done
   done
 
-  declare -A ptx_built  # one PTX compile per (file, architecture), however many patterns
   for e in "${ptx_expectations[@]}"; do
     IFS=: read -r cu arch pattern <<<"$e"
-    ptx="$log_dir/$(basename "$cu" .cu)_compute_$arch.ptx"
-    if [ -z "${ptx_built[$ptx]:-}" ]; then
-      "$nvcc" -std=c++17 -O3 --expt-relaxed-constexpr -I. -arch="compute_$arch" -ptx -o "$ptx" "$cu"
-      ptx_built[$ptx]=1
-    fi
-    if grep -Eq "$pattern" "$ptx"; then
-      ok "$cu compute_$arch PTX has /$pattern/"
-    else
-      fail "$cu compute_$arch PTX lacks /$pattern/"
-    fi
+    check_ptx "$cu" "$arch" "$pattern" present
   done
+  for e in "${ptx_absences[@]}"; do
+    IFS=: read -r cu arch pattern <<<"$e"
+    check_ptx "$cu" "$arch" "$pattern" absent
+  done
+}
+
+# Sets $ptx to the PTX of $1 for compute_$2, compiled once per (file, architecture) however many
+# patterns ask (a planted copy under the log directory gets its own file).
+declare -A ptx_built
+ptx_of() {
+  local cu=$1 arch=$2
+  ptx="$log_dir/$(basename "$cu" .cu)_compute_$arch.ptx"
+  [[ "$cu" == "$log_dir"/* ]] && ptx="${cu%.cu}_compute_$arch.ptx"
+  if [ -z "${ptx_built[$ptx]:-}" ]; then
+    "$nvcc" -std=c++17 -O3 --expt-relaxed-constexpr -I. -arch="compute_$arch" -ptx -o "$ptx" "$cu" || return 1
+    ptx_built[$ptx]=1
+  fi
+}
+
+# Fails unless pattern $3 is present (or, with $4 = absent, absent) in the PTX of $1 for compute_$2.
+check_ptx() {
+  local cu=$1 arch=$2 pattern=$3 want=$4 ptx n
+  ptx_of "$cu" "$arch" || { fail "compile: $cu for compute_$arch PTX"; return; }
+  n=$(grep -cE "$pattern" "$ptx" || true)
+  if [ "$want" = present ]; then
+    if ((n)); then ok "$cu compute_$arch PTX has /$pattern/"; else fail "$cu compute_$arch PTX lacks /$pattern/"; fi
+  else
+    if ((n)); then
+      fail "$cu compute_$arch PTX has /$pattern/ $n times, where it must not: $(grep -m1 -E "$pattern" "$ptx" | sed 's/^[[:space:]]*//')"
+    else
+      ok "$cu compute_$arch PTX has no /$pattern/"
+    fi
+  fi
 }
 
 # ---- the self-test ---------------------------------------------------------------------------------
@@ -393,8 +500,33 @@ self_test() {
   if plant tests/kernel_defects/b_operand_order.sed kernels/gemm/gemm_mma_sm80.cu 1; then
     expect_caught "$planted" 80 check_sass
   fi
+  # The attention prefill's mask in every key tile (the defect before its unmasked loop): the
+  # algorithm lives in a header, so the planted header sits beside a copy of the kernel's .cu
+  # that includes it by a relative path.
+  if plant tests/kernel_defects/attention_mask_every_tile.sed kernels/attention/sm80_attention_warp.hpp 1; then
+    local cu_copy
+    cu_copy=$(dirname "$planted")/attention_mma_sm80.cu
+    sed 's|#include "kernels/attention/sm80_attention_warp.hpp"|#include "sm80_attention_warp.hpp"|' \
+      kernels/attention/attention_mma_sm80.cu >"$cu_copy"
+    expect_caught "$cu_copy" 80 check_sass
+  fi
   expect_caught tests/kernel_defects/spilling.cu 80 check_spills
   expect_caught tests/kernel_defects/spilling.cu 80 check_no_local_memory
+  # The all-reduce flags weakened from release to relaxed (the defect a GPU would show only now and
+  # then, as a wrong element): the PTX check must miss the release store. The flag helpers are
+  # inlined into a planted copy of the kernel file, with the one word changed.
+  local flags=$log_dir/self-test/planted/ipc_allreduce_relaxed.cu
+  mkdir -p "$(dirname "$flags")"
+  awk '/#include "collectives\/cuda\/device_sync.cuh"/ { while ((getline line < "collectives/cuda/device_sync.cuh") > 0) if (line !~ /^#pragma once/) print line; next } { print }' \
+    collectives/cuda/ipc_allreduce.cu | sed 's/st\.release\.sys\.global/st.relaxed.sys.global/' >"$flags"
+  local before=$failures found
+  found=$(check_ptx "$flags" 80 'st\.release\.sys\.global\.u32' present || true)
+  failures=$before
+  if grep -q '^FAIL' <<<"$found"; then
+    ok "self-test: check_ptx catches release flags weakened to relaxed: $(grep -m1 '^FAIL' <<<"$found" | cut -c6- | cut -c1-160)"
+  else
+    fail "self-test: check_ptx passed $flags, whose flags are relaxed; expected it to fail"
+  fi
 }
 
 start=$SECONDS

@@ -717,7 +717,7 @@ std::optional<std::string> cpu_unsupported(const BenchmarkSpec& spec, const Devi
 
 std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const DeviceProbe& probe, CudaImpl impl) {
   if (!probe.available()) return "no CUDA device: " + probe.unavailable_reason.value_or("unknown");
-  const GpuInfo& gpu = probe.gpus.front();
+  const GpuInfo& gpu = probe.gpu();  // the GPU this process measures
   const int cc = gpu.cc_major * 10 + gpu.cc_minor;
   if (impl == CudaImpl::wgmma_sm90_multicast && cc != 90) {
     return "needs Hopper (sm_90a: wgmma, TMA multicast and thread block clusters); this GPU is compute capability " +
