@@ -41,6 +41,9 @@ if(NOT AICBENCH_REPORTS_ONLY)
   endforeach()
 
   aicbench_require_package(benchmark libbenchmark-dev CONFIG)
+  # OpenMP: the CPU memory family's STREAM-like reference (kernels/memory/stream_reference.cpp)
+  # runs as stream.c does, under OpenMP. GCC's runtime, libgomp, comes with Debian's gcc.
+  aicbench_require_package(OpenMP "libgcc-12-dev, which has gcc's libgomp" COMPONENTS CXX)
 endif()
 
 aicbench_require_package(cxxopts libcxxopts-dev CONFIG)

@@ -30,9 +30,10 @@ namespace {
 std::vector<Implementation>& registry() {
   static std::vector<Implementation> all = [] {
     std::vector<Implementation> v;
-    for (auto& impl : gemm_implementations()) v.push_back(std::move(impl));
-    for (auto& impl : burnin_implementations()) v.push_back(std::move(impl));
-    for (auto& impl : attention_implementations()) v.push_back(std::move(impl));
+    for (auto family : {gemm_implementations, burnin_implementations, attention_implementations, memory_implementations,
+                        host_link_implementations, p2p_implementations, launch_implementations}) {
+      for (auto& impl : family()) v.push_back(std::move(impl));
+    }
     return v;
   }();
   return all;
@@ -57,11 +58,18 @@ std::vector<std::string> family_params(std::string_view family) {
   // lengths, head dimension, causal mask (0 or 1). Decode has one query per sequence, no mask.
   if (family == "attention") return {"B", "H", "KVH", "Sq", "Sk", "D", "causal"};
   if (family == "attention_decode") return {"B", "H", "KVH", "Sk", "D"};
+  if (family == "memory") return {"bytes"};                    // bytes of each array
+  if (family == "host_link") return {"bytes"};                 // bytes each way
+  if (family == "p2p") return {"src", "dst", "directions", "bytes"};  // GPUs, 1 or 2 ways, bytes each way
+  if (family == "p2p_latency") return {"src", "dst", "bytes"};  // reader GPU, memory's GPU, chain footprint
+  if (family == "launch") return {"batch"};                    // launches per synchronisation
   return {};
 }
 
 int64_t family_param_minimum(std::string_view family, std::string_view param) {
-  return family == "attention" && param == "causal" ? 0 : 1;
+  if (family == "attention" && param == "causal") return 0;
+  if ((family == "p2p" || family == "p2p_latency") && (param == "src" || param == "dst")) return 0;
+  return 1;
 }
 
 }  // namespace aicbench

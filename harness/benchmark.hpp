@@ -93,10 +93,29 @@ class BenchmarkCase {
   // (a fixed count of calls agreed by all ranks, the slowest rank's time) instead of each process's
   // own stopping rule.
   virtual bool collective() const { return false; }
+
+  // A case whose work the harness's timers cannot see times itself: work on several GPUs at once
+  // (peer-to-peer), on host threads, or that synchronises with the host (pageable copies,
+  // launch latency). Then the harness calls time_runs() for every sample instead of timing run().
+  virtual bool times_itself() const { return false; }
+  // Runs the work `runs` times and returns the seconds per run, measured as the case says (its
+  // own CUDA events, or the host's steady clock). `mode` is the sample's: a cold sample may evict
+  // caches first, outside the timed part.
+  virtual double time_runs(int /*runs*/, MeasureMode /*mode*/) {
+    throw std::logic_error("time_runs() called on a case that does not time itself");
+  }
   // Facts that belong beside the number (the PCIe link a copy crossed, the NUMA nodes of host and
   // GPU, whether peers could access each other), read after measuring; each key becomes a key
   // of the row's aicbench block. Null when there are none.
   virtual nlohmann::json row_details() const { return nullptr; }
+};
+
+// Which datasheet bandwidth a row's GB/s is a fraction of (pct_of_peak for rows without TFLOP/s):
+// `key` in the datasheet's peak_gbps ("hbm", "pcie", "nvlink"), times `factor` (2 where the row
+// moves data both ways at once over a link whose peak is per direction).
+struct BandwidthPeak {
+  std::string key;
+  double factor = 1;
 };
 
 struct Implementation {
@@ -108,8 +127,12 @@ struct Implementation {
   std::function<std::optional<std::string>(const BenchmarkSpec&, const DeviceProbe&)>
       unsupported_reason;
   std::function<std::unique_ptr<BenchmarkCase>(const BenchmarkSpec&)> make;
+  // For bandwidth families: the datasheet peak the row's GB/s is measured against; unset (or
+  // nullopt) where there is none (GEMM's pct_of_peak comes from peak_tflops instead).
+  std::function<std::optional<BandwidthPeak>(const BenchmarkSpec&)> bandwidth_peak = {};
   // Seconds the case spends in validate() beyond building and checking its output once (a
-  // burn-in's duration); the suite's time budget counts them. Unset: none.
+  // burn-in's duration); the suite's time budget counts them. Unset: none. Last, so that the
+  // families that list the fields above in order (memory's bandwidth_peak) need not name it.
   std::function<double(const BenchmarkSpec&)> setup_seconds = {};
 
   bool provides(std::string_view dtype) const {
@@ -127,12 +150,16 @@ const Implementation* find_implementation(std::string_view family, std::string_v
 // empty for an unknown family.
 std::vector<std::string> family_params(std::string_view family);
 // The least value a suite may give `param` of `family`: 1 for sizes, 0 for a flag (attention's
-// causal).
+// causal) or a GPU index (p2p's src and dst).
 int64_t family_param_minimum(std::string_view family, std::string_view param);
 
 // Families register themselves through these (one per file in harness/families/).
 std::vector<Implementation> gemm_implementations();
 std::vector<Implementation> burnin_implementations();  // burnin (sustained GEMM load, checked)
 std::vector<Implementation> attention_implementations();  // attention and attention_decode
+std::vector<Implementation> memory_implementations();     // memory (HBM / STREAM bandwidth)
+std::vector<Implementation> host_link_implementations();  // host_link (host <-> device copies)
+std::vector<Implementation> p2p_implementations();        // p2p, p2p_latency
+std::vector<Implementation> launch_implementations();     // launch (kernel launch latency)
 
 }  // namespace aicbench

@@ -101,8 +101,11 @@ bool same_row(const nlohmann::json& a, const nlohmann::json& b) {
 }  // namespace
 
 ResultWriter::ResultWriter(std::filesystem::path path, nlohmann::json provenance,
-                           std::map<std::string, double> peak_tflops)
-    : path_(std::move(path)), provenance_(std::move(provenance)), peak_tflops_(std::move(peak_tflops)) {
+                           std::map<std::string, double> peak_tflops, std::map<std::string, double> peak_gbps)
+    : path_(std::move(path)),
+      provenance_(std::move(provenance)),
+      peak_tflops_(std::move(peak_tflops)),
+      peak_gbps_(std::move(peak_gbps)) {
   provenance_["format_version"] = kWrittenResultFormatVersion;
   provenance_["start_time"] = utc_now_iso8601();
 }
@@ -112,9 +115,11 @@ void ResultWriter::set_benchmark_context(nlohmann::json context) {
   gbench_context_ = std::move(context);
 }
 
-void ResultWriter::set_peak_tflops_for_rank(int rank, std::map<std::string, double> peak_tflops) {
+void ResultWriter::set_peak_tflops_for_rank(int rank, std::map<std::string, double> peak_tflops,
+                                            std::map<std::string, double> peak_gbps) {
   std::lock_guard lock(mutex_);
   peak_tflops_by_rank_[rank] = std::move(peak_tflops);
+  peak_gbps_by_rank_[rank] = std::move(peak_gbps);
 }
 
 void ResultWriter::set_aborted_reason(const std::string& reason) {
@@ -229,28 +234,38 @@ nlohmann::json ResultWriter::decorated(size_t index) const {
   const std::string aggregate = entry.value("aggregate_name", "");
   const bool throughput = entry.value("run_type", "") != "aggregate" || aggregate == "mean" ||
                           aggregate == "median";
-  if (!throughput || entry["aicbench"]["status"] != kStatusOk || !entry.contains("tflops")) {
-    return entry;
-  }
+  // The headline: TFLOP/s where the family computes, else GB/s (memory, links).
+  const char* headline = entry.contains("tflops") ? "tflops" : entry.contains("gbps") ? "gbps" : nullptr;
+  if (!throughput || entry["aicbench"]["status"] != kStatusOk || !headline) return entry;
   // Context for the number (docs/architecture.md, rule 3): fraction of the datasheet peak, and of the
   // vendor library on the same problem in the same run.
-  const double tflops = entry["tflops"].get<double>();
-  const auto rank_peaks = peak_tflops_by_rank_.find(origin_rank(entry));
-  const std::map<std::string, double>& peaks =
-      rank_peaks != peak_tflops_by_rank_.end() ? rank_peaks->second : peak_tflops_;
-  if (auto peak = peaks.find(spec.dtype); peak != peaks.end() && peak->second > 0) {
-    entry["pct_of_peak"] = 100.0 * tflops / peak->second;
+  const double value = entry[headline].get<double>();
+  // Each row against its own GPU's datasheet (a node may hold GPUs of several models).
+  const int rank = origin_rank(entry);
+  const auto tflops_rank = peak_tflops_by_rank_.find(rank);
+  const auto gbps_rank = peak_gbps_by_rank_.find(rank);
+  const std::map<std::string, double>& tflops_peaks =
+      tflops_rank != peak_tflops_by_rank_.end() ? tflops_rank->second : peak_tflops_;
+  const std::map<std::string, double>& gbps_peaks = gbps_rank != peak_gbps_by_rank_.end() ? gbps_rank->second : peak_gbps_;
+  std::optional<double> peak;
+  if (std::string(headline) == "tflops") {
+    if (auto it = tflops_peaks.find(spec.dtype); it != tflops_peaks.end()) peak = it->second;
+  } else if (const Implementation* impl = find_implementation(spec.family, spec.impl); impl && impl->bandwidth_peak) {
+    if (auto which = impl->bandwidth_peak(spec)) {
+      if (auto it = gbps_peaks.find(which->key); it != gbps_peaks.end()) peak = it->second * which->factor;
+    }
   }
+  if (peak && *peak > 0) entry["pct_of_peak"] = 100.0 * value / *peak;
   // Efficiency: throughput per watt of mean board power while measuring.
   if (entry.contains("power_w") && entry["power_w"].get<double>() > 0) {
-    entry["tflops_per_w"] = tflops / entry["power_w"].get<double>();
+    if (entry.contains("tflops")) entry["tflops_per_w"] = entry["tflops"].get<double>() / entry["power_w"].get<double>();
     if (entry.contains("gbps")) entry["gbps_per_w"] = entry["gbps"].get<double>() / entry["power_w"].get<double>();
   }
   for (const auto& [other, other_entry] : entries_) {
     if (other.vendor && same_problem(other, spec) && same_row(other_entry, entry) &&
-        other_entry["aicbench"]["status"] == kStatusOk && other_entry.contains("tflops") &&
-        other_entry["tflops"].get<double>() > 0) {
-      entry["pct_of_vendor"] = 100.0 * tflops / other_entry["tflops"].get<double>();
+        other_entry["aicbench"]["status"] == kStatusOk && other_entry.contains(headline) &&
+        other_entry[headline].get<double>() > 0) {
+      entry["pct_of_vendor"] = 100.0 * value / other_entry[headline].get<double>();
       break;
     }
   }
@@ -296,6 +311,9 @@ std::string ResultWriter::entry_summary(size_t index) const {
   }
   if (doc_entry.contains("tflops")) {
     std::snprintf(buf, sizeof buf, "  %.4g TFLOP/s", doc_entry["tflops"].get<double>());
+    line += buf;
+  } else if (doc_entry.contains("gbps")) {
+    std::snprintf(buf, sizeof buf, "  %.4g GB/s", doc_entry["gbps"].get<double>());
     line += buf;
   }
   for (const char* pct : {"pct_of_peak", "pct_of_vendor"}) {

@@ -54,9 +54,10 @@ BenchmarkSpec spec_of_row(const nlohmann::json& row);
 class ResultWriter {
  public:
   // `path` is a file reserve_result_file() made. `provenance` becomes context.aicbench; `peak_tflops` (per dtype, from the GPU's datasheet)
-  // gives pct_of_peak, and is empty where the device is unknown or is a CPU.
+  // gives pct_of_peak, and is empty where the device is unknown or is a CPU; `peak_gbps` (hbm,
+  // pcie, nvlink) gives it for the rows whose throughput is GB/s (Implementation::bandwidth_peak).
   ResultWriter(std::filesystem::path path, nlohmann::json provenance,
-               std::map<std::string, double> peak_tflops);
+               std::map<std::string, double> peak_tflops, std::map<std::string, double> peak_gbps = {});
 
   // Google Benchmark's own context (date, host_name, num_cpus, caches, ...).
   void set_benchmark_context(nlohmann::json context);
@@ -65,7 +66,8 @@ class ResultWriter {
   nlohmann::json& provenance() { return provenance_; }
   // The peaks of the GPU that a rank measured, where they differ from the file's (a node with
   // GPUs of several models); rows whose origin names that rank use them.
-  void set_peak_tflops_for_rank(int rank, std::map<std::string, double> peak_tflops);
+  void set_peak_tflops_for_rank(int rank, std::map<std::string, double> peak_tflops,
+                                std::map<std::string, double> peak_gbps = {});
 
   // One finished benchmark, as make_result_row() builds it.
   void add(const BenchmarkSpec& spec, nlohmann::json entry, const std::string& status,
@@ -99,8 +101,8 @@ class ResultWriter {
   std::filesystem::path path_;
   nlohmann::json provenance_;
   nlohmann::json gbench_context_ = nlohmann::json::object();
-  std::map<std::string, double> peak_tflops_;
-  std::map<int, std::map<std::string, double>> peak_tflops_by_rank_;
+  std::map<std::string, double> peak_tflops_, peak_gbps_;
+  std::map<int, std::map<std::string, double>> peak_tflops_by_rank_, peak_gbps_by_rank_;
   std::vector<std::pair<BenchmarkSpec, nlohmann::json>> entries_;
 };
 

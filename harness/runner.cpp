@@ -589,6 +589,9 @@ class Session {
       // replaces this call with nccl-tests' rules).
       hooks.warmed_up();
       m = measure_collective_fixed(*active_, config);
+    } else if (active_->times_itself()) {
+      SelfTimedSampler sampler(*active_, mode, clock);
+      m = measure(sampler, config, hooks);
     } else if (env_.backend == Backend::cuda) {
       CudaSampler sampler(*active_, *env_.cuda, mode, clock);
       m = measure(sampler, config, hooks);
@@ -901,9 +904,10 @@ Verdict agree_on(const Job& job, const std::string& step, const std::optional<In
 
 // One rank's GPU, told to its node leader: what the node file's context.aicbench.gpus is built of.
 nlohmann::json rank_gpu_payload(const JobLayout& layout, const nlohmann::json& prov, const RankSetup& setup,
-                                const nlohmann::json& telemetry, const std::map<std::string, double>& peaks) {
+                                const nlohmann::json& telemetry, const std::map<std::string, double>& peaks,
+                                const std::map<std::string, double>& peak_gbps) {
   nlohmann::json p = {{"rank", layout.world_rank}, {"local_rank", layout.local_rank}, {"visible", prov["gpus"]},
-                      {"peaks", peaks}, {"telemetry", telemetry}};
+                      {"peaks", peaks}, {"peak_gbps", peak_gbps}, {"telemetry", telemetry}};
   if (setup.device) {
     p["uuid"] = setup.probe.gpu().uuid;
     p["name"] = setup.probe.gpu().name;
@@ -1027,7 +1031,7 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
                  {"ranks_per_node", layout.ranks_per_node},
                  {"timeout_s", timeout_s}};
 
-  std::map<std::string, double> peaks;
+  std::map<std::string, double> peaks, peak_gbps;
   GpuTelemetry opened = no_gpu_telemetry("cpu backend: GPU telemetry does not apply");
   std::unique_ptr<CudaMeasureResources> cuda_resources;
   std::optional<InputError> local_error;
@@ -1035,6 +1039,7 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
     const GpuInfo& gpu = s.probe.gpu();
     if (auto sheet = find_datasheet(gpu.name)) {
       peaks = sheet->peak_tflops;
+      peak_gbps = sheet->peak_gbps;
       prov["datasheet"] = {{"sku", sheet->sku}, {"source", sheet->source}};
     } else {
       prov["datasheet"] = nullptr;  // unknown GPU: pct_of_peak is omitted
@@ -1044,7 +1049,7 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
     env.cuda = cuda_resources.get();
   }
   record_telemetry(prov, opened, static_cast<size_t>(s.probe.device));
-  const nlohmann::json rank_gpu = rank_gpu_payload(layout, prov, s, opened.provenance, peaks);
+  const nlohmann::json rank_gpu = rank_gpu_payload(layout, prov, s, opened.provenance, peaks, peak_gbps);
   const std::unique_ptr<TelemetrySource> telemetry = std::move(opened.source);
   env.telemetry = telemetry.get();
   env.telemetry_unavailable = opened.unavailable_reason;
@@ -1074,9 +1079,10 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
       if (options.device) name.gpu = *options.device;
       name.pid = static_cast<long>(::getpid());
       prov["gpus"] = node_gpus(ranks, out, multi);
-      writer = std::make_unique<ResultWriter>(reserve_result_file(options.out_dir, name.stem()), prov, peaks);
+      writer = std::make_unique<ResultWriter>(reserve_result_file(options.out_dir, name.stem()), prov, peaks, peak_gbps);
       for (const nlohmann::json& rank : ranks) {  // each row's pct_of_peak from its own GPU's datasheet
-        writer->set_peak_tflops_for_rank(rank["rank"].get<int>(), rank["peaks"].get<std::map<std::string, double>>());
+        writer->set_peak_tflops_for_rank(rank["rank"].get<int>(), rank["peaks"].get<std::map<std::string, double>>(),
+                                         rank.value("peak_gbps", std::map<std::string, double>{}));
       }
       writer->write(false);
     } catch (const InputError& e) {

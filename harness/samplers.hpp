@@ -79,6 +79,23 @@ class CudaSampler final : public Sampler {
   unsigned char flush_value_ = 0;
 };
 
+// A case that times itself (BenchmarkCase::times_itself: several GPUs, host threads, copies that
+// synchronise with the host): a sample is its time_runs(), on either backend.
+class SelfTimedSampler final : public Sampler {
+ public:
+  SelfTimedSampler(BenchmarkCase& bench, MeasureMode mode, ClockWatch clock)
+      : bench_(bench), mode_(mode), clock_(clock) {}
+  double sample() override { return bench_.time_runs(batch_, mode_); }
+  void set_batch(int runs) override { batch_ = runs; }
+  std::optional<double> clock_fraction() override { return clock_.fraction(); }
+
+ private:
+  BenchmarkCase& bench_;
+  MeasureMode mode_;
+  ClockWatch clock_;
+  int batch_ = 1;
+};
+
 class CpuSampler final : public Sampler {
  public:
   CpuSampler(BenchmarkCase& bench, MeasureMode mode);

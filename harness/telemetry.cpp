@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <utility>
+
 namespace aicbench {
 
 // ---- NVML, declared here from its documented C ABI: the header is not part of the CUDA toolkit
@@ -29,6 +31,19 @@ struct NvmlApi {
   nvmlReturn (*total_energy)(nvmlDevice, unsigned long long*) = nullptr;
   nvmlReturn (*temperature)(nvmlDevice, int, unsigned*) = nullptr;
   nvmlReturn (*throttle_reasons)(nvmlDevice, unsigned long long*) = nullptr;
+  // PCIe link (optional: a driver without them leaves the fields out).
+  nvmlReturn (*curr_pcie_gen)(nvmlDevice, unsigned*) = nullptr;
+  nvmlReturn (*curr_pcie_width)(nvmlDevice, unsigned*) = nullptr;
+  nvmlReturn (*max_pcie_gen)(nvmlDevice, unsigned*) = nullptr;
+  nvmlReturn (*max_pcie_width)(nvmlDevice, unsigned*) = nullptr;
+  nvmlReturn (*gpu_max_pcie_gen)(nvmlDevice, unsigned*) = nullptr;
+  nvmlReturn (*pcie_replay_counter)(nvmlDevice, unsigned*) = nullptr;
+
+  std::string error(nvmlReturn rc) const { return error_string ? error_string(rc) : std::to_string(rc); }
+  void close() const {
+    shutdown();
+    ::dlclose(library);
+  }
 };
 
 template <typename F>
@@ -40,8 +55,7 @@ class NvmlTelemetry final : public TelemetrySource {
  public:
   NvmlTelemetry(NvmlApi api, nvmlDevice device) : api_(api), device_(device) {}
   ~NvmlTelemetry() override {
-    api_.shutdown();
-    ::dlclose(api_.library);
+    api_.close();
   }
 
   TelemetryReading read() override {
@@ -93,13 +107,17 @@ class NvmlTelemetry final : public TelemetrySource {
 
 }  // namespace
 
-std::unique_ptr<TelemetrySource> open_nvml(const std::string& pci_bus_id, std::string* why_not,
-                                           const char* library) {
+namespace {
+
+// NVML loaded and initialised, and the device with this PCI bus id; nullopt and `why_not` when
+// either fails. The caller closes the returned API (NvmlApi::close) when done.
+std::optional<std::pair<NvmlApi, nvmlDevice>> open_nvml_device(const std::string& pci_bus_id, std::string* why_not,
+                                                               const char* library) {
   NvmlApi api;
   api.library = ::dlopen(library, RTLD_NOW | RTLD_LOCAL);
   if (!api.library) {
     *why_not = std::string("NVML not available: ") + ::dlerror();
-    return nullptr;
+    return std::nullopt;
   }
   bind(api.library, "nvmlInit_v2", api.init);
   bind(api.library, "nvmlShutdown", api.shutdown);
@@ -115,26 +133,88 @@ std::unique_ptr<TelemetrySource> open_nvml(const std::string& pci_bus_id, std::s
   bind(api.library, "nvmlDeviceGetTemperature", api.temperature);
   bind(api.library, "nvmlDeviceGetCurrentClocksEventReasons", api.throttle_reasons);
   if (!api.throttle_reasons) bind(api.library, "nvmlDeviceGetCurrentClocksThrottleReasons", api.throttle_reasons);
+  bind(api.library, "nvmlDeviceGetCurrPcieLinkGeneration", api.curr_pcie_gen);
+  bind(api.library, "nvmlDeviceGetCurrPcieLinkWidth", api.curr_pcie_width);
+  bind(api.library, "nvmlDeviceGetMaxPcieLinkGeneration", api.max_pcie_gen);
+  bind(api.library, "nvmlDeviceGetMaxPcieLinkWidth", api.max_pcie_width);
+  bind(api.library, "nvmlDeviceGetGpuMaxPcieLinkGeneration", api.gpu_max_pcie_gen);
+  bind(api.library, "nvmlDeviceGetPcieReplayCounter", api.pcie_replay_counter);
   if (!api.init || !api.shutdown || !api.handle_by_pci_bus_id || !api.clock_info ||
       !api.max_clock_info || !api.power_usage || !api.temperature) {
     *why_not = "NVML is too old: a required function is missing";
     ::dlclose(api.library);
-    return nullptr;
+    return std::nullopt;
   }
   if (nvmlReturn rc = api.init(); rc != 0) {
-    *why_not = std::string("nvmlInit failed: ") + (api.error_string ? api.error_string(rc) : std::to_string(rc));
+    *why_not = "nvmlInit failed: " + api.error(rc);
     ::dlclose(api.library);
-    return nullptr;
+    return std::nullopt;
   }
   nvmlDevice device = nullptr;
   if (nvmlReturn rc = api.handle_by_pci_bus_id(pci_bus_id.c_str(), &device); rc != 0) {
-    *why_not = "NVML does not know the GPU at PCI " + pci_bus_id + ": " +
-               (api.error_string ? api.error_string(rc) : std::to_string(rc));
-    api.shutdown();
-    ::dlclose(api.library);
-    return nullptr;
+    *why_not = "NVML does not know the GPU at PCI " + pci_bus_id + ": " + api.error(rc);
+    api.close();
+    return std::nullopt;
   }
-  return std::make_unique<NvmlTelemetry>(api, device);
+  return std::pair{api, device};
+}
+
+}  // namespace
+
+std::unique_ptr<TelemetrySource> open_nvml(const std::string& pci_bus_id, std::string* why_not,
+                                           const char* library) {
+  auto opened = open_nvml_device(pci_bus_id, why_not, library);
+  if (!opened) return nullptr;
+  return std::make_unique<NvmlTelemetry>(opened->first, opened->second);
+}
+
+nlohmann::json PcieLink::to_json() const {
+  nlohmann::json j = {{"source", "NVML"}};
+  auto put = [&](const char* key, const std::optional<int>& v) {
+    if (v) j[key] = *v;
+  };
+  put("current_gen", current_gen);
+  put("current_width", current_width);
+  put("max_gen", max_gen);
+  put("max_width", max_width);
+  put("gpu_max_gen", gpu_max_gen);
+  put("replay_counter", replay_counter);
+  return j;
+}
+
+namespace {
+
+class NvmlPcieLinkReader final : public PcieLinkReader {
+ public:
+  NvmlPcieLinkReader(NvmlApi api, nvmlDevice device) : api_(api), device_(device) {}
+  ~NvmlPcieLinkReader() override { api_.close(); }
+  PcieLink read() override {
+    PcieLink link;
+    auto get = [&](nvmlReturn (*fn)(nvmlDevice, unsigned*), std::optional<int>& out) {
+      unsigned v = 0;
+      if (fn && fn(device_, &v) == 0) out = static_cast<int>(v);
+    };
+    get(api_.curr_pcie_gen, link.current_gen);
+    get(api_.curr_pcie_width, link.current_width);
+    get(api_.max_pcie_gen, link.max_gen);
+    get(api_.max_pcie_width, link.max_width);
+    get(api_.gpu_max_pcie_gen, link.gpu_max_gen);
+    get(api_.pcie_replay_counter, link.replay_counter);
+    return link;
+  }
+
+ private:
+  NvmlApi api_;
+  nvmlDevice device_;
+};
+
+}  // namespace
+
+std::unique_ptr<PcieLinkReader> open_pcie_link_reader(const std::string& pci_bus_id, std::string* why_not,
+                                                      const char* library) {
+  auto opened = open_nvml_device(pci_bus_id, why_not, library);
+  if (!opened) return nullptr;
+  return std::make_unique<NvmlPcieLinkReader>(opened->first, opened->second);
 }
 
 GpuTelemetry open_gpu_telemetry(const std::string& pci_bus_id) {

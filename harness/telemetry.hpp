@@ -43,6 +43,26 @@ class TelemetrySource {
 std::unique_ptr<TelemetrySource> open_nvml(const std::string& pci_bus_id, std::string* why_not,
                                            const char* library = "libnvidia-ml.so.1");
 
+// A GPU's PCIe link as NVML reports it: the generation and width it is trained at now, the most
+// the link can do (GPU and slot together: max_*), the GPU's own most (gpu_max_gen), and the
+// link's replay counter (retransmissions: a bad riser or slot shows here). Any field may be
+// missing (an older driver; a GPU on NVLink-C2C has no PCIe link to speak of). An idle link may
+// train down to save power, so read it right after traffic.
+struct PcieLink {
+  std::optional<int> current_gen, current_width, max_gen, max_width, gpu_max_gen, replay_counter;
+  nlohmann::json to_json() const;  // {"source": "NVML", "current_gen": 5, ...}
+};
+// NVML kept open for one GPU's PCIe link, to be read as often as needed (opening NVML can take
+// tens of milliseconds; a read takes microseconds).
+class PcieLinkReader {
+ public:
+  virtual ~PcieLinkReader() = default;
+  virtual PcieLink read() = 0;
+};
+// nullptr, and why in `why_not`, when NVML cannot be loaded or does not know the GPU.
+std::unique_ptr<PcieLinkReader> open_pcie_link_reader(const std::string& pci_bus_id, std::string* why_not,
+                                                      const char* library = "libnvidia-ml.so.1");
+
 // NVML opened for one GPU, with what result files and `aicbench info` record about it:
 // {"available": true, "source": "NVML", "clock_policy", "max_sm_clock_mhz", "power_limit_w"},
 // or {"available": false, "reason", "clock_policy": "unknown (no NVML)"}.

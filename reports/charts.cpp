@@ -189,6 +189,8 @@ std::vector<ChartSpec> plan_charts(const std::vector<ReportRow>& rows, const std
   std::map<std::tuple<std::string, std::string, bool, std::string>, Group> groups;  // family, dtype, !sweep, axis
   for (const ReportRow& row : rows) {
     if (!row.ok()) continue;  // failed, skipped and errored results are never plotted
+    // Peer-to-peer results are a GPU x GPU matrix (reports/p2p_matrix.hpp), not a curve.
+    if (row.family == "p2p" || row.family == "p2p_latency") continue;
     auto placement = place(row);
     if (!placement) continue;
     Group& group = groups[{row.family, row.dtype, !placement->sweep, placement->axis}];

@@ -12,6 +12,8 @@
 // - The spread is drawn: a point's bar runs from the throughput at the third quartile of its
 //   sample times to that at the first (throughput is inversely proportional to time).
 // - Legends sit below the plot, never over the data; the picture grows to hold them.
+// - Peer-to-peer rows (families p2p, p2p_latency) get no chart: their picture is the GPU x GPU
+//   matrix (reports/p2p_matrix.hpp).
 // - More series than a chart can hold (kMaxSeriesPerChart), or the compact view of many runs:
 //   per implementation and mode, a box per size across the runs (quartiles, whiskers at min and
 //   max, a bar at the median) instead of one line per run.

@@ -93,6 +93,10 @@ std::optional<Datasheet> find_datasheet(const std::string& gpu_name) {
   sheet.memory_gb = positive(best_json, "memory_gb", *best);
   sheet.tdp_w = positive(best_json, "tdp_w", *best);
   if (best_json.contains("board_source")) sheet.board_source = field<std::string>(best_json, "board_source", *best, "a string");
+  if (best_json.contains("peak_gbps")) {
+    sheet.peak_gbps = field<std::map<std::string, double>>(best_json, "peak_gbps", *best,
+                                                          "an object of hbm, pcie, nvlink -> GB/s");
+  }
   return sheet;
 }
 

@@ -21,6 +21,9 @@ struct Datasheet {
   std::optional<double> memory_gb;
   std::optional<double> tdp_w;
   std::string board_source;
+  // Bandwidths, GB/s (1e9 bytes per second): "hbm" (device memory), "pcie" and "nvlink" (per
+  // direction); optional, and a key the datasheet does not give leaves pct_of_peak out.
+  std::map<std::string, double> peak_gbps;
 };
 // The datasheet whose name patterns match `gpu_name` (case-insensitive substring), if any; the
 // longest matching pattern wins. Throws InputError naming the file and field for a malformed sheet.

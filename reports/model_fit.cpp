@@ -217,7 +217,11 @@ PointSet collective_points(const std::vector<ResultFile>& files, const std::stri
   // One dtype per operation and implementation, so no size is counted twice.
   std::map<std::string, std::set<std::string>> dtypes;  // op/impl -> dtypes
   for (const MeasuredPoint& p : set.points) dtypes[op_impl(p.op, p.impl)].insert(p.dtype);
-  for (const auto& [key, present] : dtypes) {
+  for (const auto& entry : dtypes) {
+    // Named copies, not structured bindings: a lambda below uses the key, and clang (the fuzz
+    // build) does not let a lambda capture a structured binding.
+    const std::string& key = entry.first;
+    const std::set<std::string>& present = entry.second;
     std::string keep = dtype;
     if (keep.empty() && present.count("fp32") && present.size() > 1) keep = "fp32";
     if (keep.empty()) continue;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "reports/charts.hpp"
+#include "reports/p2p_matrix.hpp"
 #include "reports/report_model.hpp"
 #include "reports/result_fields.hpp"
 #include "reports/text_format.hpp"
@@ -227,6 +228,31 @@ std::string run_title(size_t index, const ResultFile& file) {
 
 constexpr const char* kIncompleteNote = "Incomplete run: the run stopped before finishing every benchmark.";
 
+// ==== Peer-to-peer: a GPU x GPU matrix per run and kind of measurement
+
+TextTable matrix_table(const P2pMatrix& m) {
+  TextTable t;
+  t.columns.emplace_back("from ↓ to →", false, true);
+  for (size_t dst = 0; dst < m.gpus; ++dst) t.columns.emplace_back(("GPU " + std::to_string(dst)).c_str(), true, true);
+  for (size_t src = 0; src < m.gpus; ++src) {
+    std::vector<std::string> row = {"GPU " + std::to_string(src)};
+    row.insert(row.end(), m.cells[src].begin(), m.cells[src].end());
+    t.cells.push_back(std::move(row));
+  }
+  return t;
+}
+
+std::string matrix_heading(const P2pMatrix& m, const std::vector<RunSummary>& runs) {
+  std::string run = runs.size() > 1 ? runs.at(m.file).label + " · " : "";
+  return run + m.title + ", " + m.unit;
+}
+
+std::string matrix_caption(const P2pMatrix& m) { return join({m.axes, m.summary}, "; "); }
+
+constexpr const char* kP2pIntro =
+    "One matrix per run and kind of copy: every number a pair's row holds (GB/s, or the time per access for latency); "
+    "a pair far below the others in its row and column is a missing or degraded NVLink.";
+
 }  // namespace
 
 std::string render_markdown(const std::vector<ResultFile>& files) {
@@ -251,6 +277,13 @@ std::string render_markdown(const std::vector<ResultFile>& files) {
     for (const auto& [label, value] : provenance_items(files[f])) md << "- **" << label << "**: " << markdown_escape(value) << "\n";
   }
   md << "\n## Results\n\n" << markdown_table(results_table(rows, runs));
+  if (const std::vector<P2pMatrix> matrices = p2p_matrices(rows); !matrices.empty()) {
+    md << "\n## Peer-to-peer\n\n" << kP2pIntro << "\n";
+    for (const P2pMatrix& m : matrices) {
+      md << "\n**" << markdown_escape(matrix_heading(m, runs)) << "** (" << markdown_escape(matrix_caption(m)) << ")\n\n"
+         << markdown_table(matrix_table(m));
+    }
+  }
   return md.str();
 }
 
@@ -306,6 +339,7 @@ figure { margin: 0; border: 1px solid #e6e6e6; border-radius: 4px; padding: .5re
 figure.wide { grid-column: 1 / -1; }
 figcaption { font-weight: 600; }  figure svg { width: 100%; height: auto; }
 .caption { font-size: .8rem; color: #555; margin: .2rem 0 0; }
+h3 { font-size: 1rem; margin: 1.2rem 0 .2rem; }  .matrix table { width: auto; min-width: 40%; }
 )";
 
 }  // namespace
@@ -332,6 +366,13 @@ std::string render_html(const std::vector<ResultFile>& files, const ChartDrawer&
       html << "</dl>\n</section>\n";
     }
     html << "<h2>Results</h2>\n" << html_table(results_table(rows, runs));
+    if (const std::vector<P2pMatrix> matrices = p2p_matrices(rows); !matrices.empty()) {
+      html << "<h2>Peer-to-peer</h2>\n<p>" << markup_escape(kP2pIntro) << "</p>\n";
+      for (const P2pMatrix& m : matrices) {
+        html << "<h3>" << markup_escape(matrix_heading(m, runs)) << "</h3>\n<p class=\"caption\">"
+             << markup_escape(matrix_caption(m)) << "</p>\n<div class=\"matrix\">" << html_table(matrix_table(m)) << "</div>\n";
+      }
+    }
   }
   html << charts_section(plan_charts(rows, runs, view.compact), drawer);
   if (view.compact) {

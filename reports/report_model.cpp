@@ -177,8 +177,14 @@ std::string shape_of(const json& params) {
   if (params.size() == 3 && params.contains("M") && params.contains("N") && params.contains("K")) {
     return text(params, "M") + "x" + text(params, "N") + "x" + text(params, "K");
   }
+  // GPU indices first (src, dst: a pair reads as a pair), then the rest in name order.
   std::vector<std::string> parts;
-  for (const auto& [key, value] : params.items()) parts.push_back(key + "=" + text(params, key.c_str()));
+  for (const char* key : {"src", "dst"}) {
+    if (params.contains(key)) parts.push_back(std::string(key) + "=" + text(params, key));
+  }
+  for (const auto& [key, value] : params.items()) {
+    if (key != "src" && key != "dst") parts.push_back(key + "=" + text(params, key.c_str()));
+  }
   return join(parts, " ");
 }
 

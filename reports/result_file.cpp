@@ -117,6 +117,28 @@ void check_row_consistency(const json& b, const std::string& where, const std::s
   if (base != prefix && base.rfind(prefix + "/", 0) != 0) {
     inconsistent("its name '" + base + "' does not start with '" + prefix + "', its aicbench family/impl/dtype");
   }
+  // Parameters are sizes, from 1; only flags (attention's causal, the collectives' in_place) and
+  // peer-to-peer's GPU indices (src, dst) may be 0, which the schema cannot say per family.
+  const std::string family = info["family"].get<std::string>();
+  const auto may_be_zero = [&family](const std::string& key) {
+    if (family == "attention") return key == "causal";
+    if (family == "p2p" || family == "p2p_latency") return key == "src" || key == "dst";
+    if (family == "all_reduce" || family == "all_gather" || family == "reduce_scatter" || family == "all_to_all" ||
+        family == "broadcast") {
+      return key == "in_place";
+    }
+    return false;
+  };
+  const json params = info.value("params", json::object());
+  if (params.is_object()) {
+    for (const auto& [key, value] : params.items()) {
+      if (value.is_number_integer() && value.get<int64_t>() < 1 && !may_be_zero(key)) {
+        fail(origin, "field '" + where + ".aicbench.params." + key + "' is " + value.dump() +
+                         ", expected a number >= 1 (a size; only flags such as causal and in_place, and p2p's "
+                         "src and dst, may be 0)");
+      }
+    }
+  }
   if (status == "ok") {
     if (b.value("error_occurred", false)) inconsistent("status is ok but error_occurred is true");
     const json& validation = info.value("validation", json::object());

@@ -13,6 +13,8 @@
 #include "reports/result_file.hpp"
 #include "reports/score.hpp"
 #include "reports/score_render.hpp"
+#include "reports/sizing.hpp"
+#include "reports/text_format.hpp"
 
 namespace aicbench::cli {
 
@@ -20,11 +22,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The training capacity column's source: the sizing model (reports/sizing.hpp), once it is
-// merged. Until then the column says that it is not wired. The lead wires it here: a function of
-// the candidate, its loaded result files, the GPUs the budget buys and the candidates file's
-// training.model that returns score::TrainingCapacity (docs/score.md, "Training capacity").
-score::TrainingCapacityFn training_capacity_source() { return {}; }
+// The training capacity column's source: the sizing model (reports/sizing.hpp, docs/sizing.md) on
+// the candidate's own result files, at the GPUs its budget buys and the fastest layout that fits.
+// A candidate that cannot be sized (no GEMM rows, nothing fits) gets the reason in its cell.
+score::TrainingCapacityFn training_capacity_source() {
+  return [](const score::TrainingRequest& request) {
+    const sizing::ModelSpec model = sizing::load_model(request.model);
+    const sizing::Candidate candidate = sizing::load_candidate(request.candidate.name, request.files, {});
+    sizing::Assumptions assumptions;
+    if (request.candidate.gpus_per_node) assumptions.gpus_per_node = *request.candidate.gpus_per_node;
+    const sizing::Capacity capacity = sizing::training_capacity(model, candidate, request.gpus, assumptions);
+    std::string detail = capacity.step.layout.describe() + ", step " + reports::human_time(capacity.step.step_time_s);
+    for (const std::string& flag : capacity.step.flags) detail += "; " + flag;
+    return score::TrainingCapacity{request.model, capacity.tokens_per_day, capacity.mfu, detail};
+  };
+}
 
 }  // namespace
 
@@ -67,6 +79,8 @@ int score_command(int argc, char** argv) {
   const fs::path candidates_path = (*parsed)["candidates"].as<std::string>();
   const std::string profile = parsed->count("profile") ? (*parsed)["profile"].as<std::string>() : "";
   const score::CandidatesFile input = score::load_candidates(candidates_path, profile);
+  // An unknown training.model is the candidates file's error (exit 2), not every candidate's cell's.
+  if (!input.training_model.empty()) (void)sizing::load_model(input.training_model);
 
   // Outputs are checked before anything is written: writing over an input would destroy the evidence.
   std::vector<reports::OutputPath> outputs;

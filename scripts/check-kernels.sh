@@ -14,8 +14,9 @@
 #     WARPGROUP.ARRIVE and one WARPGROUP.DEPBAR (wait), no memory fence (MEMBAR) or L1
 #     invalidate (CCTL) in the mainloop or the producer's loop, the setmaxnreg values, multicast
 #     TMA in kernel2; for the Ampere kernel, the HMMA/LDSM/LDGSTS counts of its mainloop and a
-#     ceiling on its register moves. The mainloop is found by its backward branch
-#     (scripts/sass-mainloop.awk).
+#     ceiling on its register moves; for the STREAM kernels (kernels/memory), 16-byte loads
+#     (LDG.E.128) and stores (STG.E.128), at least four per array in flight in one loop. The
+#     mainloop is found by its backward branch (scripts/sass-mainloop.awk).
 # Usage: scripts/check-kernels.sh [BUILD_DIR]               (BUILD_DIR only for the log location)
 #        scripts/check-kernels.sh --self-test [BUILD_DIR]   (the checks must fail on the planted
 #                                                           defects of tests/kernel_defects/)
@@ -65,6 +66,11 @@ ptx_expectations=(
   "kernels/attention/attention_decode_sm80.cu:80:mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.bf16\.bf16\.f32"
   "kernels/attention/attention_decode_sm80.cu:80:ldmatrix\.sync\.aligned\.m8n8\.x4\.trans\.shared\.b16"
   "kernels/attention/attention_decode_sm80.cu:80:cp\.async\.cg\.shared\.global"
+  "kernels/memory/stream_kernels.cu:80:ld\.global(\.nc)?\.v2\.f64"
+  "kernels/memory/stream_kernels.cu:80:ld\.global(\.nc)?\.v4\.f32"
+  "kernels/memory/stream_kernels.cu:80:st\.global\.v2\.f64"
+  "kernels/memory/stream_kernels.cu:80:st\.global\.v4\.f32"
+  "kernels/memory/pointer_chase.cu:80:ld\.global\.cg\.u32"
   # The hand-written all-reduce (docs/collectives.md): flags published with a release store and
   # awaited with acquire loads, both at system scope (peers are other processes and GPUs).
   "collectives/cuda/ipc_allreduce.cu:80:st\.release\.sys\.global\.u32"
@@ -109,6 +115,9 @@ sm80_ldgsts_per_kslab=8
 # (issue 9) they were 139 of 294 and 137 of 420. The ceiling sits just above today's count, so
 # that a change which makes ptxas shuffle operands again fails here.
 sm80_max_moves=20
+# STREAM kernels (stream_kernels.cu): kUnroll = 4 16-byte loads per input array and 4 stores per
+# output array and thread in flight in the main loop (the compiler may unroll further: at least).
+stream_unroll=4
 
 # Ampere-class attention kernels (kernels/attention/, sm80_attention_layout.hpp), per key tile of
 # the mainloop, by head dimension: HMMA/LDSM/LDGSTS counts, block barriers, and a ceiling on the
@@ -345,6 +354,22 @@ check_attention_mainloop() {
   fi
 }
 
+# STREAM kernel $3 (0 copy, 1 scale, 2 add, 3 triad, 4 read, 5 write): some loop holds at least
+# $stream_unroll 16-byte loads per array it reads and $stream_unroll 16-byte stores if it writes.
+check_stream_loops() {
+  local sass=$1 what=$2 op=$3 inputs=(1 1 2 2 1 0) outputs=(1 1 1 1 0 1) loads stores want_loads want_stores
+  loads=$(awk -v most=1 -v want='^LDG\.E(\.[A-Z0-9_]+)*\.128' -f scripts/sass-mainloop.awk "$sass")
+  stores=$(awk -v most=1 -v want='^STG\.E(\.[A-Z0-9_]+)*\.128' -f scripts/sass-mainloop.awk "$sass")
+  want_loads=$((stream_unroll * inputs[op]))
+  want_stores=$((stream_unroll * outputs[op]))
+  if ((loads < want_loads || stores < want_stores)); then
+    fail "16-byte accesses: $what: expected a loop with at least $want_loads LDG.E.128 and $want_stores STG.E.128," \
+      "found at most $loads and $stores"
+  else
+    ok "$what: a loop with $loads LDG.E.128 and $stores STG.E.128 (at least $want_loads and $want_stores)"
+  fi
+}
+
 # The SASS checks of every kernel in cubin $1 (built from $2 for sm_$3).
 check_sass() {
   local cubin=$1 cu=$2 arch=$3 dir sass fn what shape d
@@ -354,7 +379,17 @@ check_sass() {
     [ -e "$sass" ] || continue
     fn=$(basename "$sass" .sass)
     what="$(short_name "$fn") sm_$arch"
+    # stream_kernel<(StreamOp)N, T>(T*, ...): named from its mangled name (short_name would cut
+    # the template arguments at their first parenthesis).
+    if [[ $fn =~ stream_kernelILNS0_8StreamOpE([0-5])E([df]) ]]; then
+      local ops=(copy scale add triad read write)
+      what="stream_kernel<${ops[${BASH_REMATCH[1]}]}, $([ "${BASH_REMATCH[2]}" = d ] && echo double || echo float)> sm_$arch"
+    fi
     check_no_local_memory "$sass" "$what"
+    if [[ $fn =~ stream_kernelILNS0_8StreamOpE([0-5])E ]]; then
+      check_stream_loops "$sass" "$what" "${BASH_REMATCH[1]}"
+      continue
+    fi
     case "$cu:$arch:$(short_name "$fn")" in
       *gemm_wgmma_sm90.cu:90a:*kernel[12]*)
         case $fn in
@@ -509,6 +544,10 @@ self_test() {
     sed 's|#include "kernels/attention/sm80_attention_warp.hpp"|#include "sm80_attention_warp.hpp"|' \
       kernels/attention/attention_mma_sm80.cu >"$cu_copy"
     expect_caught "$cu_copy" 80 check_sass
+  fi
+  # The STREAM kernels with one access per array in flight instead of four.
+  if plant tests/kernel_defects/unroll_stream.sed kernels/memory/stream_kernels.cu 1; then
+    expect_caught "$planted" 90a check_sass
   fi
   expect_caught tests/kernel_defects/spilling.cu 80 check_spills
   expect_caught tests/kernel_defects/spilling.cu 80 check_no_local_memory

@@ -42,7 +42,7 @@ done
 
 # The kit must hold every dependency that cmake/AicbenchDependencies.cmake looks for and the GPU
 # image lacks: benchmark, cxxopts, nlohmann_json, RE2, GTest and SQLite3 (the CUDA toolkit, NCCL,
-# cuDNN, Threads, Git, python3 and gnuplot come from the image or are optional; OpenBLAS, 36 MiB, is left
+# cuDNN, Threads, OpenMP (gcc's libgomp), Git, python3 and gnuplot come from the image or are optional; OpenBLAS, 36 MiB, is left
 # out, and gpu-check.sh builds without it where the image lacks it). Proven by a configure
 # that may not look in /usr (CMAKE_IGNORE_PREFIX_PATH, CMake 3.23 and newer) and must find each of
 # them in the kit, as on the GPU machine.

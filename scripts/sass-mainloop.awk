@@ -5,6 +5,8 @@
 # "# loop 0xT-0xA" (or "# no loop" when none holds `want`), then one instruction per line,
 # predicate dropped, e.g. "HGMMA.64x256x16.F32.BF16 R24, gdesc[UR16], R24".
 # Usage: awk -v want=GMMA -f scripts/sass-mainloop.awk kernel.sass
+# With -v most=1 it prints instead one number: the most instructions matching `want` that any one
+# loop holds (0 when none does), e.g. the 16-byte loads of an unrolled streaming loop.
 function hex(s,   i, v) {  # mawk has no strtonum
   v = 0
   for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
@@ -24,6 +26,17 @@ function hex(s,   i, v) {  # mawk has no strtonum
   }
 }
 END {
+  if (most) {
+    top = 0
+    for (l = 1; l <= nl; l++) {
+      c = 0
+      for (i = 1; i <= n; i++)
+        if (a[i] >= ls[l] && a[i] <= le[l] && split(ins[i], w, / +/) && w[1] ~ want) c++
+      if (c > top) top = c
+    }
+    print top
+    exit
+  }
   best = 0
   for (l = 1; l <= nl; l++) {
     if (best && le[l] - ls[l] >= le[best] - ls[best]) continue

@@ -195,22 +195,24 @@ TEST_F(Cli, QuickSuiteOnCpuThenReport) {
   EXPECT_EQ(file.provenance()["suite"], "quick");
   const bool openblas = built_with_openblas(file);
   if (!openblas) GTEST_SKIP() << "built without OpenBLAS (AICBENCH_WITH_OPENBLAS=OFF)";
-  size_t gemm = 0, attention = 0;
+  size_t gemm = 0, attention = 0, memory = 0;
   for (const auto& b : file.benchmarks()) {
     const std::string family = b["aicbench"]["family"];
-    (family == "gemm" ? gemm : attention) += 1;
+    (family == "gemm" ? gemm : family == "memory" ? memory : attention) += 1;
   }
   EXPECT_EQ(gemm, 12u) << "six shapes, OpenBLAS and our kernel";
   EXPECT_EQ(attention, 2u) << "one prefill and one decode shape, the CPU implementation";
+  EXPECT_EQ(memory, 2u) << "the STREAM-like reference and our triad";
   EXPECT_NE(file.provenance()["versions"]["openblas"].get<std::string>().find("OpenBLAS"), std::string::npos);
   for (const auto& b : file.benchmarks()) {
     EXPECT_EQ(b["aicbench"]["status"], "ok") << b.dump();
-    // cpu_blocked beside OpenBLAS, the vendor baseline, on the same number of threads.
+    // cpu_blocked beside OpenBLAS, the vendor baseline, on the same number of threads; our triad
+    // beside the OpenMP reference.
     EXPECT_GE(b["aicbench"]["validation"]["threads"].get<int>(), 1) << b["name"];
-    if (b["aicbench"]["impl"] == "cpu_blocked") {
-      EXPECT_GT(b.value("pct_of_vendor", 0.0), 0.0) << "cpu_blocked against OpenBLAS: " << b.dump();
+    if (b["aicbench"]["impl"] == "cpu_blocked" || b["aicbench"]["impl"] == "cpu_triad") {
+      EXPECT_GT(b.value("pct_of_vendor", 0.0), 0.0) << "against the CPU baseline: " << b.dump();
     }
-    if (b["aicbench"]["impl"] == "openblas") {
+    if (b["aicbench"]["impl"] == "openblas" || b["aicbench"]["impl"] == "stream_reference") {
       EXPECT_TRUE(b["aicbench"]["vendor"].get<bool>());
       EXPECT_DOUBLE_EQ(b.value("pct_of_vendor", 100.0), 100.0) << "the baseline against itself";
     }
@@ -218,6 +220,9 @@ TEST_F(Cli, QuickSuiteOnCpuThenReport) {
     if (b["aicbench"]["family"] == "attention_decode") {
       EXPECT_GT(b["gbps"].get<double>(), 0.0) << b["name"];
       EXPECT_FALSE(b.contains("tflops")) << b["name"];
+    } else if (b["aicbench"]["family"] == "memory") {
+      EXPECT_GT(b["gbps"].get<double>(), 0.0) << b["name"];
+      EXPECT_EQ(b["aicbench"]["validation"]["wrong_elements"], 0) << b["name"];
     } else {
       EXPECT_GT(b["tflops"].get<double>(), 0.0) << b["name"];
     }

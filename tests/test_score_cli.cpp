@@ -61,7 +61,8 @@ TEST(ScoreCli, TheExampleRanksTheFixtureCandidates) {
   EXPECT_TRUE(contains(md, "not measured: B200-class")) << md;  // the long decode shape
   EXPECT_TRUE(contains(md, "wgmma_sm90 F1#1 F2#1")) << md;     // best valid: ours on Hopper
   EXPECT_TRUE(contains(md, "Training capacity (llama3-70b)")) << md;
-  EXPECT_TRUE(contains(md, "not available: the sizing model is not wired into score in this build")) << md;
+  // The sizing model answers per candidate: tokens per day and MFU, or why no layout fits.
+  EXPECT_TRUE(contains(md, "tokens/day of llama3-70b, MFU")) << md;
 }
 
 TEST(ScoreCli, JsonHoldsEveryFigureAndItsRows) {

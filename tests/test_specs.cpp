@@ -39,13 +39,16 @@ TEST(Specs, ShippedSuitesLoadWithVendorFirst) {
     EXPECT_TRUE(cuda.front().vendor);
     auto cpu = suite.benchmarks(Backend::cpu);
     ASSERT_FALSE(cpu.empty());
-    // The GEMMs (attention's cpu rows have no vendor baseline).
-    std::erase_if(cpu, [](const BenchmarkSpec& b) { return b.family != "gemm"; });
-    // Per shape OpenBLAS, the cpu backend's vendor baseline, then our kernel.
+    // The GEMMs and the memory rows (attention's cpu rows have no vendor baseline).
+    std::erase_if(cpu, [](const BenchmarkSpec& b) { return b.family != "gemm" && b.family != "memory"; });
+    // Per shape OpenBLAS, the cpu backend's vendor baseline, then our kernel; the quick suite's
+    // memory rows likewise: the STREAM-like reference, then our triad.
     ASSERT_NE(find_implementation("gemm", "openblas"), nullptr) << "registered in every build";
     for (size_t i = 0; i < cpu.size(); ++i) {
       const bool baseline = i % 2 == 0;
-      EXPECT_EQ(cpu[i].impl, baseline ? "openblas" : "cpu_blocked") << cpu[i].name();
+      const bool gemm = cpu[i].family == "gemm";
+      EXPECT_EQ(cpu[i].impl, baseline ? (gemm ? "openblas" : "stream_reference") : (gemm ? "cpu_blocked" : "cpu_triad"))
+          << cpu[i].name();
       EXPECT_EQ(cpu[i].vendor, baseline) << cpu[i].name();
     }
     EXPECT_EQ(cpu.front().name().rfind("gemm/openblas/fp32/M:", 0), 0u) << cpu.front().name();
@@ -85,7 +88,7 @@ TEST(Specs, MalformedSuitesNameFileAndField) {
          "'groups[0].dtypes' names none of the dtypes that implementation 'simt' provides (fp32)");
   expect(load_error(group(R"("simt")", R"("fp32")", R"({"cuda": [{"M": -4, "N": 1, "K": 1}]})")),
          "field 'groups[0].shapes.cuda[0].M' is -4, expected a number >= 0");
-  // Sizes start at 1; only a flag (attention's causal) may be 0.
+  // Sizes start at 1; only a flag (attention's causal) or a GPU index (p2p's src, dst) may be 0.
   expect(load_error(group(R"("simt")", R"("fp32")", R"({"cuda": [{"M": 0, "N": 1, "K": 1}]})")),
          "field 'groups[0].shapes.cuda[0].M' is 0, expected at least 1");
   expect(load_error(group(R"("simt")", R"("fp32")", R"({"tpu": []})")), "field 'groups[0].shapes.tpu' is unknown");
