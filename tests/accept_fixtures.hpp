@@ -38,12 +38,16 @@ inline const json& cpu_acceptance_result() {
   return j;
 }
 
-// The acceptance suite's CUDA benchmarks (specs/suites/acceptance.json, version 4).
+// The acceptance suite's CUDA benchmarks (specs/suites/acceptance.json, version 5).
 inline const std::vector<std::string>& cuda_acceptance_benchmarks() {
   static const std::vector<std::string> names = {
       "gemm/cublas/fp32/M:8192/N:8192/K:8192",     "gemm/cublaslt/bf16/M:8192/N:8192/K:8192",
       "gemm/wgmma_sm90_multicast/bf16/M:8192/N:8192/K:8192", "gemm/cublaslt/fp8/M:8192/N:8192/K:8192",
-      "gemm/wgmma_sm90_multicast/fp8/M:8192/N:8192/K:8192", "burnin/cublaslt/bf16/M:8192/N:8192/K:8192/seconds:180"};
+      "gemm/wgmma_sm90_multicast/fp8/M:8192/N:8192/K:8192", "memory/memcpy/fp64/bytes:1073741824",
+      "memory/copy/fp64/bytes:1073741824", "memory/triad/fp64/bytes:1073741824",
+      "host_link/h2d_pinned/u8/bytes:268435456", "host_link/d2h_pinned/u8/bytes:268435456",
+      "host_link/bidir_pinned/u8/bytes:268435456", "launch/stream/none/batch:1", "launch/graph/none/batch:1",
+      "burnin/cublaslt/bf16/M:8192/N:8192/K:8192/seconds:180"};
   return names;
 }
 
@@ -137,8 +141,10 @@ struct GpuRun {
   std::map<std::string, std::pair<std::string, std::string>> status; // benchmark -> (status, reason)
   std::set<std::string> omit;                                        // benchmarks left out
   bool complete = true;
+  double hbm_pct_of_peak = 91;   // memory rows: % of the datasheet's HBM bandwidth (3350 GB/s)
+  double host_link_gbps = 53;    // host_link rows: GB/s per direction
   std::string suite = "acceptance";
-  int suite_version = 4;
+  int suite_version = 5;
   bool telemetry = true;
   std::optional<json> health = healthy_health();  // gpus[0].health
   std::optional<json> burnin;  // the burn-in row's aicbench.burnin (default: healthy_burnin(telemetry))
@@ -204,16 +210,31 @@ inline json gpu_result(const GpuRun& run) {
       info["dtype"] = dtype;
       info["backend"] = "cuda";
       info["vendor"] = impl.rfind("cublas", 0) == 0;
-      info["params"] = {{"M", 8192}, {"N", 8192}, {"K", 8192}};
-      if (family == "burnin") {
-        info["params"]["seconds"] = 180;
-        info["burnin"] = run.burnin ? *run.burnin : healthy_burnin(run.telemetry);
+      // The parameters from the name: "family/impl/dtype/k:v/k:v".
+      info["params"] = json::object();
+      for (size_t at = name.find('/', dtype_at); at != std::string::npos;) {
+        const size_t next = name.find('/', at + 1);
+        const std::string part = name.substr(at + 1, next == std::string::npos ? std::string::npos : next - at - 1);
+        info["params"][part.substr(0, part.find(':'))] = std::stoll(part.substr(part.find(':') + 1));
+        at = next;
       }
+      if (family == "burnin") info["burnin"] = run.burnin ? *run.burnin : healthy_burnin(run.telemetry);
       double pct = run.pct.count(name) ? run.pct.at(name) : run.pct_of_peak;
       if (run.pct_per_repetition.count(name)) pct = run.pct_per_repetition.at(name).at(rep);
-      row["pct_of_peak"] = pct;
-      row["tflops"] = pct / 100 * dense_peak(run, dtype);
       row.erase("gbps");
+      row.erase("tflops");
+      row.erase("pct_of_peak");
+      if (family == "gemm" || family == "burnin") {
+        row["pct_of_peak"] = pct;
+        row["tflops"] = pct / 100 * dense_peak(run, dtype);
+      } else if (family == "memory") {
+        const double hbm = run.pct.count(name) ? pct : run.hbm_pct_of_peak;
+        row["pct_of_peak"] = hbm;
+        row["gbps"] = hbm / 100 * 3350;
+      } else if (family == "host_link") {
+        const double gbps = run.pct.count(name) ? pct : run.host_link_gbps;
+        row["gbps"] = name.find("bidir") != std::string::npos ? 2 * gbps : gbps;
+      }
       if (run.telemetry) {
         const double temp = run.temp_of.count(name) ? run.temp_of.at(name) : run.temp_c;
         const double clock = run.clock_of.count(name) ? run.clock_of.at(name) : run.sm_clock_mhz;

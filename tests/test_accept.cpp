@@ -33,6 +33,9 @@ const std::string kWgmmaFp8 = "gemm/wgmma_sm90_multicast/fp8/M:8192/N:8192/K:819
 const std::string kCpu512 = "gemm/cpu_blocked/fp32/M:512/N:512/K:512";
 const std::string kCpu256 = "gemm/cpu_blocked/fp32/M:256/N:256/K:256";
 const std::string kBurnin = "burnin/cublaslt/bf16/M:8192/N:8192/K:8192/seconds:180";
+const std::string kTriad = "memory/triad/fp64/bytes:1073741824";
+const std::string kH2d = "host_link/h2d_pinned/u8/bytes:268435456";
+const std::string kD2h = "host_link/d2h_pinned/u8/bytes:268435456";
 
 // One failure as the tests compare it: clause, GPU ("" for the node), problem, benchmark.
 using Failure = std::tuple<std::string, std::string, std::string, std::string>;
@@ -297,10 +300,24 @@ TEST_F(GpuFleet, ExactlyThePlantedNodesFail) {
     add_node(node);
   }
 
+  {  // slow HBM on one GPU
+    auto node = testing::healthy_node("n20");
+    node[3].pct[kTriad] = 80;
+    add_node(node);
+  }
+  {  // one GPU's PCIe link at x8: half the bandwidth each way
+    auto node = testing::healthy_node("n21");
+    node[5].host_link_gbps = 26;
+    add_node(node);
+  }
+
   const accept::Verdict v = verdict();
-  ASSERT_EQ(v.nodes.size(), 19u);
+  ASSERT_EQ(v.nodes.size(), 21u);
   EXPECT_EQ(failed_hosts(v), (std::vector<std::string>{"n03", "n04", "n05", "n06", "n07", "n08", "n09", "n10", "n11",
-                                                       "n12", "n14", "n15", "n16", "n17", "n18", "n19"}));
+                                                       "n12", "n14", "n15", "n16", "n17", "n18", "n19", "n20", "n21"}));
+  EXPECT_EQ(failures_of(spec_, v, "n20"), (std::vector<Failure>{{"A.7.1", gpu_id("n20", 3), "below_minimum", kTriad}}));
+  EXPECT_EQ(failures_of(spec_, v, "n21"), (std::vector<Failure>{{"A.7.2", gpu_id("n21", 5), "below_minimum", kH2d},
+                                                                {"A.7.3", gpu_id("n21", 5), "below_minimum", kD2h}}));
   EXPECT_EQ(v.passed_nodes(), 3u);
   EXPECT_FALSE(v.passed());
 
