@@ -32,9 +32,9 @@ namespace {
 std::vector<Implementation>& registry() {
   static std::vector<Implementation> all = [] {
     std::vector<Implementation> v;
-    for (auto family : {gemm_implementations, attention_implementations, memory_implementations,
-                        host_link_implementations, p2p_implementations, launch_implementations,
-                        collective_implementations}) {
+    for (auto family : {gemm_implementations, burnin_implementations, attention_implementations,
+                        memory_implementations, host_link_implementations, p2p_implementations,
+                        launch_implementations, collective_implementations}) {
       for (auto& impl : family()) v.push_back(std::move(impl));
     }
     return v;
@@ -56,6 +56,7 @@ const Implementation* find_implementation(std::string_view family, std::string_v
 
 std::vector<std::string> family_params(std::string_view family) {
   if (family == "gemm") return {"M", "N", "K"};
+  if (family == "burnin") return {"M", "N", "K", "seconds"};
   // kernels/attention/attention_shape.hpp: batch, query heads, key/value heads, query and key
   // lengths, head dimension, causal mask (0 or 1). Decode has one query per sequence, no mask.
   if (family == "attention") return {"B", "H", "KVH", "Sq", "Sk", "D", "causal"};

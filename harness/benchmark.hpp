@@ -134,6 +134,10 @@ struct Implementation {
   // For bandwidth families: the datasheet peak the row's GB/s is measured against; unset (or
   // nullopt) where there is none (GEMM's pct_of_peak comes from peak_tflops instead).
   std::function<std::optional<BandwidthPeak>(const BenchmarkSpec&)> bandwidth_peak = {};
+  // Seconds the case spends in validate() beyond building and checking its output once (a
+  // burn-in's duration); the suite's time budget counts them. Unset: none. Last, so that the
+  // families that list the fields above in order (memory's bandwidth_peak) need not name it.
+  std::function<double(const BenchmarkSpec&)> setup_seconds = {};
 
   bool provides(std::string_view dtype) const {
     return std::find(dtypes.begin(), dtypes.end(), dtype) != dtypes.end();
@@ -155,6 +159,7 @@ int64_t family_param_minimum(std::string_view family, std::string_view param);
 
 // Families register themselves through these (one per file in harness/families/).
 std::vector<Implementation> gemm_implementations();
+std::vector<Implementation> burnin_implementations();  // burnin (sustained GEMM load, checked)
 std::vector<Implementation> attention_implementations();  // attention and attention_decode
 std::vector<Implementation> memory_implementations();     // memory (HBM / STREAM bandwidth)
 std::vector<Implementation> host_link_implementations();  // host_link (host <-> device copies)

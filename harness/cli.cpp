@@ -16,6 +16,7 @@
 
 #include "collectives/mpi_job.hpp"
 #include "harness/benchmark.hpp"
+#include "harness/health.hpp"
 #include "harness/provenance.hpp"
 #include "harness/runner.hpp"
 #include "harness/specs.hpp"
@@ -35,6 +36,7 @@ int cmd_info(int argc, char** argv) {
   if (!parsed) return 0;
   const DeviceProbe probe = probe_devices();
   nlohmann::json prov = collect_provenance(probe);
+  record_health(prov, "info");
   // Every GPU's power limit and clock policy; context-level telemetry is GPU 0's (as `run` records
   // the GPU it measures).
   for (size_t i = probe.gpus.size(); i-- > 0;) {

@@ -14,6 +14,8 @@
 #include <nccl.h>
 #endif
 
+#include "harness/cuda_check.hpp"
+#include "harness/health.hpp"
 #include "reports/build_info.hpp"
 #include "kernels/gemm/gemm_cublas.hpp"
 #if AICBENCH_WITH_OPENBLAS
@@ -171,6 +173,21 @@ DeviceProbe probe_devices() {
   return probe;
 }
 
+GpuInfo current_gpu() {
+  GpuInfo gpu;
+  CUDA_CHECK(cudaGetDevice(&gpu.index));
+  cudaDeviceProp prop{};
+  CUDA_CHECK(cudaGetDeviceProperties(&prop, gpu.index));
+  gpu.name = prop.name;
+  gpu.uuid = format_uuid(prop.uuid);
+  char bus[32] = {};
+  CUDA_CHECK(cudaDeviceGetPCIBusId(bus, sizeof bus, gpu.index));
+  gpu.pci_bus_id = bus;
+  gpu.cc_major = prop.major;
+  gpu.cc_minor = prop.minor;
+  return gpu;
+}
+
 nlohmann::json gpu_json(const GpuInfo& g) {
   return {{"index", g.index},
           {"name", g.name},
@@ -279,6 +296,7 @@ std::string format_provenance(const nlohmann::json& prov) {
         << (g["ecc_enabled"].get<bool>() ? "on" : "off") << "\n"
         << "         " << g["uuid"].get<std::string>() << "  PCI " << g["pci_bus_id"].get<std::string>()
         << "\n";
+    if (g.contains("health")) out << "         health: " << describe_health(g["health"]) << "\n";
   }
   return out.str();
 }

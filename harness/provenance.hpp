@@ -66,6 +66,10 @@ struct DeviceProbe {
 
 DeviceProbe probe_devices();
 
+// The GPU this thread's CUDA calls go to (cudaGetDevice): its index, name, UUID and PCI bus id,
+// for naming it in a message (a burn-in that found a wrong answer). Throws CudaError without one.
+GpuInfo current_gpu();
+
 // Host, GPUs (or the reason there are none), driver and library versions, build.
 nlohmann::json collect_provenance(const DeviceProbe& probe);
 // One entry of provenance["gpus"].

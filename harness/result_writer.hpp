@@ -61,6 +61,9 @@ class ResultWriter {
 
   // Google Benchmark's own context (date, host_name, num_cpus, caches, ...).
   void set_benchmark_context(nlohmann::json context);
+  // context.aicbench as it will be written: what the run learns at its end (the GPUs' health
+  // after the load, the time budget spent) is added here before the last write.
+  nlohmann::json& provenance() { return provenance_; }
   // The peaks of the GPU that a rank measured, where they differ from the file's (a node with
   // GPUs of several models); rows whose origin names that rank use them.
   void set_peak_tflops_for_rank(int rank, std::map<std::string, double> peak_tflops,

@@ -23,11 +23,13 @@
 #include "harness/cuda_check.hpp"
 #include "harness/device_choice.hpp"
 #include "harness/file_names.hpp"
+#include "harness/health.hpp"
 #include "harness/provenance.hpp"
 #include "harness/result_writer.hpp"
 #include "harness/samplers.hpp"
 #include "harness/specs.hpp"
 #include "harness/telemetry.hpp"
+#include "harness/time_budget.hpp"
 #include "reports/result_file.hpp"
 
 namespace aicbench {
@@ -215,6 +217,9 @@ struct Outcome {
   std::optional<std::string> reason;
   nlohmann::json validation;
   double max_rel_err = 0;
+  // The case's row details when its validation failed (a burn-in's time series, which says why):
+  // kept for every row of it, since the case itself is not kept.
+  nlohmann::json failed_details;
   std::vector<Repetition> repetitions;  // one per call, in order: each row keeps its own status
 };
 
@@ -226,6 +231,9 @@ struct MeasureEnvironment {
   std::string telemetry_unavailable;
   std::optional<double> max_sm_clock_mhz;
   CudaMeasureResources* cuda = nullptr;
+  // The suite's time budget in force: benchmarks not begun by `deadline` (steady clock) are
+  // recorded as not run (harness/time_budget.hpp).
+  std::optional<double> budget_s, deadline, run_start;
 };
 
 // Where this rank's rows go: every rank makes its rows, and after every benchmark the node leader
@@ -334,6 +342,9 @@ class Session {
   const std::optional<std::string>& lost() const { return lost_; }
   const BenchmarkSpec& spec(size_t index) const { return specs_.at(index); }
 
+  // Whether the suite's time budget stopped the run before every benchmark was done.
+  bool budget_spent() const { return budget_spent_; }
+
   void run_one(size_t index, benchmark::State& state) {
     Outcome& outcome = outcomes_[index];
     const BenchmarkSpec& spec = specs_[index];
@@ -347,13 +358,29 @@ class Session {
         job.fail(failure);
       }
     }
+    if (env_.deadline && steady_seconds() > *env_.deadline) {
+      // Past the budget: this call is not run; a benchmark not begun at all is skipped for good.
+      budget_spent_ = true;
+      const std::string reason = budget_spent_reason(*env_.budget_s, steady_seconds() - *env_.run_start);
+      if (outcome.repetitions.empty() && outcome.status == kStatusOk) {
+        outcome.status = kStatusSkipped;
+        outcome.reason = reason;
+      }
+      outcome.repetitions.push_back({kStatusSkipped, reason, nullptr, std::nullopt});
+      state.SkipWithError(reason.c_str());
+      return;
+    }
     // A benchmark that failed, errored or was skipped stays so: it is not built again.
     if (active_index_ != index && outcome.status == kStatusOk) {
-      const Job::Watch watch = job.watch("setting up and validating " + spec.name(), job_.work_timeout_s, collective_[index]);
+      // A case's own setup time (a burn-in's duration) on top of the usual allowance.
+      const Implementation* impl = find_implementation(spec.family, spec.impl);
+      const double setup_s = impl && impl->setup_seconds ? impl->setup_seconds(spec) : 0.0;
+      const Job::Watch watch =
+          job.watch("setting up and validating " + spec.name(), job_.work_timeout_s + setup_s, collective_[index]);
       prepare(index);
     }
     if (outcome.status != kStatusOk) {
-      outcome.repetitions.push_back({outcome.status, outcome.reason, nullptr, std::nullopt});
+      outcome.repetitions.push_back({outcome.status, outcome.reason, outcome.failed_details, std::nullopt});
       state.SkipWithError(outcome.reason->c_str());
       return;
     }
@@ -493,6 +520,7 @@ class Session {
       if (!v.passed) {
         outcome.status = kStatusFailed;
         outcome.reason = v.message;
+        outcome.failed_details = active_->row_details();
       }
     } catch (const UnsupportedHere& e) {
       outcome.status = kStatusSkipped;
@@ -575,6 +603,7 @@ class Session {
   std::unique_ptr<BenchmarkCase> active_;
   size_t active_index_ = SIZE_MAX;
   std::optional<std::string> lost_;
+  bool budget_spent_ = false;
 };
 
 // Feeds each finished benchmark's runs to the node's result file, which prints one line for
@@ -650,6 +679,7 @@ struct RankSetup {
   std::vector<BenchmarkSpec> selected;
   std::vector<std::optional<std::string>> unsupported;  // per selected benchmark: why it cannot run here
   MeasureConfig config;
+  std::optional<TimeBudget> budget;  // the suite's time budget, when it has one
 };
 
 RankSetup set_up_rank(const RunOptions& options, const Job& job) {
@@ -682,6 +712,15 @@ RankSetup set_up_rank(const RunOptions& options, const Job& job) {
     s.unsupported.push_back(find_implementation(spec.family, spec.impl)->unsupported_reason(spec, s.probe));
   }
   s.config = measure_config(options, s.suite, s.choice.backend);
+  // The suite's time budget: refused here, before any file is written, when what runs here
+  // cannot fit (an InputError, which every rank agrees on).
+  if (s.suite.time_budget_s) {
+    std::vector<BenchmarkSpec> supported;
+    for (size_t i = 0; i < s.selected.size(); ++i) {
+      if (!s.unsupported[i]) supported.push_back(s.selected[i]);
+    }
+    s.budget = plan_time_budget(s.suite.name, *s.suite.time_budget_s, supported, s.config, options.repetitions);
+  }
   return s;
 }
 
@@ -892,6 +931,7 @@ nlohmann::json node_gpus(const std::vector<nlohmann::json>& ranks, std::ostream&
 }  // namespace
 
 int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err) {
+  const double run_start = steady_seconds();  // the suite's time budget counts from here
   const Job& job = given.job ? *given.job : Job::current();
   const JobLayout& layout = job.layout();
   // The job, not the caller, says which rank this is.
@@ -925,6 +965,7 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
   env.backend = s.choice.backend;
   env.config = s.config;
   nlohmann::json prov = collect_provenance(s.probe);
+  record_health(prov, "run start");
   prov["command_line"] = options.command_line;
   prov["suite"] = s.suite.name;
   prov["suite_version"] = s.suite.version;
@@ -952,6 +993,16 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
     // clock, so no threshold was in force.
     prov["methodology"]["throttle_threshold"] = nullptr;
     prov["methodology"]["throttle_guard"] = "not applicable: the cpu backend has no SM clock";
+  }
+  if (s.budget) {
+    prov["time_budget"] = s.budget->to_json();
+    env.budget_s = s.budget->budget_s;
+    env.run_start = run_start;
+    env.deadline = run_start + s.budget->budget_s;
+    if (speaks) {
+      out << "aicbench: time budget " << s.budget->budget_s << " s; the " << s.budget->benchmarks
+          << " benchmarks that run here may take up to " << static_cast<long long>(s.budget->estimate_s + 0.5) << " s\n";
+    }
   }
   prov["job"] = {{"launcher", to_string(layout.launcher)},
                  {"ranks", layout.world_size},
@@ -1134,7 +1185,20 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
       run_collectives(collectives, collective_env, layout.world_rank == 0 ? writer.get() : nullptr, out, err);
 
   int code = sink.failures() + collective.failed + collective.errors > 0 ? 1 : 0;
+  if (session.budget_spent()) {
+    err << "aicbench run: " << (multi ? layout.describe_rank(layout.world_rank) + ": " : "") << "the suite's time budget of "
+        << *s.suite.time_budget_s << " s was spent before every benchmark ran; those not begun are recorded as not run\n";
+    code = std::max(code, 1);
+  }
   if (writer) {
+    // The GPUs' health again, after the load (every GPU of the node: NVML sees them all): errors
+    // the run itself provoked show here. The time budget as the leader spent it.
+    record_health(writer->provenance(), "run end");
+    if (s.budget) {
+      nlohmann::json& budget = writer->provenance()["time_budget"];
+      budget["spent_s"] = steady_seconds() - run_start;
+      budget["stopped"] = session.budget_spent();
+    }
     try {
       writer->write(/*complete=*/true);
       completed = true;

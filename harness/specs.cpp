@@ -139,6 +139,7 @@ Suite load_suite_file(const fs::path& path) {
   suite.version = json["version"].get<int>();
   suite.description = json.value("description", "");
   if (json.contains("measurement")) parse_measurement(json["measurement"], suite);
+  if (json.contains("time_budget_s")) suite.time_budget_s = json["time_budget_s"].get<double>();
   const nlohmann::json& groups = json["groups"];
   for (size_t g = 0; g < groups.size(); ++g) {
     const std::string where = "groups[" + std::to_string(g) + "]";

@@ -20,6 +20,9 @@ struct Suite {
   std::filesystem::path path;
   std::vector<MeasureMode> modes = {MeasureMode::cold};
   std::map<Backend, StoppingRule> rules;  // the defaults, with the suite's overrides applied
+  // The most the whole suite may take on one process, in seconds (harness/time_budget.hpp):
+  // `aicbench run` refuses a suite whose benchmarks cannot fit, and stops one that runs over.
+  std::optional<double> time_budget_s;
   StoppingRule rule(Backend backend) const;
   // `aicbench run --max-bytes N`: every range of a collective's `bytes` ends at N (longer or
   // shorter than the suite says), and its listed `bytes` values above N are left out.

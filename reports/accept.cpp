@@ -25,7 +25,14 @@ constexpr std::pair<Rule, const char*> kRules[] = {
     {Rule::max_temperature, "max_temperature"},
     {Rule::min_sm_clock, "min_sm_clock"},
     {Rule::health_clean, "health_clean"},
+    {Rule::health_min, "health_min"},
+    {Rule::burnin, "burnin"},
 };
+
+// The clock-limiting reasons a burn-in's `throttle_reasons` defaults to: the hardware's own
+// (thermal, slowdown, power brake), not power management's (harness/families/burnin.hpp).
+const std::vector<std::string> kHardwareThrottleReasons = {"hw_slowdown", "hw_thermal_slowdown", "sw_thermal_slowdown",
+                                                           "hw_power_brake_slowdown"};
 
 // min_throughput's units: the field that gives the threshold, and the row's value it holds.
 constexpr std::pair<Unit, const char*> kThroughputUnits[] = {
@@ -182,6 +189,22 @@ class SpecReader {
       case Rule::health_clean:
         clause.fields = p["fields"].get<std::vector<std::string>>();
         break;
+      case Rule::health_min:
+        clause.minimums = p["values"].get<std::map<std::string, double>>();
+        if (clause.minimums.empty()) fail(json_path_join(field, "values"), "names no health field; expected at least one, e.g. {\"persistence_mode\": 1}");
+        for (const auto& [name, minimum] : clause.minimums) {
+          const bool plain = !name.empty() && name.size() <= 64 &&
+                             std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+          if (!plain) fail(json_path_join(field, "values"), "names '" + name + "', which is not a health field's name (letters, digits, '_')");
+        }
+        break;
+      case Rule::burnin:
+        if (p.contains("min_sm_clock_mhz")) clause.burnin_min_sm_clock_mhz = p["min_sm_clock_mhz"].get<double>();
+        if (p.contains("max_temp_c")) clause.burnin_max_temp_c = p["max_temp_c"].get<double>();
+        clause.throttle_reasons = p.contains("throttle_reasons") ? p["throttle_reasons"].get<std::vector<std::string>>()
+                                                                 : kHardwareThrottleReasons;
+        clause.required = scope;
+        break;
     }
     return clause;
   }
@@ -269,6 +292,7 @@ const char* problem_name(Problem problem) {
     case Problem::wrong_suite: return "wrong_suite";
     case Problem::incomplete: return "incomplete";
     case Problem::nonzero: return "nonzero";
+    case Problem::throttled: return "throttled";
   }
   return "?";
 }
@@ -285,6 +309,17 @@ std::string Clause::summary() const {
       if (!except.empty()) s += " except " + reports::join(except, ", ");
       break;
     case Rule::health_clean: s += " " + reports::join(fields, ", "); break;
+    case Rule::health_min: {
+      std::vector<std::string> parts;
+      for (const auto& [name, minimum] : minimums) parts.push_back(name + " >= " + number_text(minimum));
+      s += " " + reports::join(parts, ", ");
+      break;
+    }
+    case Rule::burnin:
+      if (burnin_min_sm_clock_mhz) s += ", SM clock >= " + quantity(*burnin_min_sm_clock_mhz, Unit::mhz);
+      if (burnin_max_temp_c) s += ", temperature <= " + quantity(*burnin_max_temp_c, Unit::celsius);
+      if (!throttle_reasons.empty()) s += ", never " + reports::join(throttle_reasons, ", ");
+      break;
     default: break;
   }
   return s;
@@ -316,9 +351,12 @@ std::string describe(const Violation& v) {
     case Problem::missing: return at + "missing: no result" + detail("; ");
     case Problem::not_run: return at + "skipped, not run" + detail(": ");
     case Problem::failed_validation:
+      // The error against the tolerance where that is why; otherwise (a burn-in whose later output
+      // differed, or that throttled) the reason the run gave.
       return at + "failed validation" +
-             (v.value && v.threshold ? ": max_rel_err " + number_text(*v.value) + " above its tolerance " + number_text(*v.threshold)
-                                     : detail(": "));
+             (v.value && v.threshold && *v.value > *v.threshold
+                  ? ": max_rel_err " + number_text(*v.value) + " above its tolerance " + number_text(*v.threshold)
+                  : detail(": "));
     case Problem::error: return at + "error" + detail(": ");
     case Problem::below_minimum:
       return at + quantity(*v.value, v.unit) + ", below the minimum " + quantity(*v.threshold, v.unit);
@@ -333,6 +371,7 @@ std::string describe(const Violation& v) {
     case Problem::incomplete: return "incomplete run: " + v.detail;
     case Problem::nonzero:
       return "health counter " + v.detail + " is " + number_text(*v.value) + ", expected " + number_text(v.threshold.value_or(0));
+    case Problem::throttled: return at + "throttled: " + v.detail;
   }
   return at + problem_name(v.problem);
 }
@@ -376,6 +415,8 @@ struct Evaluation {
         telemetry_limit(clause, gpu, outcome, &ResultRow::sm_clock_mhz, Problem::below_minimum, "SM clock");
         break;
       case Rule::health_clean: health_clean(clause, gpu, outcome); break;
+      case Rule::health_min: health_min(clause, gpu, outcome); break;
+      case Rule::burnin: burnin(clause, gpu, outcome); break;
       case Rule::gpus_per_node: break;  // node-level
     }
     return outcome;
@@ -521,25 +562,131 @@ struct Evaluation {
     }
   }
 
+  // A health field's value over the GPU's files: the largest (counters only grow: a later file
+  // knows more) or, with `lowest`, the smallest; nullopt when no file records it.
+  std::optional<double> health_value(const Measurements::Gpu& gpu, const std::string& field, bool lowest) const {
+    std::optional<double> value;
+    for (const RunFacts& run : gpu.runs) {
+      const auto counters = run.gpu_health.find(gpu.id);
+      if (counters == run.gpu_health.end()) continue;
+      const auto counter = counters->second.find(field);
+      if (counter == counters->second.end()) continue;
+      value = lowest ? std::min(value.value_or(counter->second), counter->second)
+                     : std::max(value.value_or(counter->second), counter->second);
+    }
+    return value;
+  }
+
+  // Why no file records a health field: the reason a file gives (NVML's answer), else "no health
+  // block" (a result from before health was recorded, or the cpu backend).
+  std::string health_missing(const Measurements::Gpu& gpu, const std::string& field) const {
+    for (const RunFacts& run : gpu.runs) {
+      const auto notes = run.gpu_health_missing.find(gpu.id);
+      if (notes == run.gpu_health_missing.end()) continue;
+      if (auto why = notes->second.find(field); why != notes->second.end()) return why->second;
+      if (auto why = notes->second.find(""); why != notes->second.end()) return "health unavailable: " + why->second;
+    }
+    return "the result records no health for this GPU";
+  }
+
   void health_clean(const Clause& clause, const Measurements::Gpu& gpu, Outcome& outcome) const {
-    std::vector<std::string> unrecorded;
+    // Fields not recorded, each run of fields with the same reason said once:
+    // "not recorded: a, b (reason); c (another reason)".
+    std::vector<std::pair<std::vector<std::string>, std::string>> unrecorded;
     for (const std::string& field : clause.fields) {
-      std::optional<double> value;
-      for (const RunFacts& run : gpu.runs) {
-        const auto counters = run.gpu_health.find(gpu.id);
-        if (counters == run.gpu_health.end()) continue;
-        const auto counter = counters->second.find(field);
-        if (counter == counters->second.end()) continue;
-        // The worst any file reports: counters only grow, a later file knows more.
-        value = std::max(value.value_or(counter->second), counter->second);
-      }
+      const std::optional<double> value = health_value(gpu, field, /*lowest=*/false);
       if (!value) {
-        unrecorded.push_back(field);
+        const std::string why = health_missing(gpu, field);
+        if (unrecorded.empty() || unrecorded.back().second != why) unrecorded.push_back({{}, why});
+        unrecorded.back().first.push_back(field);
       } else if (*value != 0) {
         outcome.violations.push_back({Problem::nonzero, "", *value, 0.0, Unit::none, field});
       }
     }
-    if (!unrecorded.empty()) outcome.note = "not recorded: " + reports::join(unrecorded, ", ");
+    std::vector<std::string> parts;
+    for (const auto& [fields, why] : unrecorded) parts.push_back(reports::join(fields, ", ") + " (" + why + ")");
+    if (!parts.empty()) outcome.note = "not recorded: " + reports::join(parts, "; ");
+  }
+
+  // Each named value recorded and at least its minimum (a state: 1 for on). Unlike a counter that
+  // must be zero, a minimum needs evidence: a value no file records fails.
+  void health_min(const Clause& clause, const Measurements::Gpu& gpu, Outcome& outcome) const {
+    for (const auto& [field, minimum] : clause.minimums) {
+      const std::optional<double> value = health_value(gpu, field, /*lowest=*/true);
+      if (!value) {
+        outcome.violations.push_back({Problem::not_recorded, "", std::nullopt, minimum, Unit::none,
+                                      "health " + field + ": " + health_missing(gpu, field)});
+      } else if (*value < minimum) {
+        outcome.violations.push_back({Problem::below_minimum, "", *value, minimum, Unit::none, "health " + field});
+      }
+    }
+  }
+
+  // The burn-in of every matching benchmark: there, with right answers, never limited by a reason
+  // the clause forbids, and within its clock and temperature limits.
+  void burnin(const Clause& clause, const Measurements::Gpu& gpu, Outcome& outcome) const {
+    std::set<std::string> names(clause.required.begin(), clause.required.end());
+    for (const auto& [name, rows] : gpu.rows) {
+      if (benchmark_matches(clause.benchmark, name)) names.insert(name);
+    }
+    for (const std::string& name : names) {
+      const auto rows = gpu.rows.find(name);
+      if (rows == gpu.rows.end()) {
+        outcome.violations.push_back({Problem::missing, name, std::nullopt, std::nullopt, Unit::none, ""});
+        continue;
+      }
+      for (const ResultRow& row : rows->second) {
+        if (!row.burnin) {
+          // No burn-in block: it never started (skipped, an error, a first output that failed
+          // validation), or a row of another family the pattern matched.
+          auto v = not_ok(name, {row});
+          outcome.violations.push_back(v ? std::move(*v)
+                                         : Violation{Problem::not_recorded, name, std::nullopt, std::nullopt, Unit::none,
+                                                     "the row has no burn-in block (aicbench.burnin)"});
+          continue;
+        }
+        const ResultRow::Burnin& b = *row.burnin;
+        const size_t before = outcome.violations.size();
+        if (b.mismatched_elements > 0) {
+          outcome.violations.push_back({Problem::failed_validation, name, std::nullopt, std::nullopt, Unit::none,
+                                        row.reason.empty() ? std::to_string(b.mismatched_elements) +
+                                                                 " elements differed from the first output"
+                                                           : row.reason});
+        }
+        for (const std::string& reason : clause.throttle_reasons) {
+          const auto seen = b.throttle.find(reason);
+          if (seen == b.throttle.end()) continue;
+          outcome.violations.push_back({Problem::throttled, name, std::nullopt, std::nullopt, Unit::none,
+                                        reason + " in " + std::to_string(seen->second.intervals) + " of " +
+                                            std::to_string(b.intervals) + " intervals (first at t = " +
+                                            number_text(seen->second.first_t_s) + " s)"});
+        }
+        if (clause.burnin_min_sm_clock_mhz) {
+          if (!b.min_sm_clock_mhz) {
+            outcome.violations.push_back({Problem::not_recorded, name, std::nullopt, clause.burnin_min_sm_clock_mhz,
+                                          Unit::mhz, "no SM clock was recorded during the burn-in (no GPU telemetry)"});
+          } else if (*b.min_sm_clock_mhz < *clause.burnin_min_sm_clock_mhz) {
+            outcome.violations.push_back(
+                {Problem::below_minimum, name, *b.min_sm_clock_mhz, clause.burnin_min_sm_clock_mhz, Unit::mhz,
+                 b.min_sm_clock_t_s ? "lowest interval, at t = " + number_text(*b.min_sm_clock_t_s) + " s" : ""});
+          }
+        }
+        if (clause.burnin_max_temp_c) {
+          if (!b.max_temp_c) {
+            outcome.violations.push_back({Problem::not_recorded, name, std::nullopt, clause.burnin_max_temp_c,
+                                          Unit::celsius, "no temperature was recorded during the burn-in (no GPU telemetry)"});
+          } else if (*b.max_temp_c > *clause.burnin_max_temp_c) {
+            outcome.violations.push_back(
+                {Problem::above_maximum, name, *b.max_temp_c, clause.burnin_max_temp_c, Unit::celsius, ""});
+          }
+        }
+        // The run's own verdict failed for a reason none of the above names (its clock floor of
+        // 75 % of the maximum): that reason.
+        if (!b.passed && outcome.violations.size() == before) {
+          outcome.violations.push_back({Problem::failed_validation, name, std::nullopt, std::nullopt, Unit::none, row.reason});
+        }
+      }
+    }
   }
 };
 

@@ -37,6 +37,8 @@ enum class Rule {
   max_temperature,    // degrees C while measuring at most
   min_sm_clock,       // mean SM clock while measuring at least
   health_clean,       // the GPU's health counters are zero where recorded
+  health_min,         // the GPU's health values are at least a minimum (persistence mode on: 1)
+  burnin,             // the burn-in gave right answers, without hardware throttling, above a clock floor
 };
 // The rule's name as a spec spells it: "min_throughput".
 const char* rule_name(Rule rule);
@@ -56,6 +58,11 @@ struct Clause {
   Unit unit = Unit::none;
   std::vector<std::string> except;  // suite_complete: benchmarks this SKU need not have
   std::vector<std::string> fields;  // health_clean: the counters that must be zero
+  std::map<std::string, double> minimums;  // health_min: field -> the least it may be
+  // burnin: the lowest interval clock and the highest temperature allowed (unset: no limit), and
+  // the clock-limiting reasons that fail a GPU.
+  std::optional<double> burnin_min_sm_clock_mhz, burnin_max_temp_c;
+  std::vector<std::string> throttle_reasons;
   // The benchmarks of the suite this clause needs a result for on every GPU (computed when the
   // spec is read): suite_complete's list less `except`; every match of `benchmark` for
   // min_throughput and a scoped validation_passed; empty for the other rules.
@@ -112,6 +119,7 @@ enum class Problem {
   wrong_suite,        // another suite, or another version of it
   incomplete,         // the run stopped before the end (complete: false)
   nonzero,            // a health counter (named in `detail`)
+  throttled,          // burnin: a clock-limiting reason the clause forbids (named in `detail`)
 };
 const char* problem_name(Problem problem);  // "below_minimum"
 

@@ -93,6 +93,20 @@ ResultRow row_of(const json& b, const RowOrigin& origin, size_t entry) {
   for (const auto& reason : member(telemetry, "throttle_reasons")) {
     if (reason.is_string()) row.throttle_reasons.push_back(reason.get<std::string>());
   }
+  if (const json& b = member(info, "burnin"); b.is_object()) {
+    ResultRow::Burnin burnin;
+    burnin.passed = member(member(b, "verdict"), "passed") != false;
+    burnin.mismatched_elements = static_cast<int64_t>(number(b, "mismatched_elements").value_or(0));
+    burnin.intervals = static_cast<int>(number(b, "intervals").value_or(0));
+    const json& summary = member(b, "summary");
+    burnin.min_sm_clock_mhz = number(summary, "min_sm_clock_mhz");
+    burnin.min_sm_clock_t_s = number(summary, "min_sm_clock_t_s");
+    burnin.max_temp_c = number(summary, "max_temp_c");
+    for (const auto& [name, seen] : member(summary, "throttle_reasons").items()) {
+      burnin.throttle[name] = {static_cast<int>(number(seen, "intervals").value_or(0)), number(seen, "first_t_s").value_or(0)};
+    }
+    row.burnin = std::move(burnin);
+  }
 
   const json& collective = member(info, "collective");
   if (auto ranks = number(collective, "ranks")) row.collective_ranks = static_cast<int64_t>(*ranks);
@@ -188,6 +202,12 @@ RunFacts run_facts(const ResultFile& file, size_t index) {
     std::map<std::string, double>& counters = facts.gpu_health[uuid];
     for (const auto& [name, value] : health.items()) {
       if (value.is_number()) counters[name] = value.get<double>();
+      if (value.is_boolean()) counters[name] = value.get<bool>() ? 1 : 0;
+    }
+    std::map<std::string, std::string>& missing = facts.gpu_health_missing[uuid];
+    if (member(health, "available") == false) missing[""] = text(health, "reason");
+    for (const auto& [name, why] : member(health, "unavailable").items()) {
+      if (why.is_string()) missing[name] = why.get<std::string>();
     }
   }
   return facts;

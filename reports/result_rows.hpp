@@ -51,6 +51,20 @@ struct ResultRow {
   // Telemetry while measuring (GPU runs with NVML).
   std::optional<double> sm_clock_mhz, power_w, temp_c, energy_j;
   std::vector<std::string> throttle_reasons;
+  // A burn-in's findings (family burnin: the row's aicbench.burnin block), for accept's rule
+  // `burnin`; absent on other rows and on a burn-in whose first output failed validation.
+  struct Burnin {
+    bool passed = true;  // the run's own verdict
+    int64_t mismatched_elements = 0;
+    int intervals = 0;
+    std::optional<double> min_sm_clock_mhz, min_sm_clock_t_s, max_temp_c;
+    struct Throttle {
+      int intervals = 0;
+      double first_t_s = 0;
+    };
+    std::map<std::string, Throttle> throttle;  // every clock-limiting reason an interval saw
+  };
+  std::optional<Burnin> burnin;
   // Collective rows (aicbench.collective, issue 10): the ranks and nodes the operation spanned.
   std::optional<int64_t> collective_ranks, collective_nodes;
 
@@ -94,9 +108,13 @@ struct RunFacts {
   std::optional<bool> git_dirty;
   std::map<std::string, std::string> versions;  // driver, cuda_runtime, cublas, nccl, ...
   // context.aicbench.gpus[i].health, per GPU UUID: counter name -> value. Counters are what the
-  // driver keeps about a GPU's memory (uncorrected ECC errors, retired pages, ...); only numbers
-  // are kept, and a GPU whose entry has no `health` object has no entry here.
+  // driver keeps about a GPU's memory (uncorrected ECC errors, retired pages, ...); numbers are
+  // kept, and states as 1 (true) or 0 (false); a GPU whose entry has no `health` object has no
+  // entry here.
   std::map<std::string, std::map<std::string, double>> gpu_health;
+  // Why a counter is not there, per GPU UUID: health.unavailable's reason per field, and under ""
+  // the reason the whole health block is unavailable (no NVML).
+  std::map<std::string, std::map<std::string, std::string>> gpu_health_missing;
 };
 RunFacts run_facts(const ResultFile& file, size_t index);
 

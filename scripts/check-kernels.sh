@@ -56,6 +56,7 @@ ptx_expectations=(
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:cp\.async\.bulk\.tensor.*\.multicast::cluster"
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:mapa\.shared::cluster"
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:barrier\.cluster\.wait"
+  "kernels/burnin/burnin_check.cu:80:ld\.global\.nc\.v4\.u32"
   "kernels/attention/attention_mma_sm80.cu:80:mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.bf16\.bf16\.f32"
   "kernels/attention/attention_mma_sm80.cu:80:mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.f16\.f16\.f32"
   "kernels/attention/attention_mma_sm80.cu:80:ldmatrix\.sync\.aligned\.m8n8\.x4\.shared\.b16"

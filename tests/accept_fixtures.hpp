@@ -38,13 +38,64 @@ inline const json& cpu_acceptance_result() {
   return j;
 }
 
-// The acceptance suite's CUDA benchmarks (specs/suites/acceptance.json, version 3).
+// The acceptance suite's CUDA benchmarks (specs/suites/acceptance.json, version 5).
 inline const std::vector<std::string>& cuda_acceptance_benchmarks() {
   static const std::vector<std::string> names = {
       "gemm/cublas/fp32/M:8192/N:8192/K:8192",     "gemm/cublaslt/bf16/M:8192/N:8192/K:8192",
       "gemm/wgmma_sm90_multicast/bf16/M:8192/N:8192/K:8192", "gemm/cublaslt/fp8/M:8192/N:8192/K:8192",
-      "gemm/wgmma_sm90_multicast/fp8/M:8192/N:8192/K:8192"};
+      "gemm/wgmma_sm90_multicast/fp8/M:8192/N:8192/K:8192", "memory/memcpy/fp64/bytes:1073741824",
+      "memory/copy/fp64/bytes:1073741824", "memory/triad/fp64/bytes:1073741824",
+      "host_link/h2d_pinned/u8/bytes:268435456", "host_link/d2h_pinned/u8/bytes:268435456",
+      "host_link/bidir_pinned/u8/bytes:268435456", "launch/stream/none/batch:1", "launch/graph/none/batch:1",
+      "burnin/cublaslt/bf16/M:8192/N:8192/K:8192/seconds:180"};
   return names;
+}
+
+// A healthy Hopper GPU's health, as NVML reports it (harness/health.cpp): ECC clean, rows remapped
+// instead of pages retired (so retired pages are not recorded, with NVML's answer), persistence
+// mode on, a x16 link.
+inline json healthy_health() {
+  json h = {{"available", true}, {"source", "NVML"}, {"read_at", "run end"}, {"driver_version", "570.86.15"},
+            {"vbios_version", "96.00.99.00.01"}, {"serial", "1654922012345"}, {"persistence_mode", true},
+            {"ecc_mode", true}, {"ecc_corrected_volatile", 0}, {"ecc_uncorrected_volatile", 0},
+            {"ecc_corrected_aggregate", 2}, {"ecc_uncorrected_aggregate", 0}, {"retired_pages_single_bit", nullptr},
+            {"retired_pages_double_bit", nullptr}, {"retired_pages_pending", nullptr}, {"remapped_rows_correctable", 1},
+            {"remapped_rows_uncorrectable", 0}, {"remapped_rows_pending", false}, {"remapped_rows_failure", false},
+            {"clocks_event_reasons", json::array({"gpu_idle"})}, {"hw_slowdown", false}, {"hw_thermal_slowdown", false},
+            {"sw_thermal_slowdown", false}, {"hw_power_brake_slowdown", false}, {"pcie_link_gen_current", 5},
+            {"pcie_link_gen_max", 5}, {"pcie_link_width_current", 16}, {"pcie_link_width_max", 16},
+            {"pcie_replay_counter", 0}};
+  const std::string why = "NVML nvmlDeviceGetRetiredPages: Not Supported";
+  h["unavailable"] = {{"retired_pages_single_bit", why}, {"retired_pages_double_bit", why},
+                      {"retired_pages_pending", "NVML nvmlDeviceGetRetiredPagesPendingStatus: Not Supported"}};
+  return h;
+}
+
+// A healthy burn-in's block (harness/families/burnin.cpp), summarised: 180 intervals at 1755 MHz
+// at the power cap, 71 °C at most.
+inline json healthy_burnin(bool telemetry = true) {
+  json summary = {{"gemms", 126000}, {"tflops", 760.5}};
+  if (telemetry) {
+    summary["min_sm_clock_mhz"] = 1710;
+    summary["min_sm_clock_t_s"] = 97;
+    summary["mean_sm_clock_mhz"] = 1755;
+    summary["max_temp_c"] = 71;
+    summary["mean_power_w"] = 690;
+    summary["throttle_reasons"] = {{"sw_power_cap", {{"intervals", 180}, {"first_t_s", 1}, {"fails", false}}}};
+  }
+  return {{"device", "GPU 0"},
+          {"seconds", 180},
+          {"elapsed_s", 180.4},
+          {"interval_s", 1},
+          {"intervals", 180},
+          {"check", "bitwise"},
+          {"mismatched_elements", 0},
+          {"mismatched_intervals", 0},
+          {"first_mismatch", nullptr},
+          {"telemetry", telemetry ? "NVML every 100 ms" : "unavailable: NVML not found"},
+          {"summary", summary},
+          {"verdict", {{"passed", true}, {"reasons", json::array()}}},
+          {"samples", json::array()}};
 }
 
 // Counters that carry a throughput: a row that is not ok never has them (the reader refuses it).
@@ -90,10 +141,13 @@ struct GpuRun {
   std::map<std::string, std::pair<std::string, std::string>> status; // benchmark -> (status, reason)
   std::set<std::string> omit;                                        // benchmarks left out
   bool complete = true;
+  double hbm_pct_of_peak = 91;   // memory rows: % of the datasheet's HBM bandwidth (3350 GB/s)
+  double host_link_gbps = 53;    // host_link rows: GB/s per direction
   std::string suite = "acceptance";
-  int suite_version = 3;
+  int suite_version = 5;
   bool telemetry = true;
-  std::optional<json> health;  // gpus[0].health
+  std::optional<json> health = healthy_health();  // gpus[0].health
+  std::optional<json> burnin;  // the burn-in row's aicbench.burnin (default: healthy_burnin(telemetry))
   int repetitions = 1;
   std::map<std::string, std::vector<double>> pct_per_repetition;  // overrides pct for those
 };
@@ -139,8 +193,10 @@ inline json gpu_result(const GpuRun& run) {
   result["benchmarks"] = json::array();
   for (const std::string& name : cuda_acceptance_benchmarks()) {
     if (run.omit.count(name)) continue;
-    const std::string impl = name.substr(5, name.find('/', 5) - 5);
-    const size_t dtype_at = name.find('/', 5) + 1;
+    const size_t impl_at = name.find('/') + 1;
+    const std::string family = name.substr(0, impl_at - 1);
+    const std::string impl = name.substr(impl_at, name.find('/', impl_at) - impl_at);
+    const size_t dtype_at = name.find('/', impl_at) + 1;
     const std::string dtype = name.substr(dtype_at, name.find('/', dtype_at) - dtype_at);
     for (int rep = 0; rep < run.repetitions; ++rep) {
       json row = row_template;
@@ -149,16 +205,36 @@ inline json gpu_result(const GpuRun& run) {
       row["repetitions"] = run.repetitions;
       row["repetition_index"] = rep;
       json& info = row["aicbench"];
+      info["family"] = family;
       info["impl"] = impl;
       info["dtype"] = dtype;
       info["backend"] = "cuda";
       info["vendor"] = impl.rfind("cublas", 0) == 0;
-      info["params"] = {{"M", 8192}, {"N", 8192}, {"K", 8192}};
+      // The parameters from the name: "family/impl/dtype/k:v/k:v".
+      info["params"] = json::object();
+      for (size_t at = name.find('/', dtype_at); at != std::string::npos;) {
+        const size_t next = name.find('/', at + 1);
+        const std::string part = name.substr(at + 1, next == std::string::npos ? std::string::npos : next - at - 1);
+        info["params"][part.substr(0, part.find(':'))] = std::stoll(part.substr(part.find(':') + 1));
+        at = next;
+      }
+      if (family == "burnin") info["burnin"] = run.burnin ? *run.burnin : healthy_burnin(run.telemetry);
       double pct = run.pct.count(name) ? run.pct.at(name) : run.pct_of_peak;
       if (run.pct_per_repetition.count(name)) pct = run.pct_per_repetition.at(name).at(rep);
-      row["pct_of_peak"] = pct;
-      row["tflops"] = pct / 100 * dense_peak(run, dtype);
       row.erase("gbps");
+      row.erase("tflops");
+      row.erase("pct_of_peak");
+      if (family == "gemm" || family == "burnin") {
+        row["pct_of_peak"] = pct;
+        row["tflops"] = pct / 100 * dense_peak(run, dtype);
+      } else if (family == "memory") {
+        const double hbm = run.pct.count(name) ? pct : run.hbm_pct_of_peak;
+        row["pct_of_peak"] = hbm;
+        row["gbps"] = hbm / 100 * 3350;
+      } else if (family == "host_link") {
+        const double gbps = run.pct.count(name) ? pct : run.host_link_gbps;
+        row["gbps"] = name.find("bidir") != std::string::npos ? 2 * gbps : gbps;
+      }
       if (run.telemetry) {
         const double temp = run.temp_of.count(name) ? run.temp_of.at(name) : run.temp_c;
         const double clock = run.clock_of.count(name) ? run.clock_of.at(name) : run.sm_clock_mhz;

@@ -32,6 +32,10 @@ const std::string kWgmmaBf16 = "gemm/wgmma_sm90_multicast/bf16/M:8192/N:8192/K:8
 const std::string kWgmmaFp8 = "gemm/wgmma_sm90_multicast/fp8/M:8192/N:8192/K:8192";
 const std::string kCpu512 = "gemm/cpu_blocked/fp32/M:512/N:512/K:512";
 const std::string kCpu256 = "gemm/cpu_blocked/fp32/M:256/N:256/K:256";
+const std::string kBurnin = "burnin/cublaslt/bf16/M:8192/N:8192/K:8192/seconds:180";
+const std::string kTriad = "memory/triad/fp64/bytes:1073741824";
+const std::string kH2d = "host_link/h2d_pinned/u8/bytes:268435456";
+const std::string kD2h = "host_link/d2h_pinned/u8/bytes:268435456";
 
 // One failure as the tests compare it: clause, GPU ("" for the node), problem, benchmark.
 using Failure = std::tuple<std::string, std::string, std::string, std::string>;
@@ -107,9 +111,11 @@ TEST(AcceptSpec, ShippedSpecsLoad) {
                               accept::Rule::health_clean}) {
       EXPECT_TRUE(rules.count(rule)) << accept::rule_name(rule);
     }
+    EXPECT_TRUE(rules.count(accept::Rule::burnin));
     if (gpu) {
       EXPECT_TRUE(rules.count(accept::Rule::max_temperature));
       EXPECT_TRUE(rules.count(accept::Rule::min_sm_clock));
+      EXPECT_TRUE(rules.count(accept::Rule::health_min));
     }
   }
   // bf16 GEMM through cuBLASLt at 8192^3: at least 70 % of the dense peak on every GPU spec.
@@ -169,10 +175,14 @@ class GpuFleet : public ::testing::Test {
 
 TEST_F(GpuFleet, ExactlyThePlantedNodesFail) {
   add_node(testing::healthy_node("n01"));
-  {  // health counters recorded and zero: passes, and says nothing is missing
+  {  // every health counter recorded and zero (retired pages too): passes, and says nothing is missing
     auto node = testing::healthy_node("n02");
     for (auto& gpu : node) {
-      gpu.health = json{{"ecc_uncorrected_errors", 0}, {"retired_pages", 0}, {"retired_pages_pending", 0}, {"row_remap_failures", 0}};
+      json health = testing::healthy_health();
+      health["retired_pages_double_bit"] = 0;
+      health["retired_pages_pending"] = false;
+      health["unavailable"] = json::object();
+      gpu.health = health;
     }
     add_node(node);
   }
@@ -209,7 +219,7 @@ TEST_F(GpuFleet, ExactlyThePlantedNodesFail) {
   add_node(testing::healthy_node("n09", 7));  // one GPU short
   {  // retired pages
     auto node = testing::healthy_node("n10");
-    node[4].health = json{{"ecc_uncorrected_errors", 0}, {"retired_pages", 2}};
+    node[4].health->operator[]("retired_pages_double_bit") = 2;
     add_node(node);
   }
   {  // a run that stopped early
@@ -253,11 +263,61 @@ TEST_F(GpuFleet, ExactlyThePlantedNodesFail) {
     node[0].telemetry = false;
     add_node(node);
   }
+  {  // the burn-in found a wrong element: the row failed, with the run's reason
+    auto node = testing::healthy_node("n16");
+    json burnin = testing::healthy_burnin();
+    burnin["mismatched_elements"] = 1;
+    burnin["mismatched_intervals"] = 1;
+    burnin["verdict"] = {{"passed", false}, {"reasons", {"GPU 0 (GPU-n16-2): 1 element of C differed"}}};
+    node[2].burnin = burnin;
+    add_node(node, [](json& j, int gpu) {
+      if (gpu != 2) return;
+      for (json& row : j["benchmarks"]) {
+        if (row["name"] != kBurnin) continue;
+        testing::set_status(row, "failed", "burn-in failed: GPU 0 (GPU-n16-2): 1 element of C differed ... in interval 41");
+        row["aicbench"]["validation"] = {{"max_rel_err", 0.002}, {"tolerance", 0.01}};
+        row["max_rel_err"] = 0.002;
+      }
+    });
+  }
+  {  // thermal slowdown and a low clock during the burn-in (the run passed it: an older floor)
+    auto node = testing::healthy_node("n17");
+    json burnin = testing::healthy_burnin();
+    burnin["summary"]["throttle_reasons"]["hw_thermal_slowdown"] = {{"intervals", 12}, {"first_t_s", 151}, {"fails", true}};
+    burnin["summary"]["min_sm_clock_mhz"] = 1290;
+    node[6].burnin = burnin;
+    add_node(node);
+  }
+  {  // persistence mode off on one GPU, a x8 link on another
+    auto node = testing::healthy_node("n18");
+    node[1].health->operator[]("persistence_mode") = false;
+    node[5].health->operator[]("pcie_link_width_current") = 8;
+    add_node(node);
+  }
+  {  // no NVML: nothing shows the GPU is healthy
+    auto node = testing::healthy_node("n19");
+    node[0].health = json{{"available", false}, {"reason", "NVML not available: libnvidia-ml.so.1: cannot open shared object file"}};
+    add_node(node);
+  }
+
+  {  // slow HBM on one GPU
+    auto node = testing::healthy_node("n20");
+    node[3].pct[kTriad] = 80;
+    add_node(node);
+  }
+  {  // one GPU's PCIe link at x8: half the bandwidth each way
+    auto node = testing::healthy_node("n21");
+    node[5].host_link_gbps = 26;
+    add_node(node);
+  }
 
   const accept::Verdict v = verdict();
-  ASSERT_EQ(v.nodes.size(), 15u);
+  ASSERT_EQ(v.nodes.size(), 21u);
   EXPECT_EQ(failed_hosts(v), (std::vector<std::string>{"n03", "n04", "n05", "n06", "n07", "n08", "n09", "n10", "n11",
-                                                       "n12", "n14", "n15"}));
+                                                       "n12", "n14", "n15", "n16", "n17", "n18", "n19", "n20", "n21"}));
+  EXPECT_EQ(failures_of(spec_, v, "n20"), (std::vector<Failure>{{"A.7.1", gpu_id("n20", 3), "below_minimum", kTriad}}));
+  EXPECT_EQ(failures_of(spec_, v, "n21"), (std::vector<Failure>{{"A.7.2", gpu_id("n21", 5), "below_minimum", kH2d},
+                                                                {"A.7.3", gpu_id("n21", 5), "below_minimum", kD2h}}));
   EXPECT_EQ(v.passed_nodes(), 3u);
   EXPECT_FALSE(v.passed());
 
@@ -282,7 +342,45 @@ TEST_F(GpuFleet, ExactlyThePlantedNodesFail) {
                                   {"A.3.4", gpu_id("n14", 0), "not_run", kWgmmaFp8}}));
   EXPECT_EQ(failures_of(spec_, v, "n15"), (std::vector<Failure>{{"A.1.2", "", "wrong_count", ""},
                                                                 {"A.4.1", gpu_id("n15", 0), "not_recorded", ""},
-                                                                {"A.4.2", gpu_id("n15", 0), "not_recorded", ""}}));
+                                                                {"A.4.2", gpu_id("n15", 0), "not_recorded", ""},
+                                                                {"A.6.1", gpu_id("n15", 0), "not_recorded", kBurnin},
+                                                                {"A.6.1", gpu_id("n15", 0), "not_recorded", kBurnin}}));
+  EXPECT_EQ(failures_of(spec_, v, "n16"), (std::vector<Failure>{{"A.2.2", gpu_id("n16", 2), "failed_validation", kBurnin},
+                                                                {"A.6.1", gpu_id("n16", 2), "failed_validation", kBurnin}}));
+  EXPECT_EQ(failures_of(spec_, v, "n17"), (std::vector<Failure>{{"A.6.1", gpu_id("n17", 6), "below_minimum", kBurnin},
+                                                                {"A.6.1", gpu_id("n17", 6), "throttled", kBurnin}}));
+  EXPECT_EQ(failures_of(spec_, v, "n18"), (std::vector<Failure>{{"A.5.2", gpu_id("n18", 1), "below_minimum", ""},
+                                                                {"A.5.2", gpu_id("n18", 5), "below_minimum", ""}}));
+  EXPECT_EQ(failures_of(spec_, v, "n19"), (std::vector<Failure>{{"A.5.2", gpu_id("n19", 0), "not_recorded", ""},
+                                                                {"A.5.2", gpu_id("n19", 0), "not_recorded", ""}}));
+
+  // A burn-in's failure says what the run found, not an error against a tolerance it met.
+  const accept::Violation* wrong = find_violation(spec_, v, "n16", "A.2.2");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(accept::describe(*wrong), kBurnin + ": failed validation: burn-in failed: GPU 0 (GPU-n16-2): 1 element of C "
+                                                "differed ... in interval 41");
+  std::vector<std::string> burnin_messages;
+  for (const auto& node : v.nodes) {
+    if (node.host != "n17") continue;
+    for (const auto& o : node.gpus[6].outcomes) {
+      for (const auto& violation : o.violations) {
+        burnin_messages.push_back(accept::describe(violation));
+        if (violation.problem == Problem::below_minimum) {
+          EXPECT_EQ(violation.detail, "lowest interval, at t = 97 s");
+        }
+      }
+    }
+  }
+  EXPECT_EQ(burnin_messages, (std::vector<std::string>{
+                                 kBurnin + ": throttled: hw_thermal_slowdown in 12 of 180 intervals (first at t = 151 s)",
+                                 kBurnin + ": 1290 MHz, below the minimum 1400 MHz"}));
+  const accept::Violation* x8 = find_violation(spec_, v, "n18", "A.5.2");
+  ASSERT_TRUE(x8);
+  EXPECT_EQ(x8->detail, "health persistence_mode");
+  EXPECT_DOUBLE_EQ(*x8->value, 0);
+  const accept::Violation* no_nvml = find_violation(spec_, v, "n19", "A.5.2");
+  ASSERT_TRUE(no_nvml);
+  EXPECT_NE(no_nvml->detail.find("health unavailable: NVML not available"), std::string::npos) << no_nvml->detail;
 
   // The numbers travel with the failure: value and threshold, in the clause's unit.
   const accept::Violation* slow = find_violation(spec_, v, "n03", "A.3.1");
@@ -301,7 +399,7 @@ TEST_F(GpuFleet, ExactlyThePlantedNodesFail) {
   EXPECT_DOUBLE_EQ(*count->threshold, 8);
   const accept::Violation* pages = find_violation(spec_, v, "n10", "A.5.1");
   ASSERT_TRUE(pages);
-  EXPECT_EQ(pages->detail, "retired_pages");
+  EXPECT_EQ(pages->detail, "retired_pages_double_bit");
   EXPECT_DOUBLE_EQ(*pages->value, 2);
   const accept::Violation* device = find_violation(spec_, v, "n12", "A.1.1");
   EXPECT_NE(device->detail.find("A100"), std::string::npos) << device->detail;
@@ -310,13 +408,17 @@ TEST_F(GpuFleet, ExactlyThePlantedNodesFail) {
   EXPECT_DOUBLE_EQ(*invalid->value, 0.5);
   EXPECT_DOUBLE_EQ(*invalid->threshold, 0.01);
 
-  // Health counters: passes either way, and says when they were not recorded.
+  // Health counters: passes either way, and says when they were not recorded, and why.
   for (const auto& node : v.nodes) {
     if (node.host != "n01" && node.host != "n02") continue;
     for (const auto& o : node.gpus[0].outcomes) {
       if (spec_.clauses[o.clause].rule != accept::Rule::health_clean) continue;
       EXPECT_TRUE(o.passed());
       EXPECT_EQ(o.note.empty(), node.host == "n02") << node.host << ": " << o.note;
+      if (node.host == "n01") {
+        EXPECT_EQ(o.note, "not recorded: retired_pages_double_bit (NVML nvmlDeviceGetRetiredPages: Not Supported); "
+                          "retired_pages_pending (NVML nvmlDeviceGetRetiredPagesPendingStatus: Not Supported)");
+      }
     }
   }
 }
@@ -519,7 +621,8 @@ TEST(AcceptSpec, BadSpecsNameFileAndField) {
   {
     json j = h100_spec_json();
     j["suite"]["benchmarks"].push_back(j["suite"]["benchmarks"][0]);
-    expect_spec_error(j, {"suite.benchmarks[5]", "repeats", "suite.benchmarks[0]"});
+    const std::string last = "suite.benchmarks[" + std::to_string(j["suite"]["benchmarks"].size() - 1) + "]";
+    expect_spec_error(j, {last, "repeats", "suite.benchmarks[0]"});
   }
   {
     json j = h100_spec_json();
