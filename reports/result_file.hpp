@@ -37,6 +37,11 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
 // (<name>_mean, ...). Version 1 files (aggregates under the bare name) are still read.
 inline constexpr int kResultFormatVersion = 2;
 inline constexpr int kOldestResultFormatVersion = 1;
+// Version 3: a node's file holds the rows of all its GPUs (ranks), each naming its origin, and a
+// job-wide collective's row once, with the ranks and nodes it spanned (context.aicbench.job).
+// The readers read it; kResultFormatVersion is what `aicbench run` writes, which reaches 3 with
+// the writer of node files.
+inline constexpr int kNewestResultFormatVersion = 3;
 
 // Statuses of a benchmark entry (benchmarks[i].aicbench.status).
 inline constexpr const char* kStatusOk = "ok";

@@ -177,7 +177,7 @@ TEST_F(ResultInput, TypesRangesAndEnumsNameTheField) {
       {"/benchmarks/0/time_unit", "fortnights", "expected one of ns, us, ms, s"},
       {"/benchmarks/0/aicbench/params/M", 1e300, "field 'benchmarks[0].aicbench.params.M' is 1e+300, expected a number <= 9007199254740992"},
       {"/benchmarks/0/aicbench/params/M", 64.5, "field 'benchmarks[0].aicbench.params.M' is number 64.5, expected an integer"},
-      {"/benchmarks/0/aicbench/params/M", -64, "expected a number >= 1"},
+      {"/benchmarks/0/aicbench/params/M", -64, "expected a number >= 0"},
       {"/benchmarks/0/aicbench/measurement/samples", 1e300, "measurement.samples' is 1e+300, expected a number <= 9007199254740992"},
       {"/benchmarks/0/repetition_index", 1e19, "expected a number <= 1000000"},
       {"/benchmarks/0/name", std::string("gemm/simt\0/fp32", 15), "expected a name without control characters"},
