@@ -120,7 +120,7 @@ Side summarize(const std::vector<const ResultRow*>& rows) {
     ++side.rows;
     side.files.insert(row->origin.file);
     if (!row->origin.device_name.empty()) side.devices.insert(row->origin.device_name);
-    side.gpus.insert(row->origin.label());
+    side.gpus.insert(row->origin.label(/*short_uuid=*/true));
     if (row->status == kStatusSkipped) {
       ++side.skipped;
       if (side.skip_reason.empty()) side.skip_reason = row->reason;

@@ -106,7 +106,7 @@ struct Side {
   std::string skip_reason;
   std::set<size_t> files;                // which files (RowOrigin::file) gave rows
   std::set<std::string> devices;         // RowOrigin::device_name
-  std::set<std::string> gpus;            // RowOrigin::label() of each GPU (rank) that gave rows
+  std::set<std::string> gpus;            // RowOrigin::label() of each GPU (rank) that gave rows, UUIDs shortened
 };
 
 // Something about the machine that differs between the sides. Decisive changes turn a slowdown

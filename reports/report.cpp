@@ -106,7 +106,7 @@ TextTable results_table(const std::vector<ReportRow>& rows, const std::vector<Ru
   const bool many = runs.size() > 1;
   const bool per_gpu = names_gpus(rows);
   TextTable t;
-  t.columns = {{"Run", false, many}, {"GPU"}, {"Benchmark", false, true}, {"Impl"}, {"Dtype"}, {"Shape"}, {"Mode"},
+  t.columns = {{"Run", false, many, "nowrap"}, {"GPU", false, false, "nowrap"}, {"Benchmark", false, true}, {"Impl"}, {"Dtype"}, {"Shape"}, {"Mode"},
                {"Median", true}, {"Noise", true}, {"Samples", true}, {"Repetitions", true},
                {"TFLOP/s", true}, {"GB/s", true}, {"Bus GB/s", true}, {"% of peak", true}, {"% of vendor", true}, {"SM MHz", true},
                {"Power W", true}, {"Energy J", true}, {"TFLOP/s/W", true}, {"Max rel err", true}, {"Status", false, true}};
@@ -174,7 +174,7 @@ TextTable distribution_table(const std::vector<Distribution>& distributions, con
     if (d.worst) {
       const RunSummary& run = runs.at(d.worst->file);
       // The GPU by node, index and UUID where files hold several; else the run's host.
-      const std::string where = per_gpu ? d.worst->origin.label() : run.host;
+      const std::string where = per_gpu ? d.worst->origin.label(/*short_uuid=*/true) : run.host;
       worst = format_metric(d.metric, *metric_value(*d.worst, d.metric)) + " · " + join({where, run.tag()}, " ");
     }
     std::vector<std::string> not_ok;
@@ -209,12 +209,12 @@ Problems problems_table(const std::vector<ReportRow>& rows, const std::vector<Ru
   Problems p;
   p.total = picked.size();
   const bool per_gpu = names_gpus(rows);
-  p.table.columns = {{"Run", false, true}, {"Host"}, {"GPU"}, {"Benchmark", false, true}, {"Status", false, true}};
+  p.table.columns = {{"Run", false, true}, {"Host"}, {"GPU", false, false, "nowrap"}, {"Benchmark", false, true}, {"Status", false, true}};
   p.table.name_column = 3;
   for (size_t i = 0; i < picked.size() && i < kMaxProblemRows; ++i) {
     const ReportRow& row = *picked[i];
     const RunSummary& run = runs.at(row.file);
-    p.table.cells.push_back({run.tag(), per_gpu ? row.origin.host : run.host, per_gpu ? row.origin.unit_label() : "", row.name,
+    p.table.cells.push_back({run.tag(), per_gpu ? row.origin.host : run.host, per_gpu ? row.origin.unit_label(/*short_uuid=*/true) : "", row.name,
                              status_text(row)});
     p.table.row_classes.push_back(row_class(row));
   }

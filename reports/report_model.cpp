@@ -390,7 +390,7 @@ std::vector<std::pair<std::string, std::string>> provenance_items(const ResultFi
     if (field(p, "gpus").is_array() && field(p, "gpus").size() > 1) {
       std::vector<std::string> uuids;
       size_t i = 0;
-      for (const json& gpu : field(p, "gpus")) uuids.push_back("GPU " + std::to_string(i++) + " " + text(gpu, "uuid"));
+      for (const json& gpu : field(p, "gpus")) uuids.push_back("GPU " + std::to_string(i++) + ": " + text(gpu, "uuid"));
       items.emplace_back("GPU UUIDs", join(uuids, ", "));
     }
   }

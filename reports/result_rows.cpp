@@ -93,23 +93,33 @@ ResultRow row_of(const json& b, const OriginReader& origins, size_t entry) {
 
 // ==== Where a row was measured
 
-std::string RowOrigin::unit_label() const {
+namespace {
+
+// "GPU-3f9a2c10-5b7e-4d21-9c8a-1e2f3a4b5c62" -> "GPU-3f9a2c10…"
+std::string uuid_text(const std::string& uuid, bool short_uuid) {
+  constexpr size_t kShown = 12;  // "GPU-" and 8 hex digits: unique enough to find it in the CSV
+  return short_uuid && uuid.size() > kShown + 3 ? uuid.substr(0, kShown) + "…" : uuid;
+}
+
+}  // namespace
+
+std::string RowOrigin::unit_label(bool short_uuid) const {
   if (spans) {
     return std::to_string(spans->ranks) + (spans->ranks == 1 ? " rank" : " ranks") + " on " + std::to_string(spans->nodes) +
            (spans->nodes == 1 ? " node" : " nodes");
   }
-  if (gpu_index) return "GPU " + std::to_string(*gpu_index) + (gpu_uuid.empty() ? "" : " (" + gpu_uuid + ")");
-  if (!gpu_uuid.empty()) return gpu_uuid;
+  if (gpu_index) return "GPU " + std::to_string(*gpu_index) + (gpu_uuid.empty() ? "" : " (" + uuid_text(gpu_uuid, short_uuid) + ")");
+  if (!gpu_uuid.empty()) return uuid_text(gpu_uuid, short_uuid);
   return "rank " + std::to_string(rank);
 }
 
-std::string RowOrigin::label() const {
+std::string RowOrigin::label(bool short_uuid) const {
   if (spans) {
     std::string hosts;
     for (const std::string& h : spans->hosts) hosts += (hosts.empty() ? "" : ", ") + h;
     return "job: " + unit_label() + (hosts.empty() ? "" : " (" + hosts + ")");
   }
-  return (host.empty() ? "(no hostname)" : host) + " " + unit_label();
+  return (host.empty() ? "(no hostname)" : host) + " " + unit_label(short_uuid);
 }
 
 OriginReader::OriginReader(const ResultFile& file, size_t index) {

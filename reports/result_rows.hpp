@@ -46,10 +46,11 @@ struct RowOrigin {
 
   bool job_wide() const { return spans.has_value(); }
   // What the row ran on, within its node: "GPU 3 (GPU-5c2a...)", "rank 3" (cpu), "16 ranks on 2
-  // nodes"; a format 1 or 2 row by its GPU's UUID alone.
-  std::string unit_label() const;
+  // nodes"; a format 1 or 2 row by its GPU's UUID alone. `short_uuid`: the UUID's first 8 hex
+  // digits and an ellipsis, for table cells (the full UUID is in CSV, JSON and acceptance).
+  std::string unit_label(bool short_uuid = false) const;
   // With the node: "node-a GPU 3 (GPU-5c2a...)", "node-a rank 3", "job: 16 ranks on 2 nodes (node-a, node-b)".
-  std::string label() const;
+  std::string label(bool short_uuid = false) const;
 };
 
 // Reads the origins of one file's rows; the file's provenance is read once.

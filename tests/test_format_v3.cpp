@@ -50,7 +50,7 @@ const fs::path kData = AICBENCH_TEST_DATA_DIR;
 const fs::path kCudaNode = kData / "result-v3-fixture-cuda-node.json";
 const fs::path kCpuNodeA = kData / "result-v3-fixture-cpu-node-a.json";
 const fs::path kCpuNodeB = kData / "result-v3-fixture-cpu-node-b.json";
-const std::string kGpu2 = "GPU-3f9a2c10-5b7e-4d21-9c8a-1e2f3a4b5c62";
+const std::string kGpu2 = "GPU-c62d05b9-e4f1-4a87-8d3c-25b9e6a0f7d4";
 const std::string kWgmma4096 = "gemm/wgmma_sm90/bf16/M:4096/N:4096/K:4096";
 
 json read_json(const fs::path& path) {
@@ -150,8 +150,8 @@ TEST(FormatV3Reader, ABadGpuIndexOrUuidNamesTheFieldPath) {
       << refusal(index);
 
   json uuid = good;
-  uuid["benchmarks"][i]["aicbench"]["origin"]["gpu_uuid"] = "GPU-3f9a2c10-5b7e-4d21-9c8a-1e2f3a4b5c61";
-  EXPECT_NE(refusal(uuid).find(at + "gpu_uuid' is \"GPU-3f9a2c10-5b7e-4d21-9c8a-1e2f3a4b5c61\", expected \"" + kGpu2 +
+  uuid["benchmarks"][i]["aicbench"]["origin"]["gpu_uuid"] = "GPU-81c4e7d2-0a93-4b6f-b2d5-7e19c0f4a831";
+  EXPECT_NE(refusal(uuid).find(at + "gpu_uuid' is \"GPU-81c4e7d2-0a93-4b6f-b2d5-7e19c0f4a831\", expected \"" + kGpu2 +
                                "\", the uuid of context.aicbench.gpus[2]"),
             std::string::npos)
       << refusal(uuid);
@@ -284,6 +284,7 @@ TEST(FormatV3Origin, EachRowNamesItsNodeRankAndGpu) {
   EXPECT_EQ(gpu2.origin.device_name, "NVIDIA H100 80GB HBM3");
   EXPECT_EQ(gpu2.origin.power_limit_w, 700);
   EXPECT_EQ(gpu2.origin.label(), "gpu-node-01 GPU 2 (" + kGpu2 + ")");
+  EXPECT_EQ(gpu2.origin.label(/*short_uuid=*/true), "gpu-node-01 GPU 2 (GPU-c62d05b9…)");
   const ResultRow& job = rows[first_collective(cuda.json)];
   EXPECT_TRUE(job.origin.job_wide());
   EXPECT_EQ(job.origin.spans->ranks, 4);
@@ -343,12 +344,12 @@ TEST(FormatV3Report, ANodeFileShowsEachGpuAndTheJobWideRows) {
   EXPECT_NE(md.find("**Job**: mpirun: 4 ranks on 1 node(s); this file: node gpu-node-01 (node index 0), ranks 0, 1, 2, 3"),
             std::string::npos)
       << md;
-  EXPECT_NE(md.find("GPU 2 " + kGpu2), std::string::npos) << "the UUIDs by index";
+  EXPECT_NE(md.find("GPU 2: " + kGpu2), std::string::npos) << "the UUIDs by index";
   EXPECT_EQ(md.find("Benchmarks across runs"), std::string::npos) << "4 GPUs: the detailed view";
 
   ScriptRecorder charts;
   const std::string html = reports::render_html(files, charts.drawer());
-  EXPECT_NE(html.find("<td>GPU 2</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"nowrap\">GPU 2</td>"), std::string::npos);
   std::string gemm, collective;
   for (const std::string& s : charts.scripts) {
     if (s.find("M = N = K") != std::string::npos) gemm = s;
@@ -432,7 +433,7 @@ TEST(FormatV3Compare, NodeFilesPairGpuByGpuAndCollectivesByRankCount) {
   const compare::Verdict* slow = verdict_at(c, kWgmma4096, "rank 2");
   ASSERT_TRUE(slow);
   EXPECT_EQ(slow->state, compare::State::slower);
-  EXPECT_EQ(slow->gpu, "gpu-node-01 GPU 2 (" + kGpu2 + ")");
+  EXPECT_EQ(slow->gpu, "gpu-node-01 GPU 2 (GPU-c62d05b9…)") << "its UUID shortened; the full one is in the files";
   ASSERT_TRUE(verdict_at(c, kWgmma4096, "rank 1"));
   EXPECT_EQ(verdict_at(c, kWgmma4096, "rank 1")->state, compare::State::same);
   const compare::Verdict* collective = verdict_at(c, "all_reduce/nccl/bf16/bytes:1048576/in_place:0", "4 ranks");
@@ -440,7 +441,7 @@ TEST(FormatV3Compare, NodeFilesPairGpuByGpuAndCollectivesByRankCount) {
   EXPECT_TRUE(collective->job_wide);
   EXPECT_EQ(collective->state, compare::State::same);
   const std::string md = compare::render_markdown(c);
-  EXPECT_NE(md.find("| " + kWgmma4096 + " [rank 2: gpu-node-01 GPU 2 (" + kGpu2 + ")] | SLOWER |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| " + kWgmma4096 + " [rank 2: gpu-node-01 GPU 2 (GPU-c62d05b9…)] | SLOWER |"), std::string::npos) << md;
   EXPECT_NE(md.find("paired GPU by GPU, by world rank"), std::string::npos);
   EXPECT_NE(md.find("Job-wide collectives paired by name and rank count."), std::string::npos);
   EXPECT_EQ(compare::to_json(c)["benchmarks"][0]["position"], "rank 2");
@@ -718,7 +719,7 @@ TEST(FormatV3History, RowsKeepTheirRankAndGpuAndEachGpuIsASeries) {
   ASSERT_EQ(gpu2->points.size(), 2u);
   EXPECT_EQ(gpu2->points[1].change, history::Change::slower) << "compare paired GPU 2 with GPU 2";
   const history::TrendSeries* gpu1 =
-      series_labelled(trend, kWgmma4096, "NVIDIA H100 80GB HBM3 GPU 1 (GPU-3f9a2c10-5b7e-4d21-9c8a-1e2f3a4b5c61) on gpu-node-01");
+      series_labelled(trend, kWgmma4096, "NVIDIA H100 80GB HBM3 GPU 1 (GPU-81c4e7d2-0a93-4b6f-b2d5-7e19c0f4a831) on gpu-node-01");
   ASSERT_TRUE(gpu1);
   EXPECT_EQ(gpu1->points[1].change, history::Change::none);
   EXPECT_TRUE(series_labelled(trend, "gemm/cpu_blocked/fp32/M:512/N:512/K:512", "AMD EPYC 9654 rank 3 on cpu-node-b"));
