@@ -52,11 +52,7 @@ const Environment& environment_at(const std::vector<Environment>& environments, 
 // its GPU (a node's file of several GPUs).
 Environment row_environment(const std::vector<Environment>& environments, const RowOrigin& origin) {
   Environment env = environment_at(environments, origin.file);
-  if (origin.gpu_index) {
-    env["gpu.name"] = origin.device_name;
-    env["gpu.uuid"] = origin.gpu_uuid;
-    if (origin.power_limit_w) env["gpu.power_limit_w"] = format("%g", *origin.power_limit_w);
-  }
+  add_gpu_environment(env, origin);
   return env;
 }
 

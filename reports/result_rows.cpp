@@ -275,6 +275,14 @@ std::map<std::string, std::string> without_empty(std::map<std::string, std::stri
 
 }  // namespace
 
+void add_gpu_environment(std::map<std::string, std::string>& env, const RowOrigin& origin) {
+  if (!origin.gpu_index) return;
+  env["gpu.name"] = origin.device_name;
+  env["gpu.uuid"] = origin.gpu_uuid;
+  if (origin.power_limit_w) env["gpu.power_limit_w"] = limit_text(*origin.power_limit_w);
+  else env.erase("gpu.power_limit_w");
+}
+
 std::map<std::string, std::string> environment_of(const ResultFile& file) {
   const json& p = file.provenance();
   std::map<std::string, std::string> env = file_environment(p);
@@ -286,9 +294,7 @@ std::map<std::string, std::string> environment_of(const ResultFile& file, const 
   const json& p = file.provenance();
   std::map<std::string, std::string> env = file_environment(p);
   if (origin.gpu_index) {
-    env["gpu.name"] = origin.device_name;
-    env["gpu.uuid"] = origin.gpu_uuid;
-    if (origin.power_limit_w) env["gpu.power_limit_w"] = limit_text(*origin.power_limit_w);
+    add_gpu_environment(env, origin);
   } else if (!origin.explicit_origin) {
     add_first_gpu(env, p);
   } else if (origin.backend == "cuda") {

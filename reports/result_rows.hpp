@@ -126,6 +126,9 @@ std::vector<ResultRow> measurement_rows(const std::vector<ResultFile>& files);
 // form gives them for the GPU a row ran on.
 std::map<std::string, std::string> environment_of(const ResultFile& file);
 std::map<std::string, std::string> environment_of(const ResultFile& file, const RowOrigin& origin);
+// The GPU a row names by index (format 3): its gpu.name, gpu.uuid and gpu.power_limit_w, added to
+// (or replacing those of) `env`; nothing for a row that names no GPU index.
+void add_gpu_environment(std::map<std::string, std::string>& env, const RowOrigin& origin);
 
 // What a file says about its run as a whole, beside its rows: where, on what, with which build
 // and libraries, when, whether it ran the whole suite, and the GPUs' health counters. What
