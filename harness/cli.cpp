@@ -35,8 +35,14 @@ int cmd_info(int argc, char** argv) {
   if (!parsed) return 0;
   const DeviceProbe probe = probe_devices();
   nlohmann::json prov = collect_provenance(probe);
-  record_telemetry(prov, probe.available() ? open_gpu_telemetry(probe.gpus.front().pci_bus_id)
-                                           : no_gpu_telemetry("no GPU"));
+  // Every GPU's power limit and clock policy; context-level telemetry is GPU 0's (as `run` records
+  // the GPU it measures).
+  for (size_t i = probe.gpus.size(); i-- > 0;) {
+    const GpuTelemetry t = open_gpu_telemetry(probe.gpus[i].pci_bus_id);
+    record_telemetry(prov, t, i);
+    prov["gpus"][i]["telemetry"] = t.provenance;
+  }
+  if (!probe.available()) record_telemetry(prov, no_gpu_telemetry("no GPU"));
   if ((*parsed)["json"].as<bool>()) {
     std::cout << prov.dump(2) << "\n";
   } else {
@@ -110,7 +116,15 @@ int cmd_run(int argc, char** argv, const std::string& command_line) {
       ("repetitions", "repeat every benchmark N times (at most " + std::to_string(kMaxRepetitions) +
        "), in random interleaved order, for statistical comparison", cxxopts::value<int>()->default_value("1"))
       ("no-blocking-kernel", "do not hold the stream while a sample is queued (for compute-sanitizer, which "
-       "completes every launch before returning)");
+       "completes every launch before returning)")
+      ("device", "the GPU a single process measures (CUDA device number, after CUDA_VISIBLE_DEVICES); under "
+       "mpirun or srun each rank takes its node-local GPU instead (default: 0, or the local rank)",
+       cxxopts::value<int>())
+      ("allow-shared-gpu", "let several ranks of a node run on one GPU (more ranks than GPUs), e.g. to test "
+       "collectives between processes on a one-GPU machine")
+      ("job-timeout", "seconds a rank waits for the others at a barrier or gathering, and a benchmark may run, "
+       "before the job is stopped naming the missing ranks (default: 2 x the stopping rule's timeout + 60)",
+       cxxopts::value<double>());
   auto parsed = parse_options(options, argc, argv);
   if (!parsed) return 0;
   // Values are checked by the runner (check_run_options), so that tests see the same rules.
@@ -136,9 +150,13 @@ int cmd_run(int argc, char** argv, const std::string& command_line) {
   if (parsed->count("throttle-threshold")) run.throttle_threshold = (*parsed)["throttle-threshold"].as<double>();
   run.blocking_kernel = !(*parsed)["no-blocking-kernel"].as<bool>();
   run.repetitions = (*parsed)["repetitions"].as<int>();
+  if (parsed->count("device")) run.device = (*parsed)["device"].as<int>();
+  run.allow_shared_gpu = (*parsed)["allow-shared-gpu"].as<bool>();
+  if (parsed->count("job-timeout")) run.job_timeout_s = (*parsed)["job-timeout"].as<double>();
   run.command_line = command_line;
   // Under mpirun or srun this process is one rank of a job (collectives/mpi_job.hpp): MPI is
-  // initialised here, after the options were found good, and finalised when `job` goes away.
+  // initialised here, after the options were parsed, and finalised when `job` goes away. Option
+  // values are checked by every rank alike (run_benchmarks), and agreed on before any rank runs.
   const Job job = Job::start(&argc, &argv);
   run.job = &job;
   run.rank = job.layout().world_rank;

@@ -168,6 +168,22 @@ DeviceProbe probe_devices() {
   return probe;
 }
 
+nlohmann::json gpu_json(const GpuInfo& g) {
+  return {{"index", g.index},
+          {"name", g.name},
+          {"uuid", g.uuid},
+          {"pci_bus_id", g.pci_bus_id},
+          {"compute_capability", g.compute_capability()},
+          {"sm_count", g.sm_count},
+          {"memory_bytes", g.memory_bytes},
+          {"l2_bytes", g.l2_bytes},
+          {"max_sm_clock_mhz", g.max_sm_clock_mhz},
+          {"max_mem_clock_mhz", g.max_mem_clock_mhz},
+          {"ecc_enabled", g.ecc_enabled},
+          // From NVML when the GPU's telemetry opens (record_telemetry); null until then.
+          {"power_limit_w", nullptr}};
+}
+
 nlohmann::json collect_provenance(const DeviceProbe& probe) {
   nlohmann::json prov;
   const BuildInfo& build = build_info();
@@ -177,21 +193,7 @@ nlohmann::json collect_provenance(const DeviceProbe& probe) {
   prov["host"] = host_json();
 
   nlohmann::json gpus = nlohmann::json::array();
-  for (const GpuInfo& g : probe.gpus) {
-    gpus.push_back({{"index", g.index},
-                    {"name", g.name},
-                    {"uuid", g.uuid},
-                    {"pci_bus_id", g.pci_bus_id},
-                    {"compute_capability", g.compute_capability()},
-                    {"sm_count", g.sm_count},
-                    {"memory_bytes", g.memory_bytes},
-                    {"l2_bytes", g.l2_bytes},
-                    {"max_sm_clock_mhz", g.max_sm_clock_mhz},
-                    {"max_mem_clock_mhz", g.max_mem_clock_mhz},
-                    {"ecc_enabled", g.ecc_enabled},
-                    // Needs NVML, which the measurement issue brings; null until then.
-                    {"power_limit_w", nullptr}});
-  }
+  for (const GpuInfo& g : probe.gpus) gpus.push_back(gpu_json(g));
   prov["gpus"] = gpus;
   if (probe.unavailable_reason) prov["gpu_unavailable_reason"] = *probe.unavailable_reason;
 

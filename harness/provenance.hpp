@@ -56,14 +56,20 @@ struct DeviceProbe {
   bool cuda_reports_absence = false;
   NvidiaPresence nvidia;
   std::optional<std::string> cuda_visible_devices;  // the environment variable, when set
+  // The CUDA device this process measures (harness/device_choice.hpp; the runner sets it and
+  // makes it current with cudaSetDevice): what families check a benchmark against.
+  int device = 0;
 
   bool available() const { return !gpus.empty(); }
+  const GpuInfo& gpu() const { return gpus.at(static_cast<size_t>(device)); }
 };
 
 DeviceProbe probe_devices();
 
 // Host, GPUs (or the reason there are none), driver and library versions, build.
 nlohmann::json collect_provenance(const DeviceProbe& probe);
+// One entry of provenance["gpus"].
+nlohmann::json gpu_json(const GpuInfo& gpu);
 
 // One line for people from provenance["telemetry"]: "NVML; clock policy: ...; power limit 700 W"
 // or "unavailable (reason)".

@@ -19,8 +19,9 @@ std::string ResultFileName::stem() const {
   // 255 bytes a file name may have.
   constexpr size_t kMaxPart = 64;
   std::string name = "aicbench-" + plain_name_part(suite, kMaxPart) + "-" + plain_name_part(backend, kMaxPart) +
-                     "-" + plain_name_part(host, kMaxPart) + "-" + plain_name_part(utc_time, kMaxPart) +
-                     "-rank" + std::to_string(rank);
+                     "-" + plain_name_part(host, kMaxPart) + "-" + plain_name_part(utc_time, kMaxPart);
+  if (node) name += "-node" + std::to_string(*node);
+  name += "-rank" + std::to_string(rank);
   if (gpu) name += "-gpu" + std::to_string(*gpu);
   return name + "-pid" + std::to_string(pid);
 }
@@ -76,21 +77,25 @@ double seconds_per(const std::string& time_unit) {
 }
 
 bool same_problem(const BenchmarkSpec& a, const BenchmarkSpec& b) {
-  if (a.family != b.family || a.dtype != b.dtype || a.mode != b.mode || a.backend != b.backend ||
-      a.params.size() != b.params.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.params.size(); ++i) {
-    if (a.params[i].name != b.params[i].name || a.params[i].value != b.params[i].value) return false;
-  }
-  return true;
+  // Parameters compared by name, whatever their order (rows gathered from other ranks come back
+  // with them sorted).
+  return a.family == b.family && a.dtype == b.dtype && a.mode == b.mode && a.backend == b.backend &&
+         a.params_json() == b.params_json();
 }
 
-// The same row of the same run: a repetition matches its repetition, an aggregate its aggregate.
+// The world rank a row was measured on (aicbench.origin.rank; 0 where the row has no origin).
+int origin_rank(const nlohmann::json& row) {
+  const auto info = row.find("aicbench");
+  if (info == row.end() || !info->contains("origin")) return 0;
+  return (*info)["origin"].value("rank", 0);
+}
+
+// The same row of the same run on the same rank: a repetition matches its repetition, an
+// aggregate its aggregate.
 bool same_row(const nlohmann::json& a, const nlohmann::json& b) {
   return a.value("run_type", "") == b.value("run_type", "") &&
          a.value("aggregate_name", "") == b.value("aggregate_name", "") &&
-         a.value("repetition_index", -1) == b.value("repetition_index", -1);
+         a.value("repetition_index", -1) == b.value("repetition_index", -1) && origin_rank(a) == origin_rank(b);
 }
 
 }  // namespace
@@ -98,16 +103,28 @@ bool same_row(const nlohmann::json& a, const nlohmann::json& b) {
 ResultWriter::ResultWriter(std::filesystem::path path, nlohmann::json provenance,
                            std::map<std::string, double> peak_tflops)
     : path_(std::move(path)), provenance_(std::move(provenance)), peak_tflops_(std::move(peak_tflops)) {
-  provenance_["format_version"] = kResultFormatVersion;
+  provenance_["format_version"] = kWrittenResultFormatVersion;
   provenance_["start_time"] = utc_now_iso8601();
 }
 
-void ResultWriter::set_benchmark_context(nlohmann::json context) { gbench_context_ = std::move(context); }
+void ResultWriter::set_benchmark_context(nlohmann::json context) {
+  std::lock_guard lock(mutex_);
+  gbench_context_ = std::move(context);
+}
 
+void ResultWriter::set_peak_tflops_for_rank(int rank, std::map<std::string, double> peak_tflops) {
+  std::lock_guard lock(mutex_);
+  peak_tflops_by_rank_[rank] = std::move(peak_tflops);
+}
 
-void ResultWriter::add(const BenchmarkSpec& spec, nlohmann::json entry, const std::string& status,
-                       const std::optional<std::string>& reason, const nlohmann::json& validation,
-                       const nlohmann::json& details) {
+void ResultWriter::set_aborted_reason(const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  provenance_["aborted_reason"] = reason;
+}
+
+nlohmann::json make_result_row(const BenchmarkSpec& spec, nlohmann::json entry, const std::string& status,
+                               const std::optional<std::string>& reason, const nlohmann::json& validation,
+                               const nlohmann::json& details, const nlohmann::json& origin) {
   nlohmann::json info = {{"family", spec.family},   {"impl", spec.impl},
                          {"dtype", spec.dtype},     {"backend", to_string(spec.backend)},
                          {"vendor", spec.vendor},   {"params", spec.params_json()},
@@ -127,12 +144,55 @@ void ResultWriter::add(const BenchmarkSpec& spec, nlohmann::json entry, const st
     entry["error_occurred"] = true;
     entry["error_message"] = reason.value_or(status);
   }
+  if (origin.is_object()) info["origin"] = origin;
   entry["aicbench"] = info;
-  entries_.emplace_back(spec, std::move(entry));
+  return entry;
+}
+
+BenchmarkSpec spec_of_row(const nlohmann::json& row) {
+  const nlohmann::json& info = row.at("aicbench");
+  BenchmarkSpec spec;
+  spec.family = info.value("family", "");
+  spec.impl = info.value("impl", "");
+  spec.dtype = info.value("dtype", "");
+  spec.backend = info.value("backend", "") == "cuda" ? Backend::cuda : Backend::cpu;
+  spec.vendor = info.value("vendor", false);
+  spec.mode = info.value("mode", "") == "hot" ? MeasureMode::hot : MeasureMode::cold;
+  if (info.contains("params")) {
+    for (const auto& [name, value] : info["params"].items()) spec.params.push_back({name, value.get<int64_t>()});
+  }
+  return spec;
+}
+
+void ResultWriter::add(const BenchmarkSpec& spec, nlohmann::json entry, const std::string& status,
+                       const std::optional<std::string>& reason, const nlohmann::json& validation,
+                       const nlohmann::json& details) {
+  nlohmann::json row = make_result_row(spec, std::move(entry), status, reason, validation, details);
+  std::lock_guard lock(mutex_);
+  entries_.emplace_back(spec, std::move(row));
+}
+
+void ResultWriter::add_row(nlohmann::json row) {
+  BenchmarkSpec spec = spec_of_row(row);
+  std::lock_guard lock(mutex_);
+  nlohmann::json& info = row["aicbench"];
+  if (info.contains("origin") && info["origin"].contains("gpu_uuid") && provenance_.contains("gpus")) {
+    const nlohmann::json& gpus = provenance_["gpus"];
+    for (size_t i = 0; i < gpus.size(); ++i) {
+      if (gpus[i].value("uuid", "") == info["origin"]["gpu_uuid"]) info["origin"]["gpu_index"] = i;
+    }
+  }
+  entries_.emplace_back(std::move(spec), std::move(row));
+}
+
+size_t ResultWriter::size() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
 }
 
 // Counts measurements, not Google Benchmark's aggregates over repetitions.
 size_t ResultWriter::count_unstable() const {
+  std::lock_guard lock(mutex_);
   size_t n = 0;
   for (const auto& [spec, entry] : entries_) {
     n += entry.value("run_type", "") != "aggregate" && entry["aicbench"].value("unstable", false);
@@ -141,6 +201,7 @@ size_t ResultWriter::count_unstable() const {
 }
 
 size_t ResultWriter::count(const std::string& status) const {
+  std::lock_guard lock(mutex_);
   size_t n = 0;
   for (const auto& [spec, entry] : entries_) {
     n += entry.value("run_type", "") != "aggregate" && entry["aicbench"]["status"] == status;
@@ -174,7 +235,10 @@ nlohmann::json ResultWriter::decorated(size_t index) const {
   // Context for the number (docs/architecture.md, rule 3): fraction of the datasheet peak, and of the
   // vendor library on the same problem in the same run.
   const double tflops = entry["tflops"].get<double>();
-  if (auto peak = peak_tflops_.find(spec.dtype); peak != peak_tflops_.end() && peak->second > 0) {
+  const auto rank_peaks = peak_tflops_by_rank_.find(origin_rank(entry));
+  const std::map<std::string, double>& peaks =
+      rank_peaks != peak_tflops_by_rank_.end() ? rank_peaks->second : peak_tflops_;
+  if (auto peak = peaks.find(spec.dtype); peak != peaks.end() && peak->second > 0) {
     entry["pct_of_peak"] = 100.0 * tflops / peak->second;
   }
   // Efficiency: throughput per watt of mean board power while measuring.
@@ -194,8 +258,14 @@ nlohmann::json ResultWriter::decorated(size_t index) const {
 }
 
 std::string ResultWriter::last_entry_summary() const {
-  if (entries_.empty()) return "";
-  const nlohmann::json doc_entry = decorated(entries_.size() - 1);  // with derived counters
+  const size_t n = size();
+  return n ? entry_summary(n - 1) : std::string();
+}
+
+std::string ResultWriter::entry_summary(size_t index) const {
+  std::lock_guard lock(mutex_);
+  if (index >= entries_.size()) return "";
+  const nlohmann::json doc_entry = decorated(index);  // with derived counters
   const nlohmann::json& info = doc_entry["aicbench"];
   char buf[512];
   std::string line = doc_entry["run_name"].get<std::string>();
@@ -244,6 +314,7 @@ std::string ResultWriter::last_entry_summary() const {
 }
 
 void ResultWriter::write(bool complete) {
+  std::lock_guard lock(mutex_);
   write_file_atomically(path_, document(complete).dump(2) + "\n");
 }
 

@@ -3,6 +3,7 @@
 // interrupted run keeps every result it had (docs/result-format.md).
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,15 +16,17 @@ namespace aicbench {
 
 // The parts of a result file's name, each made a plain name part (harness/file_names.hpp): no
 // suite or host name can lead outside the output directory. Rank and process id make the name
-// unique per process, so that one process per GPU on a node, started at once, never collide.
+// unique per process; in a multi-rank job only each node's leader writes a file, named with the
+// node's index among the job's nodes, so that no two processes ever write the same file.
 struct ResultFileName {
   std::string suite, backend, host;
   std::string utc_time;  // 20260101T120000Z
-  int rank = 0;
-  std::optional<int> gpu;  // the GPU index, where the run was given one GPU
+  std::optional<int> node;  // the node index, in a job of several ranks
+  int rank = 0;             // the world rank of the process that writes it (the node leader)
+  std::optional<int> gpu;   // the GPU index, where the run was given one GPU (--device)
   long pid = 0;
 
-  // aicbench-<suite>-<backend>-<host>-<utc_time>-rank<rank>[-gpu<gpu>]-pid<pid>
+  // aicbench-<suite>-<backend>-<host>-<utc_time>[-node<node>]-rank<rank>[-gpu<gpu>]-pid<pid>
   std::string stem() const;
 };
 
@@ -32,6 +35,21 @@ struct ResultFileName {
 // is never opened, let alone overwritten. Throws InputError (exit 2) naming DIR and the system's
 // reason when it cannot.
 std::filesystem::path reserve_result_file(const std::filesystem::path& dir, const std::string& stem);
+
+// The result format version this aicbench writes (docs/result-format.md): 3, rows from several
+// GPUs and ranks in one file, each row naming its origin.
+inline constexpr int kWrittenResultFormatVersion = 3;
+
+// One row of a result file: Google Benchmark's fields and counters (`entry`), aicbench's block
+// built from the spec (family, impl, status, validation, and `details`: measurement statistics
+// and telemetry), and `origin`: the node, rank and GPU it was measured on (aicbench.origin).
+nlohmann::json make_result_row(const BenchmarkSpec& spec, nlohmann::json entry, const std::string& status,
+                               const std::optional<std::string>& reason, const nlohmann::json& validation,
+                               const nlohmann::json& details, const nlohmann::json& origin = nullptr);
+
+// The spec a row was made from, read back from its aicbench block (what the node leader needs of
+// rows gathered from other ranks). Parameters come back in the block's order (sorted by name).
+BenchmarkSpec spec_of_row(const nlohmann::json& row);
 
 class ResultWriter {
  public:
@@ -42,21 +60,29 @@ class ResultWriter {
 
   // Google Benchmark's own context (date, host_name, num_cpus, caches, ...).
   void set_benchmark_context(nlohmann::json context);
+  // The peaks of the GPU that a rank measured, where they differ from the file's (a node with
+  // GPUs of several models); rows whose origin names that rank use them.
+  void set_peak_tflops_for_rank(int rank, std::map<std::string, double> peak_tflops);
 
-  // One finished benchmark: `entry` holds Google Benchmark's fields and counters; aicbench's
-  // block (family, impl, status, validation, and `details`: measurement statistics and
-  // telemetry) is added here from the spec.
+  // One finished benchmark, as make_result_row() builds it.
   void add(const BenchmarkSpec& spec, nlohmann::json entry, const std::string& status,
            const std::optional<std::string>& reason, const nlohmann::json& validation,
            const nlohmann::json& details);
+  // A row made by make_result_row(), here or on another rank of this node. Where its origin names
+  // a GPU by UUID, origin.gpu_index is set to that GPU's place in context.aicbench.gpus.
+  void add_row(nlohmann::json row);
 
   // Rewrites the file. `complete` marks a run that reached its end.
   void write(bool complete);
+  // A run that stopped early: why (context.aicbench.aborted_reason), kept in every later write.
+  void set_aborted_reason(const std::string& reason);
 
   const std::filesystem::path& path() const { return path_; }
-  // One line about the newest entry, for the console: name, median and noise, throughput and its
+  // One line about an entry, for the console: name, median and noise, throughput and its
   // context, or the status and reason.
+  std::string entry_summary(size_t index) const;
   std::string last_entry_summary() const;
+  size_t size() const;
   size_t count(const std::string& status) const;
   size_t count_unstable() const;
 
@@ -66,10 +92,12 @@ class ResultWriter {
   // pct_of_vendor, tflops_per_w, gbps_per_w.
   nlohmann::json decorated(size_t index) const;
 
+  mutable std::mutex mutex_;  // the watchdog's thread may write the file while the main thread waits in MPI
   std::filesystem::path path_;
   nlohmann::json provenance_;
   nlohmann::json gbench_context_ = nlohmann::json::object();
   std::map<std::string, double> peak_tflops_;
+  std::map<int, std::map<std::string, double>> peak_tflops_by_rank_;
   std::vector<std::pair<BenchmarkSpec, nlohmann::json>> entries_;
 };
 

@@ -2,9 +2,12 @@
 // `aicbench run`: pick the backend, expand the suite, validate and measure every benchmark
 // (harness/measurement.hpp) through Google Benchmark, and write the result file as it goes.
 //
-// One Runner is one process. A multi-GPU run is N of them under mpirun/srun: each is given its
-// rank and the number of ranks, writes its own file (named with the rank), and rank 0 gathers
-// later. Nothing here assumes it is alone.
+// One process measures one GPU. A multi-GPU run is one process per GPU under mpirun or srun
+// (collectives/mpi_job.hpp): every rank takes its node-local GPU, all ranks run the same
+// benchmarks in the same order, each benchmark starting together after a barrier, so that a node's
+// GPUs are loaded at once; after every benchmark the node leader gathers its node's rows and
+// rewrites the node's one result file. Every step that waits on other ranks has a deadline
+// (--job-timeout), and a rank that dies, stops or hangs ends the job with a message naming it.
 #include <filesystem>
 #include <iosfwd>
 #include <optional>
@@ -31,11 +34,22 @@ struct RunOptions {
   std::optional<double> min_time_s, max_noise, timeout_s, throttle_threshold;
   int repetitions = 1;  // > 1: Google Benchmark repeats each, in random interleaved order
   bool blocking_kernel = true;  // false under compute-sanitizer (harness/samplers.hpp)
+  std::optional<int> device;     // --device N: the GPU of a single process (harness/device_choice.hpp)
+  bool allow_shared_gpu = false;  // --allow-shared-gpu: several ranks of a node on one GPU
+  // --job-timeout: how long a rank waits for the others at a barrier or gathering, and how long a
+  // benchmark may run before the watchdog ends the job. Unset: default_job_timeout().
+  std::optional<double> job_timeout_s;
+  // This process's world rank and the job's size: run_benchmarks() takes them from `job`.
   int rank = 0;
   int ranks = 1;
-  // The job this process is a rank of (collectives/mpi_job.hpp); null: a job of one (tests).
+  // The job this process is a rank of (collectives/mpi_job.hpp); null: Job::current(), which is
+  // a job of one unless Job::start() made one (tests).
   const Job* job = nullptr;
 };
+
+// --job-timeout's default: twice the stopping rule's timeout (a rank may wait at a barrier for a
+// slower rank's whole benchmark) plus a minute for setting up and validating.
+inline double default_job_timeout(double stopping_timeout_s) { return 2 * stopping_timeout_s + 60; }
 
 // Bounds on the options, so that a typo cannot ask for a billion repetitions or a run that never
 // ends (README, "The command line").

@@ -252,23 +252,31 @@ std::optional<Datasheet> find_datasheet(const std::string& gpu_name) {
     if (entry.path().extension() == ".json") files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
+  // The longest pattern found in the name wins, so the most specific sheet is chosen whatever the
+  // files are called: "NVIDIA GB200" contains both "B200" and "GB200", and is a GB200.
   const std::string name = lower(gpu_name);
+  std::optional<fs::path> best;
+  nlohmann::json best_json;
+  size_t best_length = 0;
   for (const fs::path& path : files) {
-    const nlohmann::json json = read_spec_json(path, "GPU datasheet");
+    nlohmann::json json = read_spec_json(path, "GPU datasheet");
     const auto patterns = field<std::vector<std::string>>(json, "match", path, "",
                                                           "an array of device-name substrings");
     for (const std::string& pattern : patterns) {
-      if (name.find(lower(pattern)) != std::string::npos) {
-        Datasheet sheet;
-        sheet.sku = field<std::string>(json, "sku", path, "", "a string");
-        sheet.source = field<std::string>(json, "source", path, "", "a string");
-        sheet.peak_tflops = field<std::map<std::string, double>>(
-            json, "peak_tflops", path, "", "an object of dtype -> dense TFLOP/s");
-        return sheet;
+      if (pattern.size() > best_length && name.find(lower(pattern)) != std::string::npos) {
+        best = path;
+        best_json = json;
+        best_length = pattern.size();
       }
     }
   }
-  return std::nullopt;
+  if (!best) return std::nullopt;
+  Datasheet sheet;
+  sheet.sku = field<std::string>(best_json, "sku", *best, "", "a string");
+  sheet.source = field<std::string>(best_json, "source", *best, "", "a string");
+  sheet.peak_tflops = field<std::map<std::string, double>>(best_json, "peak_tflops", *best, "",
+                                                           "an object of dtype -> dense TFLOP/s");
+  return sheet;
 }
 
 }  // namespace aicbench

@@ -157,11 +157,11 @@ GpuTelemetry no_gpu_telemetry(const std::string& reason) {
   return {nullptr, reason, {{"available", false}, {"reason", reason}}};
 }
 
-void record_telemetry(nlohmann::json& provenance, const GpuTelemetry& t) {
+void record_telemetry(nlohmann::json& provenance, const GpuTelemetry& t, size_t gpu) {
   provenance["telemetry"] = t.provenance;
   nlohmann::json& gpus = provenance["gpus"];
-  if (gpus.is_array() && !gpus.empty()) {
-    gpus[0]["power_limit_w"] = t.provenance.value("power_limit_w", nlohmann::json(nullptr));
+  if (gpus.is_array() && gpu < gpus.size()) {
+    gpus[gpu]["power_limit_w"] = t.provenance.value("power_limit_w", nlohmann::json(nullptr));
   }
 }
 

@@ -54,8 +54,9 @@ struct GpuTelemetry {
 GpuTelemetry open_gpu_telemetry(const std::string& pci_bus_id);
 // No telemetry, and why (no GPU, the cpu backend).
 GpuTelemetry no_gpu_telemetry(const std::string& reason);
-// Records `t` in a provenance document: provenance["telemetry"], and the power limit of GPU 0.
-void record_telemetry(nlohmann::json& provenance, const GpuTelemetry& t);
+// Records `t` in a provenance document: provenance["telemetry"], and the power limit of
+// provenance["gpus"][gpu] (the GPU whose telemetry `t` is).
+void record_telemetry(nlohmann::json& provenance, const GpuTelemetry& t, size_t gpu = 0);
 
 // Names of the bits set in an NVML clocks-event-reason mask, e.g. {"sw_power_cap"}.
 std::vector<std::string> throttle_reason_names(uint64_t mask);

@@ -34,8 +34,8 @@ std::optional<cxxopts::ParseResult> parse_options(cxxopts::Options& options, int
 // The whole command line as typed, program path included: what a result file's provenance records.
 std::string command_line_as_typed(int argc, char** argv);
 
-// The commands that read result files only: `report`, `compare`, `accept`, `fleet`, `history`
-// (CUDA-free, in both binaries).
+// The commands that read result files only: `report`, `compare`, `accept`, `fleet`, `history`,
+// `model` (CUDA-free, in both binaries).
 std::vector<Command> report_commands();
 
 // `aicbench accept` (reports/accept_command.cpp).
@@ -49,6 +49,9 @@ int fleet_command(int argc, char** argv);
 
 // `aicbench history add|trend|baseline` (reports/history_command.cpp).
 int history_command(int argc, char** argv);
+
+// `aicbench model collective` (reports/model_command.cpp).
+int model_command(int argc, char** argv);
 
 // Dispatches argv[1] to its command. `aicbench`, `aicbench help|-h|--help` print usage;
 // `aicbench version|--version` print the version. Exceptions become exit codes: InputError ->

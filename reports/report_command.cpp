@@ -4,6 +4,7 @@
 //   aicbench accept --spec SPEC RESULTS... [--md F] [--html F] [--json F] [--junit F]   (accept_command.cpp)
 //   aicbench fleet RESULTS... [--md F] [--html F] [--csv F] [--json F]   (fleet_command.cpp)
 //   aicbench history add|trend|baseline --db F ...   (reports/history_command.cpp)
+//   aicbench model collective --op OP --ranks N --gpus-per-node G --bytes S ...   (model_command.cpp)
 #include <iostream>
 #include <string>
 #include <vector>
@@ -77,6 +78,9 @@ std::vector<Command> report_commands() {
                 "provenance); exit 1 when a node stands out",
        fleet_command},
       {"history", "the record of all results in SQLite: add, trend, baselines for compare", history_command},
+      {"model", "collective: all-reduce and friends at up to 10,000+ GPUs, per parallel group, from alpha-beta terms "
+                "fitted to result files (--validate: the error on held-out runs)",
+       model_command},
   };
 }
 

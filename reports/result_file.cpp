@@ -87,14 +87,14 @@ void check_kind_and_version(const json& j, const std::string& origin) {
     return;  // the schema names what is missing
   }
   const json& version = j["context"][ResultFile::kProvenanceKey].value("format_version", json());
-  if (version.is_number_integer() && version.get<int64_t>() > kNewestResultFormatVersion) {
+  if (version.is_number_integer() && version.get<int64_t>() > kResultFormatVersion) {
     fail(origin, "field 'context.aicbench.format_version' is " + version.dump() +
                      ": written by a newer aicbench; this one reads versions " +
-                     std::to_string(kOldestResultFormatVersion) + " to " + std::to_string(kNewestResultFormatVersion));
+                     std::to_string(kOldestResultFormatVersion) + " to " + std::to_string(kResultFormatVersion));
   }
   if (version.is_number_integer() && version.get<int64_t>() < kOldestResultFormatVersion) {
     fail(origin, "field 'context.aicbench.format_version' is " + version.dump() + ", expected " +
-                     std::to_string(kOldestResultFormatVersion) + " to " + std::to_string(kNewestResultFormatVersion));
+                     std::to_string(kOldestResultFormatVersion) + " to " + std::to_string(kResultFormatVersion));
   }
 }
 
@@ -245,22 +245,28 @@ FileLayout check_job(const json& p, const std::string& origin) {
   layout.default_rank = p.value("rank", int64_t{0});
   for (const json& gpu : p.value("gpus", json::array())) layout.gpu_uuids.push_back(gpu.value("uuid", std::string()));
   const int64_t version = p["format_version"].get<int64_t>();
-  if (!p.contains("job")) {
-    if (version >= 3) {
-      fail(origin, "missing field 'context.aicbench.job': a format_version 3 file names its job (launcher, ranks, nodes, "
-                   "node, node_ranks: the world ranks whose rows it holds)");
-    }
-    return layout;
-  }
+  // `aicbench run` names the job in every file it writes; a file without one (written by other
+  // tools through ResultWriter) is one process's, and its rows' ranks are not checked against it.
+  if (!p.contains("job")) return layout;
   const json& job = p["job"];
   const std::string at = "context.aicbench.job";
-  layout.job = true;
+  if (version >= 3) {
+    // A node's file says which node it is and which ranks' rows it holds; in earlier files the
+    // job block, where there is one, may say less (rows there carry no origin to check).
+    for (const char* key : {"node", "node_ranks"}) {
+      if (!job.contains(key)) {
+        fail(origin, "missing field '" + at + "." + key + "': a format_version 3 file names its node and the world ranks "
+                     "whose rows it holds (node, node_ranks)");
+      }
+    }
+  }
+  layout.job = job.contains("node_ranks");
   layout.ranks = job["ranks"].get<int64_t>();
   layout.nodes = job["nodes"].get<int64_t>();
   if (layout.nodes > layout.ranks) {
     field_error(origin, at + ".nodes", std::to_string(layout.nodes), "at most job.ranks " + std::to_string(layout.ranks) + " (every node runs a rank)");
   }
-  const json& node_ranks = job["node_ranks"];
+  const json& node_ranks = job.value("node_ranks", json::array());
   for (size_t i = 0; i < node_ranks.size(); ++i) {
     const int64_t rank = node_ranks[i].get<int64_t>();
     const std::string field = json_path_index(at + ".node_ranks", i);
@@ -284,7 +290,7 @@ FileLayout check_job(const json& p, const std::string& origin) {
     if (sum != layout.ranks) {
       field_error(origin, at + ".ranks_per_node", per_node.dump(), "counts that add up to job.ranks " + std::to_string(layout.ranks));
     }
-    if (job.contains("node_index")) {
+    if (job.contains("node_index") && layout.job) {
       const size_t node = job["node_index"].get<size_t>();
       if (per_node[node].get<int64_t>() != static_cast<int64_t>(layout.node_ranks.size())) {
         field_error(origin, json_path_index(at + ".ranks_per_node", node), per_node[node].dump(),
@@ -330,11 +336,6 @@ int64_t check_origin(const json& b, size_t row, const std::string& where, FileLa
       field_error(origin, at + ".gpu_index", std::to_string(index),
                   std::to_string(known->second.first) + ", the GPU of rank " + std::to_string(rank) + " in benchmarks[" +
                       std::to_string(known->second.second) + "] (a rank measures one GPU)");
-    }
-  } else if (o.contains("gpu_uuid")) {
-    const std::string uuid = o["gpu_uuid"].get<std::string>();
-    if (std::find(layout.gpu_uuids.begin(), layout.gpu_uuids.end(), uuid) == layout.gpu_uuids.end()) {
-      field_error(origin, at + ".gpu_uuid", o["gpu_uuid"].dump(), "the uuid of one of context.aicbench.gpus");
     }
   }
   if (o.contains("spans")) {

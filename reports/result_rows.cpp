@@ -86,6 +86,10 @@ ResultRow row_of(const json& b, const OriginReader& origins, size_t entry) {
   for (const auto& reason : member(telemetry, "throttle_reasons")) {
     if (reason.is_string()) row.throttle_reasons.push_back(reason.get<std::string>());
   }
+
+  const json& collective = member(info, "collective");
+  if (auto ranks = number(collective, "ranks")) row.collective_ranks = static_cast<int64_t>(*ranks);
+  if (auto nodes = number(collective, "nodes")) row.collective_nodes = static_cast<int64_t>(*nodes);
   return row;
 }
 
@@ -128,8 +132,9 @@ OriginReader::OriginReader(const ResultFile& file, size_t index) {
   const json& job = member(p, "job");
   RowOrigin base;
   base.file = index;
-  base.host = text(member(p, "host"), "hostname");
-  if (base.host.empty()) base.host = text(job, "node");
+  // The node as the job names it (what its rows' origin.node say), else the host's name.
+  base.host = text(job, "node");
+  if (base.host.empty()) base.host = text(member(p, "host"), "hostname");
   base.backend = text(p, "backend");
   base.rank = small_int(p, "rank").value_or(0);
   if (const json& gpus = member(p, "gpus"); gpus.is_array()) gpus_ = &gpus;

@@ -30,7 +30,7 @@ struct RowOrigin {
   };
 
   size_t file = 0;             // index into the files given
-  std::string host;            // origin.node, else context.aicbench.host.hostname
+  std::string host;            // origin.node, else context.aicbench.job.node, else context.aicbench.host.hostname
   std::string backend;         // cuda or cpu
   std::string device_name;     // the GPU's name, or the CPU model on the cpu backend
   std::string gpu_uuid;        // empty on the cpu backend and for a job-wide row
@@ -99,6 +99,8 @@ struct ResultRow {
   // Telemetry while measuring (GPU runs with NVML).
   std::optional<double> sm_clock_mhz, power_w, temp_c, energy_j;
   std::vector<std::string> throttle_reasons;
+  // Collective rows (aicbench.collective, issue 10): the ranks and nodes the operation spanned.
+  std::optional<int64_t> collective_ranks, collective_nodes;
 
   bool ok() const { return status == kStatusOk; }
   // The row's headline throughput and its unit: TFLOP/s where the family computes, else bus

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Static checks on the CUDA kernels, for machines without a GPU (CI):
-#  1. every .cu file under kernels/ compiles for each target architecture (sm_80, sm_90a, sm_100a);
+#  1. every .cu file under kernels/ and collectives/ compiles for each target architecture (sm_80,
+#     sm_90a, sm_100a);
 #  2. ptxas reports no register spills, except for kernels listed in kernels/spills-allowed.txt;
 #  3. ptxas prints no advisory (C75xx, "Potential Performance Loss", e.g. C7518 "wgmma.mma_async
 #     instructions are serialized"), except those listed in kernels/advisories-allowed.txt;
 #  4. the PTX holds the instructions each kernel was written to use (table below), so a change
-#     that silently falls back to slower code fails here rather than on a GPU weeks later;
+#     that silently falls back to slower code fails here rather than on a GPU weeks later, and
+#     lacks those it must not use (the collectives' peer data through the non-coherent cache; the
+#     multimem path on an architecture without it);
 #  5. the SASS (cuobjdump -sass) of each kernel: no local memory (LDL/STL) anywhere; for the
 #     Hopper kernels, per K-tile of the mainloop, four GMMA of the expected shape, one
-#     WARPGROUP.ARRIVE and one WARPGROUP.DEPBAR (wait), the setmaxnreg values, multicast TMA in
-#     kernel2; for the Ampere kernel, the HMMA/LDSM/LDGSTS counts of its mainloop and a ceiling on
-#     its register moves. The mainloop is found by its backward branch (scripts/sass-mainloop.awk).
+#     WARPGROUP.ARRIVE and one WARPGROUP.DEPBAR (wait), no memory fence (MEMBAR) or L1
+#     invalidate (CCTL) in the mainloop or the producer's loop, the setmaxnreg values, multicast
+#     TMA in kernel2; for the Ampere kernel, the HMMA/LDSM/LDGSTS counts of its mainloop and a
+#     ceiling on its register moves. The mainloop is found by its backward branch
+#     (scripts/sass-mainloop.awk).
 # Usage: scripts/check-kernels.sh [BUILD_DIR]               (BUILD_DIR only for the log location)
 #        scripts/check-kernels.sh --self-test [BUILD_DIR]   (the checks must fail on the planted
 #                                                           defects of tests/kernel_defects/)
@@ -50,6 +55,32 @@ ptx_expectations=(
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:cp\.async\.bulk\.tensor.*\.multicast::cluster"
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:mapa\.shared::cluster"
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:barrier\.cluster\.wait"
+  # The hand-written all-reduce (docs/collectives.md): flags published with a release store and
+  # awaited with acquire loads, both at system scope (peers are other processes and GPUs).
+  "collectives/cuda/ipc_allreduce.cu:80:st\.release\.sys\.global\.u32"
+  "collectives/cuda/ipc_allreduce.cu:80:ld\.acquire\.sys\.global\.u32"
+  "collectives/cuda/ipc_allreduce.cu:100a:st\.release\.sys\.global\.u32"
+  "collectives/cuda/ipc_allreduce.cu:100a:ld\.acquire\.sys\.global\.u32"
+  # NVLink SHARP: the switch's reduction and broadcast, and the multicast barrier (a release
+  # reduction on the multicast address, acquire loads on the unicast one, a proxy fence between).
+  "collectives/cuda/multimem_allreduce.cu:90a:multimem\.ld_reduce\.relaxed\.sys\.global\.add\.v4\.f32"
+  "collectives/cuda/multimem_allreduce.cu:90a:multimem\.ld_reduce\.relaxed\.sys\.global\.add\.acc::f32\.v4\.bf16x2"
+  "collectives/cuda/multimem_allreduce.cu:90a:multimem\.st\.relaxed\.sys\.global\.v4\.f32"
+  "collectives/cuda/multimem_allreduce.cu:90a:multimem\.red\.release\.sys\.global\.add\.u32"
+  "collectives/cuda/multimem_allreduce.cu:90a:ld\.acquire\.sys\.global\.u32"
+  "collectives/cuda/multimem_allreduce.cu:90a:fence\.proxy\.alias"
+  "collectives/cuda/multimem_allreduce.cu:100a:multimem\.ld_reduce\.relaxed\.sys\.global\.add"
+  "collectives/cuda/multimem_allreduce.cu:100a:multimem\.red\.release\.sys\.global\.add\.u32"
+)
+
+# file : architecture : extended regex that must NOT match its PTX
+ptx_absences=(
+  # Peer memory changes while a kernel runs: never read through the read-only (.nc) path.
+  "collectives/cuda/ipc_allreduce.cu:80:ld\.global\.nc"
+  "collectives/cuda/ipc_allreduce.cu:90a:ld\.global\.nc"
+  "collectives/cuda/multimem_allreduce.cu:90a:ld\.global\.nc"
+  # sm_80 has no multimem: the kernel body is guarded off there.
+  "collectives/cuda/multimem_allreduce.cu:80:multimem\."
 )
 
 # Hopper kernels: each K-tile is 128 bytes of K, four wgmma steps (k16 for 16-bit inputs, k32 for
@@ -62,12 +93,12 @@ hopper_consumer_regs=232  # kConsumerRegs: USETMAXREG.TRY_ALLOC 0xe8
 sm80_hmma_per_kslab=64
 sm80_ldsm_per_kslab=16
 sm80_ldgsts_per_kslab=8
-# Register moves (MOV, IMAD.MOV, UMOV) in the sm80 mainloop: measured 139 of the 294-instruction loop
-# (bf16, fp16) and 137 of 420 (tf32), CUDA 13.0. The order of B's four ldmatrix matrices forces most of
-# them (issue 9); the planned reorder cuts the loop to 169 instructions, and this ceiling should
-# then drop to just above the new count. It is set just above today's count so that no change
-# adds moves unnoticed.
-sm80_max_moves=140
+# Register moves (MOV, IMAD.MOV, UMOV) in the sm80 mainloop: 16 of the 169-instruction loop (bf16,
+# fp16) and 17 of 312 (tf32), CUDA 13.0; what is left picks the fallback source pointer of the
+# predicated-off cp.asyncs. Before B's ldmatrix matrices were ordered as HMMA's register pairs
+# (issue 9) they were 139 of 294 and 137 of 420. The ceiling sits just above today's count, so
+# that a change which makes ptxas shuffle operands again fails here.
+sm80_max_moves=20
 
 # ---- tools ---------------------------------------------------------------------------------------
 
@@ -119,9 +150,10 @@ split_sass() {
   ' "$dir.sass"
 }
 
-# A mangled kernel name shortened for messages: gemm_wgmma_sm90_kernel2<(InKind)0>.
+# A mangled kernel name shortened for messages: gemm_wgmma_sm90_kernel2<(InKind)0>,
+# two_shot_kernel<float, 4>.
 short_name() {
-  c++filt "$1" | sed -E 's/aicbench::kernels::(\(anonymous namespace\)::)?//g; s/^void //; s/\(GemmParams\)$//; s/\(.*\)$//'
+  c++filt "$1" | sed -E 's/aicbench::(kernels|collectives)::(\(anonymous namespace\)::)?//g; s/^void //; s/\(GemmParams\)$//; s/\(.*\)$//'
 }
 
 # ---- checks on ptxas output ----------------------------------------------------------------------
@@ -211,6 +243,30 @@ check_setmaxnreg() {
   fi
 }
 
+# No memory fence (MEMBAR) and no L1 invalidate (CCTL) in the Hopper mainloop (the consumers' loop,
+# holding the GMMA) or in the producer's loop (holding the TMA loads, UTMALDG). The barriers there
+# only hand stages back and forth; a release or acquire at cluster scope would put a GPU-wide
+# MEMBAR before every release and a CCTL.IVALL after every wait (kernel2 had both: issue 9).
+check_no_fences_in_loops() {
+  local sass=$1 what=$2 role want loop n found=""
+  for role in mainloop:'[HQ]GMMA' producer:UTMALDG; do
+    want=${role#*:}
+    loop=$(mainloop "$sass" "$want")
+    if [ "$(head -1 <<<"$loop")" = "# no loop" ]; then
+      fail "fences: $what: expected a loop holding $want (the ${role%%:*}), found none"; return
+    fi
+    n=$(count_ops "$loop" '(MEMBAR|CCTL)[.A-Z0-9]*')
+    if ((n)); then
+      found+="${found:+; }${role%%:*}: $(grep -oE '^(MEMBAR|CCTL)[.A-Z0-9]*' <<<"$loop" | sort | uniq -c | awk '{print $1 " x " $2}' | paste -sd, | sed 's/,/, /g')"
+    fi
+  done
+  if [ -n "$found" ]; then
+    fail "fences: $what: expected no MEMBAR or CCTL in the mainloop and the producer's loop, found $found"
+  else
+    ok "$what: no MEMBAR or CCTL in the mainloop and the producer's loop"
+  fi
+}
+
 # kernel2 loads one operand with TMA multicast to the whole cluster.
 check_multicast_tma() {
   local sass=$1 what=$2 n
@@ -263,6 +319,7 @@ check_sass() {
           *) shape="(unknown InKind: add it here)" ;;
         esac
         check_hopper_mainloop "$sass" "$what" "$hopper_gmma_per_ktile" "$shape"
+        check_no_fences_in_loops "$sass" "$what"
         check_setmaxnreg "$sass" "$what" "$hopper_producer_regs" "$hopper_consumer_regs"
         case $fn in *kernel2*) check_multicast_tma "$sass" "$what" ;; esac
         ;;
@@ -276,8 +333,8 @@ check_sass() {
 # ---- the real kernels ------------------------------------------------------------------------------
 
 check_kernels() {
-  local cu arch out regs ptx e pattern
-  for cu in $(find kernels -name '*.cu' | sort); do
+  local cu arch out regs e pattern
+  for cu in $(find kernels collectives -name '*.cu' | sort); do
     for arch in "${archs[@]}"; do
       out=$log_dir/$(basename "$cu" .cu)_sm_$arch
       compile_cubin "$cu" "$arch" "$out" || continue
@@ -289,20 +346,43 @@ check_kernels() {
     done
   done
 
-  declare -A ptx_built  # one PTX compile per (file, architecture), however many patterns
   for e in "${ptx_expectations[@]}"; do
     IFS=: read -r cu arch pattern <<<"$e"
-    ptx="$log_dir/$(basename "$cu" .cu)_compute_$arch.ptx"
-    if [ -z "${ptx_built[$ptx]:-}" ]; then
-      "$nvcc" -std=c++17 -O3 --expt-relaxed-constexpr -I. -arch="compute_$arch" -ptx -o "$ptx" "$cu"
-      ptx_built[$ptx]=1
-    fi
-    if grep -Eq "$pattern" "$ptx"; then
-      ok "$cu compute_$arch PTX has /$pattern/"
-    else
-      fail "$cu compute_$arch PTX lacks /$pattern/"
-    fi
+    check_ptx "$cu" "$arch" "$pattern" present
   done
+  for e in "${ptx_absences[@]}"; do
+    IFS=: read -r cu arch pattern <<<"$e"
+    check_ptx "$cu" "$arch" "$pattern" absent
+  done
+}
+
+# Sets $ptx to the PTX of $1 for compute_$2, compiled once per (file, architecture) however many
+# patterns ask (a planted copy under the log directory gets its own file).
+declare -A ptx_built
+ptx_of() {
+  local cu=$1 arch=$2
+  ptx="$log_dir/$(basename "$cu" .cu)_compute_$arch.ptx"
+  [[ "$cu" == "$log_dir"/* ]] && ptx="${cu%.cu}_compute_$arch.ptx"
+  if [ -z "${ptx_built[$ptx]:-}" ]; then
+    "$nvcc" -std=c++17 -O3 --expt-relaxed-constexpr -I. -arch="compute_$arch" -ptx -o "$ptx" "$cu" || return 1
+    ptx_built[$ptx]=1
+  fi
+}
+
+# Fails unless pattern $3 is present (or, with $4 = absent, absent) in the PTX of $1 for compute_$2.
+check_ptx() {
+  local cu=$1 arch=$2 pattern=$3 want=$4 ptx n
+  ptx_of "$cu" "$arch" || { fail "compile: $cu for compute_$arch PTX"; return; }
+  n=$(grep -cE "$pattern" "$ptx" || true)
+  if [ "$want" = present ]; then
+    if ((n)); then ok "$cu compute_$arch PTX has /$pattern/"; else fail "$cu compute_$arch PTX lacks /$pattern/"; fi
+  else
+    if ((n)); then
+      fail "$cu compute_$arch PTX has /$pattern/ $n times, where it must not: $(grep -m1 -E "$pattern" "$ptx" | sed 's/^[[:space:]]*//')"
+    else
+      ok "$cu compute_$arch PTX has no /$pattern/"
+    fi
+  fi
 }
 
 # ---- the self-test ---------------------------------------------------------------------------------
@@ -331,21 +411,57 @@ expect_caught() {
   fi
 }
 
-self_test() {
-  local planted=$log_dir/self-test/planted/kernels/gemm/gemm_wgmma_sm90.cu
+# Applies planted defect $1 (a sed script of tests/kernel_defects/) to a copy of kernel $2, whose
+# path it puts in $planted (same file name, so check_sass treats it as the kernel). Fails, and
+# returns 1, unless the script changed exactly $3 lines: a kernel edit that moved the lines the
+# script looks for must not turn the self-test into a test of the unchanged kernel.
+plant() {
+  local script=$1 cu=$2 lines=$3 changed
+  planted=$log_dir/self-test/$(basename "$script" .sed)/$cu
   mkdir -p "$(dirname "$planted")"
+  sed -f "$script" "$cu" >"$planted"
+  changed=$(diff "$cu" "$planted" | grep -c '^>' || true)
+  if [ "$changed" -ne "$lines" ]; then
+    fail "self-test: $script no longer applies to $cu (expected it to change $lines line(s), it changed $changed)"
+    return 1
+  fi
+}
+
+self_test() {
+  local planted
   expect_caught tests/kernel_defects/serialized_wgmma.cu 90a check_advisories
   # The review's defect in the real kernel: one accumulator touch between commit and wait makes
   # ptxas serialize every wgmma (C7518), and the SASS then waits after each of the four GMMA.
-  sed -f tests/kernel_defects/touch_accumulator.sed kernels/gemm/gemm_wgmma_sm90.cu >"$planted"
-  if cmp -s "$planted" kernels/gemm/gemm_wgmma_sm90.cu; then
-    fail "self-test: tests/kernel_defects/touch_accumulator.sed no longer applies to gemm_wgmma_sm90.cu"
-  else
+  if plant tests/kernel_defects/touch_accumulator.sed kernels/gemm/gemm_wgmma_sm90.cu 1; then
     expect_caught "$planted" 90a check_advisories
     expect_caught "$planted" 90a check_sass
   fi
+  # kernel2's stage hand-back at cluster scope, as before issue 9's fix: MEMBAR.ALL.GPU before
+  # every release in the mainloop, CCTL.IVALL after every wait in the producer's loop.
+  if plant tests/kernel_defects/cluster_scope_barriers.sed kernels/gemm/gemm_wgmma_sm90.cu 2; then
+    expect_caught "$planted" 90a check_sass
+  fi
+  # The sm80 kernel's B operands in the old register order: HMMA's pairs assembled by moves.
+  if plant tests/kernel_defects/b_operand_order.sed kernels/gemm/gemm_mma_sm80.cu 1; then
+    expect_caught "$planted" 80 check_sass
+  fi
   expect_caught tests/kernel_defects/spilling.cu 80 check_spills
   expect_caught tests/kernel_defects/spilling.cu 80 check_no_local_memory
+  # The all-reduce flags weakened from release to relaxed (the defect a GPU would show only now and
+  # then, as a wrong element): the PTX check must miss the release store. The flag helpers are
+  # inlined into a planted copy of the kernel file, with the one word changed.
+  local flags=$log_dir/self-test/planted/ipc_allreduce_relaxed.cu
+  mkdir -p "$(dirname "$flags")"
+  awk '/#include "collectives\/cuda\/device_sync.cuh"/ { while ((getline line < "collectives/cuda/device_sync.cuh") > 0) if (line !~ /^#pragma once/) print line; next } { print }' \
+    collectives/cuda/ipc_allreduce.cu | sed 's/st\.release\.sys\.global/st.relaxed.sys.global/' >"$flags"
+  local before=$failures found
+  found=$(check_ptx "$flags" 80 'st\.release\.sys\.global\.u32' present || true)
+  failures=$before
+  if grep -q '^FAIL' <<<"$found"; then
+    ok "self-test: check_ptx catches release flags weakened to relaxed: $(grep -m1 '^FAIL' <<<"$found" | cut -c6- | cut -c1-160)"
+  else
+    fail "self-test: check_ptx passed $flags, whose flags are relaxed; expected it to fail"
+  fi
 }
 
 start=$SECONDS

@@ -6,8 +6,10 @@
 #
 #   device      nvidia-smi: the GPU, its compute capability (sm_90a on Hopper), the result file name
 #   configure   cmake for that one architecture, dependencies from .kit/ (scripts/make-gpu-kit.sh)
-#   build       only the aicbench binary and the three GPU test binaries, ninja -j$(nproc)
-#   gpu-tests   ctest -L gpu: correctness first (each kernel against float64 references)
+#   build       only the aicbench binary and the GPU test binaries, ninja -j$(nproc)
+#   gpu-tests   ctest -L gpu -LE mpi: correctness first (each kernel against float64 references)
+#   collectives ctest gpu_collectives_np{1,2,4}: NCCL and the hand-written all-reduce under mpirun,
+#               several processes sharing the GPU (CUDA IPC within one device), wrong elements counted
 #   sanitizer   compute-sanitizer memcheck over the smoke suite (small, odd GEMMs)
 #   quick       the quick suite on the CUDA backend: every precision at 4096^3 and 8192^3 beside
 #               cuBLAS/cuBLASLt, both Hopper kernels, the sm80 and SIMT paths
@@ -25,7 +27,7 @@
 #
 # --budget: the global deadline in seconds (default 480, or AICBENCH_GPU_CHECK_SECONDS); a rerun on
 # the still-warm machine passes less (its build is kept, so the build step takes seconds).
-# --skip: steps to leave out (configure, build, gpu-tests, sanitizer, quick).
+# --skip: steps to leave out (configure, build, gpu-tests, collectives, sanitizer, quick).
 #
 # OUT_DIR receives at most 8 files, as the device tool brings back: gpu-check.log, summary.md, the
 # result file(s) <gpu>-<date>-quick[-N].json to commit under results/gpu/, logs.tar.gz (every
@@ -63,18 +65,21 @@ done
 # the default global deadline, 480 s; the test gpu_check_plan checks that they fit.
 # Build: measured nowhere yet (no GPU machine has built this tree); one architecture, 16 cores.
 # Quick: 36 CUDA benchmarks, most a few seconds each (host preparation, validation, timing).
+# Collectives: three mpirun jobs of 1, 2 and 4 processes on the one GPU; each barrier of the
+# hand-written kernels then waits for the GPU to switch between the processes' contexts.
 plan=(
-  "device     5   5"
-  "configure  30  10"
-  "build      120 20"
-  "gpu-tests  90  30"
-  "sanitizer  45  20"
-  "quick      180 60"
-  "report     10  5"
+  "device      5   5"
+  "configure   30  10"
+  "build       120 20"
+  "gpu-tests   75  30"
+  "collectives 45  20"
+  "sanitizer   40  20"
+  "quick       155 60"
+  "report      10  5"
 )
 profile_min=60
 reserve=10  # the report's budget, kept back from every step before it, whatever the deadline
-skippable=",configure,build,gpu-tests,sanitizer,quick,"
+skippable=",configure,build,gpu-tests,collectives,sanitizer,quick,"
 IFS=, read -r -a asked <<<"${skip#,}"
 for s in "${asked[@]}"; do
   [ -z "$s" ] || [[ "$skippable" == *",$s,"* ]] || { echo "gpu-check: --skip $s: not one of${skippable//,/ }" >&2; exit 2; }
@@ -88,23 +93,23 @@ if ((dry_run)); then
   total=0 t=0
   for row in "${plan[@]}"; do
     read -r name b least <<<"$row"
-    if [[ "$skip" == *",$name,"* ]]; then printf '  %-10s skipped (--skip)\n' "$name"; continue; fi
+    if [[ "$skip" == *",$name,"* ]]; then printf '  %-11s skipped (--skip)\n' "$name"; continue; fi
     total=$((total + b))
     cap=$budget
     [ "$name" = report ] || cap=$((budget - reserve))
     by=$((total < cap ? total : cap))
     if ((by - t < least)); then
-      printf '  %-10s %6d %6d skipped: would get %d s\n' "$name" "$b" "$least" "$((by - t < 0 ? 0 : by - t))"
+      printf '  %-11s %6d %6d skipped: would get %d s\n' "$name" "$b" "$least" "$((by - t < 0 ? 0 : by - t))"
       continue
     fi
-    printf '  %-10s %6d %6d %6d %6d\n' "$name" "$b" "$least" "$((by - t))" "$by"
+    printf '  %-11s %6d %6d %6d %6d\n' "$name" "$b" "$least" "$((by - t))" "$by"
     t=$by
   done
   if ((profile)); then
     if ((budget - t - 5 < profile_min)); then
-      printf '  %-10s %6s %6d skipped: would get %d s\n' profile rest "$profile_min" "$((budget - t - 5 < 0 ? 0 : budget - t - 5))"
+      printf '  %-11s %6s %6d skipped: would get %d s\n' profile rest "$profile_min" "$((budget - t - 5 < 0 ? 0 : budget - t - 5))"
     else
-      printf '  %-10s %6s %6d %6d %6d\n' profile rest "$profile_min" "$((budget - t - 5))" "$((budget - 5))"
+      printf '  %-11s %6s %6d %6d %6d\n' profile rest "$profile_min" "$((budget - t - 5))" "$((budget - 5))"
     fi
   fi
   echo "budgets: $total s; deadline: $budget s"
@@ -197,11 +202,18 @@ if begin configure; then
     echo "gpu-check: OpenBLAS not found; building without the CPU vendor baseline"
     openblas=(-DAICBENCH_WITH_OPENBLAS=OFF)
   fi
+  # MPI (mpirun and its compiler wrappers): without it aicbench runs one process, and the
+  # collectives step checks NCCL alone (the hand-written kernels need 2+ processes).
+  mpi=()
+  if ! command -v mpicxx >/dev/null && ! command -v mpicc >/dev/null; then
+    echo "gpu-check: MPI not found; building without it (the collectives step runs one process)"
+    mpi=(-DAICBENCH_WITH_MPI=OFF)
+  fi
   # CMAKE_POLICY_VERSION_MINIMUM: lets CMake 4 read the kit's Debian package files, which declare
   # policy ranges starting before 3.5.
   timeout -k 5 "$limit" cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CUDA_ARCHITECTURES="$arch" -DCMAKE_POLICY_VERSION_MINIMUM=3.5 -DAICBENCH_BUILD_TESTS=ON \
-    "${prefix[@]}" "${nccl[@]}" "${openblas[@]}" >"$logs/configure.log" 2>&1
+    "${prefix[@]}" "${nccl[@]}" "${openblas[@]}" "${mpi[@]}" >"$logs/configure.log" 2>&1
   rc=$?
   tail -5 "$logs/configure.log"
   if ((rc != 0)); then
@@ -214,7 +226,8 @@ if begin build; then
   if [ -f "$build/build.ninja" ]; then
     # Only what the later steps run: not the CPU-only tests (CI runs them) nor the fuzzers.
     timeout -k 5 "$limit" cmake --build "$build" -j "$(nproc)" \
-      --target aicbench test_gpu_gemm test_gpu_gemm_kernels test_gpu_gemm_wgmma >"$logs/build.log" 2>&1
+      --target aicbench test_gpu_gemm test_gpu_gemm_kernels test_gpu_gemm_wgmma test_gpu_collectives \
+      >"$logs/build.log" 2>&1
     rc=$?
     tail -3 "$logs/build.log"
     if ((rc != 0)); then
@@ -231,11 +244,23 @@ export LD_LIBRARY_PATH="$PWD/.kit/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
 if begin gpu-tests && have_binary gpu-tests; then
   # Four at a time: their float64 CPU references, not the GPU, take most of the time. A kernel
   # that hangs (a barrier phase wrong in code written without a GPU) costs its test, not the step.
-  (cd "$build" && timeout -k 5 "$limit" ctest -L gpu --output-on-failure -j 4 --timeout $((limit < 60 ? limit : 60)) \
+  # The collectives' mpirun tests (also labelled gpu) have their own step, run one at a time.
+  (cd "$build" && timeout -k 5 "$limit" ctest -L gpu -LE mpi --output-on-failure -j 4 --timeout $((limit < 60 ? limit : 60)) \
     >"$logs/gpu-tests.log" 2>&1)
   rc=$?
   grep -E -e "tests passed|\*\*\*(Failed|Timeout|Exception)|Skipped" "$logs/gpu-tests.log" | tail -40
   ((rc == 0)) || failures+=("gpu tests (exit $rc; logs/gpu-tests.log)")
+fi
+
+if begin collectives && have_binary collectives; then
+  # One at a time: the processes of each share the GPU, and a second job would slow every barrier.
+  # A kernel whose flags were wrong would hang: the per-test timeout stops it and names the test.
+  (cd "$build" && timeout -k 5 "$limit" ctest -R '^gpu_collectives_np' --output-on-failure \
+    --timeout $((limit < 120 ? limit : 120)) >"$logs/collectives.log" 2>&1)
+  rc=$?
+  grep -E -e "tests passed|\*\*\*(Failed|Timeout|Exception)|Skipped|\[  (FAILED|SKIPPED) \]" "$logs/collectives.log" |
+    sort -u | tail -40
+  ((rc == 0)) || failures+=("gpu collectives (exit $rc; logs/collectives.log)")
 fi
 
 if begin sanitizer && have_binary sanitizer; then

@@ -10,6 +10,7 @@ packages=(
   build-essential cmake ninja-build git pkg-config
   libbenchmark-dev libgtest-dev libgmock-dev libcxxopts-dev nlohmann-json3-dev libre2-dev
   openmpi-bin libopenmpi-dev   # multi-rank runs (mpirun) and the CPU collectives
+  slurm-wlm munge   # the srun test: a one-host Slurm cluster (tests/slurm_srun_test.sh)
   libopenblas-dev   # OpenBLAS: the CPU backend's vendor baseline (gemm/openblas/fp32)
   libsqlite3-dev sqlite3   # `history`: the library, and the shell docs/history.md's queries use
   gnuplot-nox

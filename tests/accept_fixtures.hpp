@@ -38,12 +38,12 @@ inline const json& cpu_acceptance_result() {
   return j;
 }
 
-// The acceptance suite's CUDA benchmarks (specs/suites/acceptance.json, version 2).
+// The acceptance suite's CUDA benchmarks (specs/suites/acceptance.json, version 3).
 inline const std::vector<std::string>& cuda_acceptance_benchmarks() {
   static const std::vector<std::string> names = {
       "gemm/cublas/fp32/M:8192/N:8192/K:8192",     "gemm/cublaslt/bf16/M:8192/N:8192/K:8192",
-      "gemm/wgmma_sm90/bf16/M:8192/N:8192/K:8192", "gemm/cublaslt/fp8/M:8192/N:8192/K:8192",
-      "gemm/wgmma_sm90/fp8/M:8192/N:8192/K:8192"};
+      "gemm/wgmma_sm90_multicast/bf16/M:8192/N:8192/K:8192", "gemm/cublaslt/fp8/M:8192/N:8192/K:8192",
+      "gemm/wgmma_sm90_multicast/fp8/M:8192/N:8192/K:8192"};
   return names;
 }
 
@@ -91,7 +91,7 @@ struct GpuRun {
   std::set<std::string> omit;                                        // benchmarks left out
   bool complete = true;
   std::string suite = "acceptance";
-  int suite_version = 2;
+  int suite_version = 3;
   bool telemetry = true;
   std::optional<json> health;  // gpus[0].health
   int repetitions = 1;

@@ -23,12 +23,12 @@ check "the budgets sum to at most 480 s (got ${total:-?})" '[ "${total:-999}" -l
 # The limits the plan gives, summed, are what the script may take at most before --profile.
 limits=$(echo "$plan" | awk '$1 != "profile" && $5 ~ /^[0-9]+$/ { s += $4 } END { print s + 0 }')
 check "the steps' time limits sum to at most 480 s (got $limits)" '[ "$limits" -le 480 ]'
-for step in device configure build gpu-tests sanitizer quick report; do
+for step in device configure build gpu-tests collectives sanitizer quick report; do
   check "step $step runs in the default plan" 'grep -Eq "^  $step +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$" <<<"$plan"'
 done
 check "no step of the default plan is skipped" '! grep -v "^  profile" <<<"$plan" | grep -q skipped'
 
-rerun=$("$script" --dry-run --budget 240 --skip gpu-tests,sanitizer)
+rerun=$("$script" --dry-run --budget 240 --skip gpu-tests,collectives,sanitizer)
 check "a 240 s rerun keeps the report's time" 'grep -Eq "^  report +10 +5 +10 +240$" <<<"$rerun"'
 check "a 240 s rerun still runs the quick suite" 'grep -Eq "^  quick +[0-9]+ +60 +[0-9]+ +230$" <<<"$rerun"'
 check "AICBENCH_GPU_CHECK_DRY_RUN=1 is a dry run" '[ "$(AICBENCH_GPU_CHECK_DRY_RUN=1 "$script")" = "$("$script" --dry-run)" ]'

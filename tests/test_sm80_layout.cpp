@@ -68,8 +68,8 @@ TEST(Sm80Layout, LdmatrixReadsAreConflictFree) {
         for (int q = 0; q < 4; ++q) {
           std::vector<int> a, b;
           for (int lane = 8 * q; lane < 8 * q + 8; ++lane) {
-            a.push_back(ldsm_offset(warp_row0(warp) + 16 * slab, lane, s));
-            b.push_back(ldsm_offset(warp_col0(warp) + 16 * slab, lane, s));
+            a.push_back(ldsm_a_offset(warp_row0(warp) + 16 * slab, lane, s));
+            b.push_back(ldsm_b_offset(warp_col0(warp) + 16 * slab, lane, s));
           }
           EXPECT_TRUE(conflict_free(a)) << "A warp " << warp << " slab " << slab << " q " << q;
           EXPECT_TRUE(conflict_free(b)) << "B warp " << warp << " slab " << slab << " q " << q;
@@ -116,8 +116,8 @@ TEST(Sm80Layout, LdmatrixGivesMmaOperandFragments) {
       for (int s = 0; s < kKSteps; ++s) {
         std::vector<int> a_addr(32), b_addr(32);
         for (int lane = 0; lane < 32; ++lane) {
-          a_addr[lane] = ldsm_offset(warp_row0(warp) + 16 * slab, lane, s);
-          b_addr[lane] = ldsm_offset(warp_col0(warp) + 16 * slab, lane, s);
+          a_addr[lane] = ldsm_a_offset(warp_row0(warp) + 16 * slab, lane, s);
+          b_addr[lane] = ldsm_b_offset(warp_col0(warp) + 16 * slab, lane, s);
         }
         const Fragment a = ldmatrix_x4(tile, a_addr), b = ldmatrix_x4(tile, b_addr);
         for (int lane = 0; lane < 32; ++lane) {
@@ -140,6 +140,16 @@ TEST(Sm80Layout, LdmatrixGivesMmaOperandFragments) {
         }
       }
     }
+  }
+}
+
+TEST(Sm80Layout, BOperandsLandInRegisterPairs) {
+  // HMMA reads B as a pair of consecutive registers (b0, b1). ldmatrix.x4 writes four consecutive
+  // registers, so the kernel needs no moves only if registers 2j and 2j + 1 are b0 and b1 of the
+  // slab's n8 tile j (issue 9: the order b0 b0 b1 b1 cost 122-139 moves per K-slab).
+  for (int q = 0; q < 4; ++q) {
+    EXPECT_EQ(ldsm_b_tile(q), q / 2) << "register " << q;
+    EXPECT_EQ(ldsm_b_reg(q), q % 2) << "register " << q;
   }
 }
 

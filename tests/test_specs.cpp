@@ -134,6 +134,11 @@ TEST(Specs, DatasheetsMatchDeviceNames) {
   EXPECT_TRUE(find_datasheet("NVIDIA H200"));
   EXPECT_TRUE(find_datasheet("NVIDIA A100-SXM4-80GB"));
   EXPECT_FALSE(find_datasheet("Some Unknown Accelerator"));
+  // "NVIDIA GB200" contains "B200" too: the longer, more specific pattern wins.
+  ASSERT_TRUE(find_datasheet("NVIDIA GB200"));
+  EXPECT_NE(find_datasheet("NVIDIA GB200")->sku.find("GB200"), std::string::npos);
+  ASSERT_TRUE(find_datasheet("NVIDIA B200"));
+  EXPECT_EQ(find_datasheet("NVIDIA B200")->sku.find("GB200"), std::string::npos);
 }
 
 }  // namespace

@@ -318,7 +318,7 @@ std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const Dev
                                             const CudaRequirements& req) {
   if (!probe.available()) return "no CUDA device: " + probe.unavailable_reason.value_or("unknown");
   const DtypeTraits& t = traits(spec.dtype);
-  const GpuInfo& gpu = probe.gpus.front();
+  const GpuInfo& gpu = probe.gpu();  // the GPU this process measures
   const int cc = gpu.cc_major * 10 + gpu.cc_minor;  // e.g. 90
   if ((req.exact_cc && cc != req.exact_cc) || cc < req.min_cc) {
     return std::string("needs ") + req.arch_note + "; this GPU is compute capability " +

@@ -27,6 +27,25 @@
 // k-step always consumes 32 bytes of K per row (16 bf16/fp16 or 8 tf32 elements). The fp32 words
 // are rounded to tf32 (cvt.rna.tf32.f32) before the mma, as cuBLAS's TF32 mode does.
 //
+// B's ldmatrix order (issue 9): ldmatrix.x4 fills four consecutive registers and HMMA reads B as
+// a pair of consecutive registers, so B's four 8x8 matrices are asked for as (tile 0: b0, b1),
+// (tile 1: b0, b1) (sm80_layout.hpp: ldsm_b_offset). The earlier order, the same as A's (b0, b0,
+// b1, b1), made ptxas assemble every pair with moves. SASS of the mainloop per K-slab (64 HMMA,
+// 16 LDSM, 8 LDGSTS), CUDA 13.0:
+//              bf16/fp16 sm_80        tf32 sm_80         bf16/fp16 sm_90a
+//   before     294 instr, 139 moves   420 instr, 137     299 instr, 123
+//   after      169 instr,  16 moves   312 instr,  17     176 instr,   1
+// (the moves left on sm_80 pick the fallback source pointer of predicated-off cp.asyncs);
+// registers 204 -> 228 (bf16/fp16, sm_80), still two blocks per SM, no spills. Expected effect,
+// to be measured: on A100 each scheduler runs 2 warps of this kernel, whose 2 x 64 HMMA take
+// 1024 cycles of tensor-core time per K-slab (8 cycles per m16n8k16); it now issues 338
+// instructions in that time instead of 588, which leaves more slack to hide ldmatrix and barrier
+// latency: a few percent where the kernel was latency-bound, nothing where it already runs at
+// the tensor rate. On Hopper mma.sync runs faster per SM than on A100 (NVIDIA publishes no
+// figure; assuming two thirds of wgmma's rate, ~6 cycles per HMMA per scheduler, ~770 per
+// K-slab), so the 598 instructions per scheduler per K-slab there took most of the issue slots
+// and the 352 now take under half: a larger effect is expected on H100/H200.
+//
 // Verified without a GPU: tests/test_sm80_layout.cpp emulates cp.async and ldmatrix.x4 on the
 // kernel's own index functions (sm80_layout.hpp) and checks every lane's mma operands against the
 // PTX ISA's fragment layouts, the swizzle's freedom from bank conflicts and the C tile coverage.
@@ -277,14 +296,16 @@ gemm_mma_sm80_kernel1(const T* __restrict__ A, const T* __restrict__ B, T* __res
       uint32_t b[kNTiles][2];      // (n8 tile, b0..b1)
 #pragma unroll
       for (int i = 0; i < kMTiles; ++i) {
-        ldmatrix_x4(a[i], stage_a + ldsm_offset(warp_row0(warp) + 16 * i, lane, s));
+        ldmatrix_x4(a[i], stage_a + ldsm_a_offset(warp_row0(warp) + 16 * i, lane, s));
 #pragma unroll
         for (int r = 0; r < 4; ++r) a[i][r] = Traits::operand(a[i][r]);
       }
 #pragma unroll
       for (int p = 0; p < kNTiles / 2; ++p) {
+        // Registers 0..3 are b0, b1 of n8 tile 2p, then b0, b1 of tile 2p + 1 (ldsm_b_offset):
+        // each tile's pair is already in consecutive registers, as HMMA reads it.
         uint32_t r[4];
-        ldmatrix_x4(r, stage_b + ldsm_offset(warp_col0(warp) + 16 * p, lane, s));
+        ldmatrix_x4(r, stage_b + ldsm_b_offset(warp_col0(warp) + 16 * p, lane, s));
 #pragma unroll
         for (int q = 0; q < 4; ++q) {
           b[2 * p + ldsm_b_tile(q)][ldsm_b_reg(q)] = Traits::operand(r[q]);

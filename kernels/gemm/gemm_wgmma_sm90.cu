@@ -14,6 +14,9 @@
 //                            loads its A and half of the B tile they share, multicast by TMA
 //                            into both, so a CTA reads 32 KB from L2 per K-tile instead of 48 KB
 //                            (details above the kernel). Entry points gemm_wgmma_sm90_multicast_*.
+//                            Stages go back to the producers with plain (CTA-scope) mbarrier
+//                            arrives and waits, as CUTLASS's cluster barrier does: no fence in
+//                            either loop (below, "kernel2's barriers").
 //
 // Pipeline, per CTA (384 threads = 3 warpgroups):
 //   setup     thread 0 initialises full[s] (1 arrival + TMA bytes) and empty[s] (8 arrivals: one
@@ -63,6 +66,33 @@
 // descriptors is what TMA's 128B swizzle wrote; the accumulator fragment and the epilogue's
 // staging put every output in its column) and of both kernels' tile orders (every tile exactly
 // once, tests/test_tile_scheduler.cpp); a host simulation of the mbarrier ring's parities.
+//
+// kernel2's barriers (issue 9): the consumers used to release each stage with
+// mbarrier.arrive.release.cluster, which ptxas compiles to MEMBAR.ALL.CTA + MEMBAR.ALL.GPU +
+// ERRBAR + CGAERRBAR before every release, i.e. every consumer warp waited once per K-tile for a
+// GPU-wide fence, and the producer waited with .acquire.cluster, which adds an L1 invalidate
+// (CCTL.IVALL) after every wait. Both are now the plain forms (the memory-ordering argument is at
+// the consumers' release in kernel2). SASS, CUDA 13.0, kernel2's mainloop per K-tile: 124
+// instructions with 2 MEMBAR (bf16, fp16; e4m3 126) -> 120 with none (e4m3 122); producer loop:
+// no CCTL; check-kernels.sh now fails on any MEMBAR or CCTL in either loop. Expected effect, to be
+// measured: a K-tile is ~0.7 us of tensor work per CTA at 800 TFLOP/s, and a GPU-scope MEMBAR
+// costs at least a round trip to L2 (more under a GEMM's load) in the path from one wgmma group's
+// wait to the next stage's release; with the ring 4 stages deep that delay surfaced as a stall
+// whenever it outlasted the group in flight. Without it kernel2's consumer loop matches kernel1's
+// (the remote arrive is one more SYNCS.ARRIVE, issued by a second lane), so kernel2 should now
+// keep the tensor cores as busy as kernel1 (118 instructions per K-tile; kernel2's two more are
+// the second lane's remote arrive) while reading a third less from L2.
+//
+// The default Hopper kernel, until a GPU decides: kernel2 (`wgmma_sm90_multicast`, the one the
+// acceptance suite runs; the quick and gemm suites run both). At cuBLAS's bf16 rate (~795 TFLOP/s
+// on H100 SXM) kernel1's CTAs read ~9 TB/s from L2 together (48 KB per 0.7 us K-tile, 132 SMs),
+// kernel2's ~6 TB/s (32 KB); for fp8 both double. We expect the first to be more than H100's L2
+// delivers to the SMs and the second to be within it (an assumption: scripts/gpu-profile.sh's ncu
+// memory workload shows the L2 throughput of both). The price of kernel2 was the fences above,
+// now gone; what remains is that clusters must be co-scheduled in one GPC (the grid is sized by
+// cudaOccupancyMaxActiveClusters, which may leave an SM of an odd-sized GPC idle) and that each
+// CTA waits for its peer's half of B. If the first GPU run shows kernel1 ahead, switch the
+// acceptance suite (specs/suites/acceptance.json and specs/acceptance/*.json) back to wgmma_sm90.
 //
 // Next to try, most promising first: measure kernel2 against kernel1 (L2->SM traffic is the likely
 // limiter at ~9 TB/s of L2 reads for 800 TFLOP/s; if multicast helps, also share A across a 2x2
@@ -350,7 +380,9 @@ gemm_wgmma_sm90_kernel1(const __grid_constant__ GemmParams p) {
 //             multicast, possibly before this CTA's producer armed the phase (the transaction
 //             count may go negative meanwhile; the pending arrival keeps the phase open).
 //   empty[s]  16 arrivals: all 8 consumer warps of both CTAs, since either producer's multicast
-//             overwrites the slot in both CTAs. Consumers arrive locally and remotely (mapa).
+//             overwrites the slot in both CTAs. Consumers arrive locally and remotely (mapa),
+//             with plain arrives and waits: no cluster-scope fence in the mainloop (why: at the
+//             consumers' release below).
 //   setup     a cluster barrier after initialisation: no multicast or remote arrival may reach a
 //             peer's barriers before the peer initialised them.
 //   exit      a cluster barrier before returning: a CTA's barriers must outlive the peer's last
@@ -410,7 +442,7 @@ gemm_wgmma_sm90_kernel2(const __grid_constant__ GemmParams p) {
         const int b_row = n0 + rank * kBHalfRows < p.N ? n0 + rank * kBHalfRows : 0;
         for (int kt = 0; kt < p.k_tiles; ++kt, ++it) {
           const uint32_t stage = it % kStages;
-          mbar_wait<true>(&s.empty[stage], ((it / kStages) & 1) ^ 1);  // as kernel1
+          mbar_wait(&s.empty[stage], ((it / kStages) & 1) ^ 1);  // as kernel1
           mbar_arrive_expect_tx(&s.full[stage], kStageBytesA + kStageBytesB);
           const int k_elem = kt * kKTileElems<kKind>;
           tma_load_2d(s.a[stage], &p.a_map, &s.full[stage], k_elem, a_row);
@@ -426,7 +458,21 @@ gemm_wgmma_sm90_kernel2(const __grid_constant__ GemmParams p) {
     const int warp = (threadIdx.x % 128) / 32, lane = threadIdx.x % 32;
     const float out_scale = output_scale<kKind>(p);
     uint8_t* cbuf = s.c[wg * 4 + warp];
-    // Lane r releases the slot in cluster CTA r (this one included).
+    // Lane r releases the slot in cluster CTA r (this one included), with the plain arrive
+    // (.release.cta by default, no fence; see mbar_arrive_cluster). Why that is enough: the
+    // hazard is write-after-read, the next round's TMA (either CTA's producer, multicast into
+    // both) overwriting the stage while this warp's wgmma still reads it. Those reads are the
+    // wgmma operations' own (async proxy, through the descriptors); no thread here reads or
+    // writes the stage with ordinary loads or stores. consume_k_tiles calls release(stage) only
+    // after wgmma.wait_group has returned for the group that read the stage, and a returned
+    // wait means those wgmma operations are complete, their reads included. So when the arrival
+    // happens (after the wait, in program order) there is no access of this thread to the stage
+    // left to order, and nothing for the producer to see: it reads no data we wrote, it only
+    // starts a TMA after its wait on empty[] saw all 16 arrivals. A .release.cluster arrive
+    // orders this thread's earlier accesses for the peer CTA, of which there are none that
+    // matter, and cost a MEMBAR.ALL.GPU before every release; an .acquire.cluster wait in the
+    // producer cost an L1 invalidate (CCTL.IVALL) after every wait. CUTLASS's cluster barrier
+    // uses the same plain forms.
     auto release = [&](uint32_t stage) {
       if (lane < kClusterSize) mbar_arrive_cluster(&s.empty[stage], lane);
     };
@@ -441,7 +487,10 @@ gemm_wgmma_sm90_kernel2(const __grid_constant__ GemmParams p) {
                              out_scale);
     }
   }
-  cluster_sync();  // keep this CTA's barriers alive until the peer's last remote arrival
+  // Keep this CTA's barriers alive until the peer's last remote arrival has landed: the plain
+  // arrives themselves order nothing across CTAs, but barrier.cluster.arrive releases at cluster
+  // scope everything its thread did before it, the remote arrives included.
+  cluster_sync();
 #endif  // AICBENCH_SM90A_DEVICE
 }
 

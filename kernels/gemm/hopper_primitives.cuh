@@ -63,36 +63,25 @@ __device__ __forceinline__ uint64_t global_timer_ns() {
   return t;
 }
 
-// kClusterScope: the arrivals come from other CTAs of the cluster too (mbar_arrive_cluster), so
-// the wait acquires at cluster scope to pair with their cluster-scope release.
-template <bool kClusterScope = false>
+// Waits (with the default .acquire.cta semantics) until the phase with parity `parity` of `bar`
+// has completed. Also used where arrivals come from other CTAs of the cluster (kernel2's empty
+// barriers): the waiting thread then reads nothing those CTAs wrote, so no cluster-scope acquire
+// is needed (an .acquire.cluster wait costs an L1 invalidate, CCTL.IVALL, after every success).
 __device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
   const uint32_t addr = smem_u32(bar);
   uint32_t done = 0;
   uint32_t tries = 0;
   uint64_t first_check = 0;
   do {
-    if constexpr (kClusterScope) {
-      asm volatile(
-          "{\n"
-          "  .reg .pred p;\n"
-          "  mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 p, [%1], %2;\n"
-          "  selp.u32 %0, 1, 0, p;\n"
-          "}\n"
-          : "=r"(done)
-          : "r"(addr), "r"(parity)
-          : "memory");
-    } else {
-      asm volatile(
-          "{\n"
-          "  .reg .pred p;\n"
-          "  mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-          "  selp.u32 %0, 1, 0, p;\n"
-          "}\n"
-          : "=r"(done)
-          : "r"(addr), "r"(parity)
-          : "memory");
-    }
+    asm volatile(
+        "{\n"
+        "  .reg .pred p;\n"
+        "  mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+        "  selp.u32 %0, 1, 0, p;\n"
+        "}\n"
+        : "=r"(done)
+        : "r"(addr), "r"(parity)
+        : "memory");
     if (!done && (++tries & 1023u) == 0) {
       const uint64_t now = global_timer_ns();
       if (first_check == 0) {
@@ -130,13 +119,19 @@ __device__ __forceinline__ void cluster_sync() {
 }
 
 // One arrival on the barrier at the same shared-memory offset as `bar`, in cluster CTA `rank`
-// (which may be this CTA), releasing this thread's earlier memory accesses at cluster scope.
+// (which may be this CTA). The plain form, as CUTLASS's cluster barrier arrives: its default
+// semantics are .release.cta, which orders nothing beyond this CTA. It is for arrivals that
+// publish no data, only "I am done with something": the caller must itself make sure that what
+// it is done with is finished before it arrives (kernel2: the consumer's wgmma reads of a stage,
+// finished when wgmma.wait_group returns). `.release.cluster` would do more, at a price: ptxas
+// has no cluster-wide fence on sm_90 and emits MEMBAR.ALL.GPU (after MEMBAR.ALL.CTA) before
+// every such arrival.
 __device__ __forceinline__ void mbar_arrive_cluster(uint64_t* bar, uint32_t rank) {
   asm volatile(
       "{\n"
       "  .reg .b32 remote;\n"
       "  mapa.shared::cluster.u32 remote, %0, %1;\n"
-      "  mbarrier.arrive.release.cluster.shared::cluster.b64 _, [remote];\n"
+      "  mbarrier.arrive.shared::cluster.b64 _, [remote];\n"
       "}\n" ::"r"(smem_u32(bar)),
       "r"(rank)
       : "memory");

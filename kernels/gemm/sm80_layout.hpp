@@ -66,24 +66,41 @@ AICBENCH_HOST_DEVICE constexpr int load_row(int tid, int i) {
 AICBENCH_HOST_DEVICE constexpr int warp_row0(int warp) { return (warp / kWarpsN) * kWM; }
 AICBENCH_HOST_DEVICE constexpr int warp_col0(int warp) { return (warp % kWarpsN) * kWN; }
 
-// ldmatrix.x4 addresses. Lanes 8q..8q+7 give the 8 row addresses of matrix q. We ask for
-//   matrix 0: rows 0-7  of a 16-row slab, chunk 2s      matrix 1: rows 8-15, chunk 2s
-//   matrix 2: rows 0-7,                   chunk 2s + 1  matrix 3: rows 8-15, chunk 2s + 1
-// so lane l addresses slab row l % 16 and chunk 2s + l / 16 (s = k-step within the stage).
-// For A (16 rows of M) the four result registers are then exactly mma's a0..a3; for B (16 rows
-// of N = two n8 tiles) they are b0 of tile 0, b0 of tile 1, b1 of tile 0, b1 of tile 1.
-AICBENCH_HOST_DEVICE constexpr int ldsm_row(int lane) { return lane % 16; }
-AICBENCH_HOST_DEVICE constexpr int ldsm_chunk(int lane, int kstep) {
+// ldmatrix.x4 addresses. Lanes 8q..8q+7 give the 8 row addresses of matrix q, and result
+// register q of every lane comes from matrix q. Each operand's four matrices are ordered so that
+// the registers land where mma.sync reads them: A's four consecutive registers are a0..a3, and
+// each n8 tile of B gets its b0, b1 in two consecutive registers (the register pair HMMA takes),
+// so no register moves are needed between ldmatrix and mma (s = k-step within the stage).
+//
+// A (16 rows of M, one m16 tile):
+//   matrix 0: rows 0-7,  chunk 2s  (a0)      matrix 1: rows 8-15, chunk 2s      (a1)
+//   matrix 2: rows 0-7,  chunk 2s + 1 (a2)   matrix 3: rows 8-15, chunk 2s + 1  (a3)
+// so lane l addresses slab row l % 16 and chunk 2s + l / 16.
+AICBENCH_HOST_DEVICE constexpr int ldsm_a_row(int lane) { return lane % 16; }
+AICBENCH_HOST_DEVICE constexpr int ldsm_a_chunk(int lane, int kstep) {
   return kstep * (kStepBytes / kChunkBytes) + lane / 16;
+}
+// B (16 rows of N = two n8 tiles):
+//   matrix 0: rows 0-7,  chunk 2s (tile 0's b0)   matrix 1: rows 0-7,  chunk 2s + 1 (tile 0's b1)
+//   matrix 2: rows 8-15, chunk 2s (tile 1's b0)   matrix 3: rows 8-15, chunk 2s + 1 (tile 1's b1)
+// so lane l addresses slab row l % 8 + 8 (l / 16) and chunk 2s + (l / 8) % 2. (The A order would
+// give b0 of tile 0, b0 of tile 1, b1 of tile 0, b1 of tile 1: every HMMA's register pair then
+// had to be assembled with moves, 122-139 per K-slab, issue 9.)
+AICBENCH_HOST_DEVICE constexpr int ldsm_b_row(int lane) { return lane % 8 + 8 * (lane / 16); }
+AICBENCH_HOST_DEVICE constexpr int ldsm_b_chunk(int lane, int kstep) {
+  return kstep * (kStepBytes / kChunkBytes) + (lane / 8) % 2;
 }
 // The byte offset, within an operand's stage tile, that lane `lane` gives ldmatrix.x4 for the
 // 16-row slab starting at tile row `slab_row0`, in k-step `kstep`.
-AICBENCH_HOST_DEVICE constexpr int ldsm_offset(int slab_row0, int lane, int kstep) {
-  return swizzled_offset(slab_row0 + ldsm_row(lane), ldsm_chunk(lane, kstep));
+AICBENCH_HOST_DEVICE constexpr int ldsm_a_offset(int slab_row0, int lane, int kstep) {
+  return swizzled_offset(slab_row0 + ldsm_a_row(lane), ldsm_a_chunk(lane, kstep));
 }
-// For B, result register q of ldmatrix.x4 is operand b(q / 2) of n8 tile q % 2 of the slab.
-AICBENCH_HOST_DEVICE constexpr int ldsm_b_tile(int q) { return q % 2; }
-AICBENCH_HOST_DEVICE constexpr int ldsm_b_reg(int q) { return q / 2; }
+AICBENCH_HOST_DEVICE constexpr int ldsm_b_offset(int slab_row0, int lane, int kstep) {
+  return swizzled_offset(slab_row0 + ldsm_b_row(lane), ldsm_b_chunk(lane, kstep));
+}
+// For B, result register q of ldmatrix.x4 is operand b(q % 2) of n8 tile q / 2 of the slab.
+AICBENCH_HOST_DEVICE constexpr int ldsm_b_tile(int q) { return q / 2; }
+AICBENCH_HOST_DEVICE constexpr int ldsm_b_reg(int q) { return q % 2; }
 
 // Accumulator d[r] (r = 0..3) of an m16n8 tile sits at row groupID (+8 for r >= 2) and column
 // 2 * threadID_in_group + r % 2, groupID = lane / 4, threadID_in_group = lane % 4.
