@@ -9,6 +9,8 @@ option(AICBENCH_WITH_MPI
   "Link MPI: multi-rank runs under mpirun/srun and the collectives (a build without it runs one process)" ON)
 option(AICBENCH_WITH_OPENBLAS
   "Link OpenBLAS: the `openblas` GEMM, the CPU backend's vendor baseline" ON)
+option(AICBENCH_WITH_CUDNN
+  "Link cuDNN 9: the `cudnn` attention, the attention family's vendor baseline" ON)
 
 set(_aicbench_install_hint
   "Run scripts/install-deps.sh (Debian/Ubuntu), or on a machine without apt pass the kit made by "
@@ -106,6 +108,45 @@ if(AICBENCH_WITH_OPENBLAS AND NOT AICBENCH_REPORTS_ONLY)
       INTERFACE_INCLUDE_DIRECTORIES "${_aicbench_openblas_include}")
   endif()
   message(STATUS "OpenBLAS: ${_aicbench_openblas_library}")
+endif()
+
+# cuDNN 9, the attention family's vendor baseline (attention/cudnn: fused SDPA through the backend
+# API; kernels/attention/attention_cudnn.cpp). It ships beside the CUDA toolkit (cudnn.h in its
+# include directory, libcudnn in its lib or lib64) or in Debian/Ubuntu's cudnn9-cuda-13 packages.
+# A build without it (-DAICBENCH_WITH_CUDNN=OFF: a GPU machine whose toolkit has no cuDNN) records
+# the `cudnn` benchmarks as skipped, and attention rows then have no pct_of_vendor.
+if(AICBENCH_WITH_CUDNN AND NOT AICBENCH_REPORTS_ONLY)
+  set(_aicbench_cuda_root "${CUDAToolkit_LIBRARY_ROOT}")
+  if(NOT _aicbench_cuda_root)
+    get_filename_component(_aicbench_cuda_root "${CUDAToolkit_BIN_DIR}" DIRECTORY)
+  endif()
+  find_path(_aicbench_cudnn_include cudnn_version.h
+            HINTS ${CUDAToolkit_INCLUDE_DIRS} "${_aicbench_cuda_root}/include"
+            PATH_SUFFIXES "" x86_64-linux-gnu aarch64-linux-gnu)
+  find_library(_aicbench_cudnn_library NAMES cudnn
+               HINTS "${CUDAToolkit_LIBRARY_DIR}" "${_aicbench_cuda_root}/lib" "${_aicbench_cuda_root}/lib64"
+               PATH_SUFFIXES "" x86_64-linux-gnu aarch64-linux-gnu)
+  set(_aicbench_cudnn_major 0)
+  if(_aicbench_cudnn_include)
+    file(STRINGS "${_aicbench_cudnn_include}/cudnn_version.h" _aicbench_cudnn_major_line
+         REGEX "^#define CUDNN_MAJOR [0-9]+")
+    string(REGEX REPLACE "^#define CUDNN_MAJOR ([0-9]+).*" "\\1" _aicbench_cudnn_major "${_aicbench_cudnn_major_line}")
+  endif()
+  if(NOT _aicbench_cudnn_library OR NOT _aicbench_cudnn_include OR _aicbench_cudnn_major LESS 9)
+    message(FATAL_ERROR
+      "aicbench needs cuDNN 9 (cudnn.h and libcudnn beside the CUDA toolkit, or Debian/Ubuntu's "
+      "'cudnn9-cuda-13' packages), the attention family's vendor baseline, which was not found "
+      "(include: ${_aicbench_cudnn_include}, library: ${_aicbench_cudnn_library}, major version: "
+      "${_aicbench_cudnn_major}). Configure with -DAICBENCH_WITH_CUDNN=OFF to build without it "
+      "(the `cudnn` attention benchmarks are then skipped).")
+  endif()
+  if(NOT TARGET CUDNN::cudnn)
+    add_library(CUDNN::cudnn UNKNOWN IMPORTED)
+    set_target_properties(CUDNN::cudnn PROPERTIES
+      IMPORTED_LOCATION "${_aicbench_cudnn_library}"
+      INTERFACE_INCLUDE_DIRECTORIES "${_aicbench_cudnn_include}")
+  endif()
+  message(STATUS "cuDNN ${_aicbench_cudnn_major}: ${_aicbench_cudnn_library}")
 endif()
 
 # The report's charts are drawn by gnuplot at run time; it is looked up here only to warn early.

@@ -31,6 +31,7 @@ std::vector<Implementation>& registry() {
   static std::vector<Implementation> all = [] {
     std::vector<Implementation> v;
     for (auto& impl : gemm_implementations()) v.push_back(std::move(impl));
+    for (auto& impl : attention_implementations()) v.push_back(std::move(impl));
     return v;
   }();
   return all;
@@ -50,7 +51,15 @@ const Implementation* find_implementation(std::string_view family, std::string_v
 
 std::vector<std::string> family_params(std::string_view family) {
   if (family == "gemm") return {"M", "N", "K"};
+  // kernels/attention/attention_shape.hpp: batch, query heads, key/value heads, query and key
+  // lengths, head dimension, causal mask (0 or 1). Decode has one query per sequence, no mask.
+  if (family == "attention") return {"B", "H", "KVH", "Sq", "Sk", "D", "causal"};
+  if (family == "attention_decode") return {"B", "H", "KVH", "Sk", "D"};
   return {};
+}
+
+int64_t family_param_minimum(std::string_view family, std::string_view param) {
+  return family == "attention" && param == "causal" ? 0 : 1;
 }
 
 }  // namespace aicbench

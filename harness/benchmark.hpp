@@ -115,11 +115,16 @@ const std::vector<Implementation>& implementations();
 // Adds an implementation to that table; tests use it to plant a kernel that computes wrong.
 void register_implementation(Implementation impl);
 const Implementation* find_implementation(std::string_view family, std::string_view impl);
-// The parameters every shape of `family` gives, in the order names spell them (GEMM: M, N, K);
+// The parameters every shape of `family` gives, in the order names spell them (GEMM: M, N, K;
+// attention: B, H, KVH, Sq, Sk, D, causal);
 // empty for an unknown family.
 std::vector<std::string> family_params(std::string_view family);
+// The least value a suite may give `param` of `family`: 1 for sizes, 0 for a flag (attention's
+// causal).
+int64_t family_param_minimum(std::string_view family, std::string_view param);
 
 // Families register themselves through these (one per file in harness/families/).
 std::vector<Implementation> gemm_implementations();
+std::vector<Implementation> attention_implementations();  // attention and attention_decode
 
 }  // namespace aicbench

@@ -19,6 +19,9 @@
 #if AICBENCH_WITH_OPENBLAS
 #include "kernels/gemm/gemm_openblas.hpp"
 #endif
+#if AICBENCH_WITH_CUDNN
+#include "kernels/attention/attention_cudnn.hpp"
+#endif
 
 namespace aicbench {
 
@@ -222,6 +225,12 @@ nlohmann::json collect_provenance(const DeviceProbe& probe) {
 #else
   versions["openblas"] = "not built with OpenBLAS";
 #endif
+  // The attention family's vendor baseline.
+#if AICBENCH_WITH_CUDNN
+  versions["cudnn"] = kernels::cudnn_version_string();
+#else
+  versions["cudnn"] = "not built with cuDNN";
+#endif
   prov["versions"] = versions;
   (void)cudaGetLastError();
   return prov;
@@ -253,7 +262,8 @@ std::string format_provenance(const nlohmann::json& prov) {
   out << "Driver:  " << versions["driver"].get<std::string>() << "   CUDA runtime: "
       << (versions["cuda_runtime"].is_string() ? versions["cuda_runtime"].get<std::string>() : "?")
       << "   cuBLAS: " << versions["cublas"].get<std::string>()
-      << "   NCCL: " << versions.value("nccl", std::string("unknown")) << "\n"
+      << "   NCCL: " << versions.value("nccl", std::string("unknown"))
+      << "   cuDNN: " << versions.value("cudnn", std::string("unknown")) << "\n"
       << "OpenBLAS: " << versions.value("openblas", std::string("unknown")) << "\n";
   if (prov["gpus"].empty()) {
     out << "GPUs:    none usable: " << prov.value("gpu_unavailable_reason", std::string("unknown"))

@@ -1,63 +1,24 @@
 #include "harness/specs.hpp"
 
 #include <algorithm>
-#include <cctype>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "harness/file_names.hpp"
 #include "reports/json_input.hpp"
 #include "reports/result_file.hpp"
 #include "reports/schemas.hpp"
 
-#ifndef AICBENCH_SOURCE_SPECS_DIR
-#define AICBENCH_SOURCE_SPECS_DIR "specs"
-#endif
-
 namespace aicbench {
 
 namespace fs = std::filesystem;
-
-fs::path specs_dir() {
-  if (const char* env = std::getenv("AICBENCH_SPECS")) return env;
-  char exe[4096] = {};
-  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    fs::path installed = fs::path(exe).parent_path().parent_path() / "share" / "aicbench" / "specs";
-    if (fs::is_directory(installed)) return installed;
-  }
-  return AICBENCH_SOURCE_SPECS_DIR;
-}
 
 namespace {
 
 nlohmann::json read_spec_json(const fs::path& path, const std::string& what) {
   return read_json_file(path, what, kSpecFileLimits);
-}
-
-// Reads json[key] as T, or throws an InputError naming the file, the field and the expected type.
-template <typename T>
-T field(const nlohmann::json& json, const std::string& key, const fs::path& path,
-        const std::string& where, const char* expected) {
-  const std::string full = where.empty() ? key : where + "." + key;
-  if (!json.is_object() || !json.contains(key)) {
-    throw InputError(path.string() + ": missing field '" + full + "' (expected " + expected + ")");
-  }
-  try {
-    return json.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw InputError(path.string() + ": field '" + full + "' is " + json.at(key).type_name() +
-                     ", expected " + expected);
-  }
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
 }
 
 // "measurement": {"modes": ["cold", "hot"], "cpu": {<stopping rule>}, "cuda": {<stopping rule>}},
@@ -198,9 +159,15 @@ Suite load_suite_file(const fs::path& path) {
         std::vector<Param> shape;
         for (const std::string& param : params) {
           if (!list[s].contains(param)) {
-            fail(swhere, "has no '" + param + "'; a " + group.family + " shape gives " + joined(params));
+            const bool vowel = std::string_view("aeiou").find(group.family.front()) != std::string_view::npos;
+            fail(swhere, "has no '" + param + "'; " + (vowel ? "an " : "a ") + group.family + " shape gives " + joined(params));
           }
-          shape.push_back({param, list[s][param].get<int64_t>()});
+          const int64_t value = list[s][param].get<int64_t>();
+          const int64_t minimum = family_param_minimum(group.family, param);
+          if (value < minimum) {
+            fail(swhere + "." + param, "is " + std::to_string(value) + ", expected at least " + std::to_string(minimum));
+          }
+          shape.push_back({param, value});
         }
         for (const auto& [key, value] : list[s].items()) {
           if (std::find(params.begin(), params.end(), key) == params.end()) {
@@ -242,41 +209,6 @@ std::vector<BenchmarkSpec> Suite::benchmarks(Backend backend) const {
     }
   }
   return out;
-}
-
-std::optional<Datasheet> find_datasheet(const std::string& gpu_name) {
-  fs::path dir = specs_dir() / "gpus";
-  if (!fs::is_directory(dir)) return std::nullopt;
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() == ".json") files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  // The longest pattern found in the name wins, so the most specific sheet is chosen whatever the
-  // files are called: "NVIDIA GB200" contains both "B200" and "GB200", and is a GB200.
-  const std::string name = lower(gpu_name);
-  std::optional<fs::path> best;
-  nlohmann::json best_json;
-  size_t best_length = 0;
-  for (const fs::path& path : files) {
-    nlohmann::json json = read_spec_json(path, "GPU datasheet");
-    const auto patterns = field<std::vector<std::string>>(json, "match", path, "",
-                                                          "an array of device-name substrings");
-    for (const std::string& pattern : patterns) {
-      if (pattern.size() > best_length && name.find(lower(pattern)) != std::string::npos) {
-        best = path;
-        best_json = json;
-        best_length = pattern.size();
-      }
-    }
-  }
-  if (!best) return std::nullopt;
-  Datasheet sheet;
-  sheet.sku = field<std::string>(best_json, "sku", *best, "", "a string");
-  sheet.source = field<std::string>(best_json, "source", *best, "", "a string");
-  sheet.peak_tflops = field<std::map<std::string, double>>(best_json, "peak_tflops", *best, "",
-                                                           "an object of dtype -> dense TFLOP/s");
-  return sheet;
 }
 
 }  // namespace aicbench

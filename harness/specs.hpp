@@ -1,6 +1,7 @@
 #pragma once
-// Human-edited data under specs/: suites (which benchmarks, which shapes) and GPU datasheets
-// (peak throughput, for pct_of_peak). Every error names the file and the field.
+// Human-edited data under specs/: suites (which benchmarks, which shapes); GPU datasheets (peak
+// throughput, for pct_of_peak) are read by reports/datasheets.hpp. Every error names the file and
+// the field.
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -8,12 +9,9 @@
 #include <vector>
 
 #include "harness/benchmark.hpp"
+#include "reports/datasheets.hpp"  // specs_dir(), Datasheet, find_datasheet()
 
 namespace aicbench {
-
-// specs/ is found through $AICBENCH_SPECS, then beside an installed binary
-// (<prefix>/share/aicbench/specs), then in the source tree the binary was built from.
-std::filesystem::path specs_dir();
 
 struct Suite {
   std::string name;
@@ -41,13 +39,5 @@ std::vector<std::string> available_suites();
 // when the suite file is malformed.
 Suite load_suite(const std::string& name);
 Suite load_suite_file(const std::filesystem::path& path);
-
-struct Datasheet {
-  std::string sku;
-  std::string source;
-  std::map<std::string, double> peak_tflops;  // dense, per dtype
-};
-// The datasheet whose name patterns match `gpu_name` (case-insensitive substring), if any.
-std::optional<Datasheet> find_datasheet(const std::string& gpu_name);
 
 }  // namespace aicbench

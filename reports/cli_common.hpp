@@ -6,6 +6,7 @@
 //   0 success, 1 a check failed, 2 bad usage or input, 3 environment.
 // CUDA-free: the reports-only build compiles this file.
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -31,11 +32,17 @@ enum class BuildKind { full, reports_only };
 // given; throws a cxxopts exception (exit 2) for an argument no option or positional takes.
 std::optional<cxxopts::ParseResult> parse_options(cxxopts::Options& options, int argc, char** argv);
 
+// An option's value as a whole number in [min, max], or a finite number from min (or above it,
+// with min_exclusive) to max; anything else is InputError (exit 2) naming --option, the text and
+// the range.
+int64_t parse_integer(const std::string& option, const std::string& text, int64_t min, int64_t max);
+double parse_number(const std::string& option, const std::string& text, double min, double max, bool min_exclusive);
+
 // The whole command line as typed, program path included: what a result file's provenance records.
 std::string command_line_as_typed(int argc, char** argv);
 
 // The commands that read result files only: `report`, `compare`, `accept`, `fleet`, `history`,
-// `model` (CUDA-free, in both binaries).
+// `model`, `size`, `score` (CUDA-free, in both binaries).
 std::vector<Command> report_commands();
 
 // `aicbench accept` (reports/accept_command.cpp).
@@ -52,6 +59,11 @@ int history_command(int argc, char** argv);
 
 // `aicbench model collective` (reports/model_command.cpp).
 int model_command(int argc, char** argv);
+
+// `aicbench size` (reports/size_command.cpp).
+int size_command(int argc, char** argv);
+// `aicbench score --candidates FILE` (reports/score_command.cpp).
+int score_command(int argc, char** argv);
 
 // Dispatches argv[1] to its command. `aicbench`, `aicbench help|-h|--help` print usage;
 // `aicbench version|--version` print the version. Exceptions become exit codes: InputError ->

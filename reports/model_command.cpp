@@ -92,27 +92,6 @@ cxxopts::Options collective_options() {
 // ---------------------------------------------------------------------------------------------
 // Values, each refused with the option's name
 
-int64_t parse_integer(const std::string& option, const std::string& text, int64_t min, int64_t max) {
-  int64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    throw InputError("--" + option + " " + text + ": expected a whole number from " + std::to_string(min) + " to " +
-                     std::to_string(max));
-  }
-  return value;
-}
-
-double parse_number(const std::string& option, const std::string& text, double min, double max, bool min_exclusive) {
-  double value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  const bool low = min_exclusive ? !(value > min) : !(value >= min);
-  if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || low || value > max) {
-    throw InputError("--" + option + " " + text + ": expected a number " + (min_exclusive ? "above " : "from ") +
-                     reports::sig3(min) + (min_exclusive ? ", at most " : " to ") + reports::sig3(max));
-  }
-  return value;
-}
-
 double parse_size(const std::string& option, const std::string& text) {
   const std::optional<double> bytes = parse_bytes(text);
   if (!bytes) {

@@ -5,6 +5,7 @@
 //   aicbench fleet RESULTS... [--md F] [--html F] [--csv F] [--json F]   (fleet_command.cpp)
 //   aicbench history add|trend|baseline --db F ...   (reports/history_command.cpp)
 //   aicbench model collective --op OP --ranks N --gpus-per-node G --bytes S ...   (model_command.cpp)
+//   aicbench size --model M --tokens D --candidate FILES... (--gpus N | --deadline-days T)   (size_command.cpp)
 #include <iostream>
 #include <string>
 #include <vector>
@@ -81,6 +82,12 @@ std::vector<Command> report_commands() {
       {"model", "collective: all-reduce and friends at up to 10,000+ GPUs, per parallel group, from alpha-beta terms "
                 "fitted to result files (--validate: the error on held-out runs)",
        model_command},
+      {"size", "training on N GPUs of each candidate from its measured results: step time and where it goes, MFU, days, "
+               "GPUs for a deadline, energy (docs/sizing.md)",
+       size_command},
+      {"score", "procurement scorecard of candidate GPUs: performance index, per watt, per won of purchase and TCO, what "
+                "the budget buys (--candidates FILE)",
+       score_command},
   };
 }
 

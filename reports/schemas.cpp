@@ -28,4 +28,25 @@ const JsonSchema& acceptance_spec_schema() {
   return schema;
 }
 
+const JsonSchema& model_spec_schema() {
+  static const JsonSchema schema = load(model_spec_schema_text(), "docs/model-spec.schema.json");
+  return schema;
+}
+
+const JsonSchema& candidates_schema() {
+  static const JsonSchema schema = load(candidates_schema_text(), "docs/candidates.schema.json");
+  return schema;
+}
+
+const JsonSchema& procurement_profile_schema() {
+  // The profile's definition as a schema of its own: the candidates schema's $defs, entered at
+  // #/$defs/profile, so one documented file holds both contracts.
+  static const JsonSchema schema = [] {
+    nlohmann::json whole = nlohmann::json::parse(candidates_schema_text());
+    nlohmann::json entry = {{"$defs", whole["$defs"]}, {"$ref", "#/$defs/profile"}};
+    return JsonSchema(std::move(entry), "docs/candidates.schema.json#/$defs/profile");
+  }();
+  return schema;
+}
+
 }  // namespace aicbench

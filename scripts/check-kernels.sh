@@ -55,6 +55,15 @@ ptx_expectations=(
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:cp\.async\.bulk\.tensor.*\.multicast::cluster"
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:mapa\.shared::cluster"
   "kernels/gemm/gemm_wgmma_sm90.cu:90a:barrier\.cluster\.wait"
+  "kernels/attention/attention_mma_sm80.cu:80:mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.bf16\.bf16\.f32"
+  "kernels/attention/attention_mma_sm80.cu:80:mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.f16\.f16\.f32"
+  "kernels/attention/attention_mma_sm80.cu:80:ldmatrix\.sync\.aligned\.m8n8\.x4\.shared\.b16"
+  "kernels/attention/attention_mma_sm80.cu:80:ldmatrix\.sync\.aligned\.m8n8\.x4\.trans\.shared\.b16"
+  "kernels/attention/attention_mma_sm80.cu:80:cp\.async\.cg\.shared\.global"
+  "kernels/attention/attention_mma_sm80.cu:80:ex2\.approx"
+  "kernels/attention/attention_decode_sm80.cu:80:mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.bf16\.bf16\.f32"
+  "kernels/attention/attention_decode_sm80.cu:80:ldmatrix\.sync\.aligned\.m8n8\.x4\.trans\.shared\.b16"
+  "kernels/attention/attention_decode_sm80.cu:80:cp\.async\.cg\.shared\.global"
   # The hand-written all-reduce (docs/collectives.md): flags published with a release store and
   # awaited with acquire loads, both at system scope (peers are other processes and GPUs).
   "collectives/cuda/ipc_allreduce.cu:80:st\.release\.sys\.global\.u32"
@@ -99,6 +108,16 @@ sm80_ldgsts_per_kslab=8
 # (issue 9) they were 139 of 294 and 137 of 420. The ceiling sits just above today's count, so
 # that a change which makes ptxas shuffle operands again fails here.
 sm80_max_moves=20
+
+# Ampere-class attention kernels (kernels/attention/, sm80_attention_layout.hpp), per key tile of
+# the mainloop, by head dimension: HMMA/LDSM/LDGSTS counts, block barriers, and a ceiling on the
+# loop's instructions (sm_80/90a/100a, CUDA 13.0: prefill 392/391/350 at D = 64, 638/642/524 at
+# 128, 418/420/390 at 256; decode 306/297/287, 478/469/395, 866/910/628), so that mask or
+# softmax code creeping into every tile (the mask was once if-converted into it: 869 at D = 128)
+# fails here. Prefill: 128 queries x 64 keys (16 at D = 256) per tile, 8 warps, one __syncthreads;
+# decode: a warp's 16 keys, its own pipeline, no block barrier.
+attn_prefill_ops=([64]="64 32 4 1 420" [128]="128 64 8 1 680" [256]="64 48 4 1 460")
+attn_decode_ops=([64]="16 8 8 0 340" [128]="32 16 16 0 520" [256]="64 48 32 0 960")
 
 # ---- tools ---------------------------------------------------------------------------------------
 
@@ -300,9 +319,34 @@ check_sm80_mainloop() {
   fi
 }
 
+# Attention mainloop: per key tile $3 HMMA, $4 LDSM, $5 LDGSTS, $6 BAR, at most $7 instructions.
+check_attention_mainloop() {
+  local sass=$1 what=$2 want_hmma=$3 want_ldsm=$4 want_ldgsts=$5 want_bar=$6 ceiling=$7 loop n hmma ldsm ldgsts bar
+  loop=$(mainloop "$sass" 'HMMA')
+  if [ "$(head -1 <<<"$loop")" = "# no loop" ]; then
+    fail "mainloop: $what: expected a loop holding HMMA, found none"; return
+  fi
+  n=$(($(wc -l <<<"$loop") - 1))
+  hmma=$(count_ops "$loop" 'HMMA[.A-Z0-9]*')
+  ldsm=$(count_ops "$loop" 'LDSM[.A-Z0-9]*')
+  ldgsts=$(count_ops "$loop" 'LDGSTS[.A-Z0-9]*')
+  bar=$(count_ops "$loop" 'BAR[._A-Z0-9]*')
+  if [ "$hmma/$ldsm/$ldgsts/$bar" != "$want_hmma/$want_ldsm/$want_ldgsts/$want_bar" ]; then
+    fail "mainloop ops: $what: expected HMMA/LDSM/LDGSTS/BAR $want_hmma/$want_ldsm/$want_ldgsts/$want_bar per key tile," \
+      "found $hmma/$ldsm/$ldgsts/$bar"
+  else
+    ok "$what: mainloop ($(head -1 <<<"$loop" | cut -c3-)) has HMMA/LDSM/LDGSTS/BAR $hmma/$ldsm/$ldgsts/$bar"
+  fi
+  if ((n > ceiling)); then
+    fail "mainloop length: $what: expected at most $ceiling instructions per key tile, found $n"
+  else
+    ok "$what: $n instructions per key tile (ceiling $ceiling)"
+  fi
+}
+
 # The SASS checks of every kernel in cubin $1 (built from $2 for sm_$3).
 check_sass() {
-  local cubin=$1 cu=$2 arch=$3 dir sass fn what shape
+  local cubin=$1 cu=$2 arch=$3 dir sass fn what shape d
   dir=${cubin%.cubin}.sass.d
   split_sass "$cubin" "$dir"
   for sass in "$dir"/*.sass; do
@@ -325,6 +369,16 @@ check_sass() {
         ;;
       *gemm_mma_sm80.cu:80:*kernel*)
         check_sm80_mainloop "$sass" "$what" "$sm80_max_moves"
+        ;;
+      *attention_mma_sm80.cu:*:*attention_mma_sm80_kernel1*)
+        d=$(grep -oE 'PrefillConfigILi[0-9]+E' <<<"$fn" | grep -oE '[0-9]+')
+        # shellcheck disable=SC2086
+        check_attention_mainloop "$sass" "$what" ${attn_prefill_ops[$d]:-"? ? ? ? 0"}
+        ;;
+      *attention_decode_sm80.cu:*:*attention_decode_sm80_kernel1*)
+        d=$(grep -oE 'DecodeConfigILi[0-9]+E' <<<"$fn" | grep -oE '[0-9]+')
+        # shellcheck disable=SC2086
+        check_attention_mainloop "$sass" "$what" ${attn_decode_ops[$d]:-"? ? ? ? 0"}
         ;;
     esac
   done
@@ -444,6 +498,16 @@ self_test() {
   # The sm80 kernel's B operands in the old register order: HMMA's pairs assembled by moves.
   if plant tests/kernel_defects/b_operand_order.sed kernels/gemm/gemm_mma_sm80.cu 1; then
     expect_caught "$planted" 80 check_sass
+  fi
+  # The attention prefill's mask in every key tile (the defect before its unmasked loop): the
+  # algorithm lives in a header, so the planted header sits beside a copy of the kernel's .cu
+  # that includes it by a relative path.
+  if plant tests/kernel_defects/attention_mask_every_tile.sed kernels/attention/sm80_attention_warp.hpp 1; then
+    local cu_copy
+    cu_copy=$(dirname "$planted")/attention_mma_sm80.cu
+    sed 's|#include "kernels/attention/sm80_attention_warp.hpp"|#include "sm80_attention_warp.hpp"|' \
+      kernels/attention/attention_mma_sm80.cu >"$cu_copy"
+    expect_caught "$cu_copy" 80 check_sass
   fi
   expect_caught tests/kernel_defects/spilling.cu 80 check_spills
   expect_caught tests/kernel_defects/spilling.cu 80 check_no_local_memory

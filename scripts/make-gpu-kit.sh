@@ -42,7 +42,7 @@ done
 
 # The kit must hold every dependency that cmake/AicbenchDependencies.cmake looks for and the GPU
 # image lacks: benchmark, cxxopts, nlohmann_json, RE2, GTest and SQLite3 (the CUDA toolkit, NCCL,
-# Threads, Git, python3 and gnuplot come from the image or are optional; OpenBLAS, 36 MiB, is left
+# cuDNN, Threads, Git, python3 and gnuplot come from the image or are optional; OpenBLAS, 36 MiB, is left
 # out, and gpu-check.sh builds without it where the image lacks it). Proven by a configure
 # that may not look in /usr (CMAKE_IGNORE_PREFIX_PATH, CMake 3.23 and newer) and must find each of
 # them in the kit, as on the GPU machine.
@@ -51,7 +51,7 @@ read -r major minor <<<"$cmake_version"
 if ((major > 3 || (major == 3 && minor >= 23))); then
   check=$(mktemp -d)
   trap 'rm -rf "$check"' EXIT
-  args=(-DAICBENCH_WITH_NCCL=OFF -DAICBENCH_WITH_OPENBLAS=OFF -DAICBENCH_BUILD_TESTS=ON)
+  args=(-DAICBENCH_WITH_NCCL=OFF -DAICBENCH_WITH_OPENBLAS=OFF -DAICBENCH_WITH_CUDNN=OFF -DAICBENCH_BUILD_TESTS=ON)
   vars=(GTest_DIR cxxopts_DIR nlohmann_json_DIR RE2_LIBRARY RE2_INCLUDE_DIR SQLite3_INCLUDE_DIR SQLite3_LIBRARY)
   export PATH=$PATH:/usr/local/cuda/bin
   if command -v nvcc >/dev/null; then

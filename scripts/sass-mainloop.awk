@@ -17,7 +17,9 @@ function hex(s,   i, v) {  # mawk has no strtonum
   sub(/;.*/, "", text); sub(/^[ \t]+/, "", text); sub(/^@!?U?P[0-9T] +/, "", text)
   n++; a[n] = addr; ins[n] = text
   if (text ~ /^BRA +0x[0-9a-f]+/ || text ~ /^BRA\.U +/) {
-    split(text, w, /[ ,]+/); t = hex(substr(w[2], 3))
+    # "BRA 0x1850", "BRA.U !UP0, 0x2cc0": the target is the operand that is an address (a
+    # uniform branch's predicate comes first; read as an address it made a bogus backward branch).
+    split(text, w, /[ ,]+/); tgt = w[2]; if (tgt !~ /^0x/) tgt = w[3]; t = hex(substr(tgt, 3))
     if (t <= addr) { nl++; ls[nl] = t; le[nl] = addr }
   }
 }

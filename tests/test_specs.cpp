@@ -39,6 +39,8 @@ TEST(Specs, ShippedSuitesLoadWithVendorFirst) {
     EXPECT_TRUE(cuda.front().vendor);
     auto cpu = suite.benchmarks(Backend::cpu);
     ASSERT_FALSE(cpu.empty());
+    // The GEMMs (attention's cpu rows have no vendor baseline).
+    std::erase_if(cpu, [](const BenchmarkSpec& b) { return b.family != "gemm"; });
     // Per shape OpenBLAS, the cpu backend's vendor baseline, then our kernel.
     ASSERT_NE(find_implementation("gemm", "openblas"), nullptr) << "registered in every build";
     for (size_t i = 0; i < cpu.size(); ++i) {
@@ -82,7 +84,10 @@ TEST(Specs, MalformedSuitesNameFileAndField) {
   expect(load_error(group(R"("simt")", R"("bf16")", cpu_shape)),
          "'groups[0].dtypes' names none of the dtypes that implementation 'simt' provides (fp32)");
   expect(load_error(group(R"("simt")", R"("fp32")", R"({"cuda": [{"M": -4, "N": 1, "K": 1}]})")),
-         "field 'groups[0].shapes.cuda[0].M' is -4, expected a number >= 1");
+         "field 'groups[0].shapes.cuda[0].M' is -4, expected a number >= 0");
+  // Sizes start at 1; only a flag (attention's causal) may be 0.
+  expect(load_error(group(R"("simt")", R"("fp32")", R"({"cuda": [{"M": 0, "N": 1, "K": 1}]})")),
+         "field 'groups[0].shapes.cuda[0].M' is 0, expected at least 1");
   expect(load_error(group(R"("simt")", R"("fp32")", R"({"tpu": []})")), "field 'groups[0].shapes.tpu' is unknown");
   // The classes of bad suites a new user met: each is named, none crashes or is read wrong.
   expect(load_error(group(R"("simt")", R"("fp32")", R"({"cpu": {"M": 8}})")),
@@ -109,6 +114,22 @@ TEST(Specs, MalformedSuitesNameFileAndField) {
   std::string deep = R"({"name": "t", "version": 3, "description": )" + std::string(70000, '[') + std::string(70000, ']') + "}";
   expect(load_error(deep), "field 'description[0][0]");
   expect(load_error(deep), "nests deeper than 32 levels");
+}
+
+TEST(Specs, AttentionShapesGiveEveryParameterAndCausalMayBeZero) {
+  const std::string head = R"({"name": "t", "version": 1, "groups": [{"family": "attention", "dtypes": ["fp32"], )"
+                           R"("impls": ["cpu_flash"], "shapes": {"cpu": [)";
+  const testing::TestDir dir;
+  const fs::path path = dir / "suite.json";
+  { std::ofstream(path) << head + R"({"B": 1, "H": 4, "KVH": 2, "Sq": 8, "Sk": 8, "D": 64, "causal": 0}]}}]})"; }
+  const Suite suite = load_suite_file(path);
+  const auto specs = suite.benchmarks(Backend::cpu);
+  ASSERT_EQ(specs.size(), 1u);
+  EXPECT_EQ(specs[0].name(), "attention/cpu_flash/fp32/B:1/H:4/KVH:2/Sq:8/Sk:8/D:64/causal:0");
+  const std::string zero_d = load_error(head + R"({"B": 1, "H": 4, "KVH": 2, "Sq": 8, "Sk": 8, "D": 0, "causal": 0}]}}]})");
+  EXPECT_NE(zero_d.find("'groups[0].shapes.cpu[0].D' is 0, expected at least 1"), std::string::npos) << zero_d;
+  const std::string no_causal = load_error(head + R"({"B": 1, "H": 4, "KVH": 2, "Sq": 8, "Sk": 8, "D": 64}]}}]})");
+  EXPECT_NE(no_causal.find("an attention shape gives B, H, KVH, Sq, Sk, D, causal"), std::string::npos) << no_causal;
 }
 
 TEST(Specs, SuiteNamesArePlainNames) {
