@@ -697,18 +697,25 @@ void Measurements::add(const ResultFile& file) {
     const std::string id = origin.gpu_uuid.empty() ? "rank " + std::to_string(origin.rank) : origin.gpu_uuid;
     Gpu& gpu = nodes_[origin.host.empty() ? kUnknownHost : origin.host][id];
     gpu.id = id;
+    gpu.label = origin.unit_label();
     gpu.rank = origin.rank;
+    gpu.gpu_index = origin.gpu_index;
     gpu.devices.insert({origin.backend, origin.device_name});
     return gpu;
   };
-  RunFacts facts = run_facts(file, index);
-  Gpu& gpu = gpu_of(facts.origin);
+  // The run's facts (suite, complete, health) belong to every GPU the file holds rows of; a file
+  // without rows still places its process's GPU on its node.
+  const RunFacts facts = run_facts(file, index);
+  if (facts.units.empty()) gpu_of(facts.origin).runs.push_back(facts);
+  for (const RowOrigin& unit : facts.units) gpu_of(unit).runs.push_back(facts);
   for (ResultRow& row : result_rows(file, index)) {
     if (row.aggregate) continue;  // the measurements are the evidence; aggregates restate them
-    // One GPU per file today; a multi-GPU file will name each row's GPU in its origin.
-    gpu_of(row.origin).rows[row.name].push_back(std::move(row));
+    if (row.origin.job_wide()) {
+      job_rows_.push_back(std::move(row));
+    } else {
+      gpu_of(row.origin).rows[row.name].push_back(std::move(row));
+    }
   }
-  gpu.runs.push_back(std::move(facts));
 }
 
 Verdict Measurements::evaluate(const Spec& spec) const {
@@ -719,10 +726,26 @@ Verdict Measurements::evaluate(const Spec& spec) const {
   for (const auto& [host, gpus] : nodes_) {
     NodeVerdict node;
     node.host = host;
-    for (const auto& [id, gpu] : gpus) {
+    // The job-wide collectives that ran on this node count for each of its GPUs.
+    std::vector<const ResultRow*> job_rows;
+    for (const ResultRow& row : job_rows_) {
+      const std::vector<std::string>& hosts = row.origin.spans->hosts;
+      if (std::find(hosts.begin(), hosts.end(), host) != hosts.end() || (hosts.empty() && host == row.origin.host)) {
+        job_rows.push_back(&row);
+      }
+    }
+    for (const auto& [id, measured] : gpus) {
+      Gpu with_job;
+      if (!job_rows.empty()) {
+        with_job = measured;
+        for (const ResultRow* row : job_rows) with_job.rows[row->name].push_back(*row);
+      }
+      const Gpu& gpu = job_rows.empty() ? measured : with_job;
       GpuVerdict g;
       g.id = id;
+      g.label = gpu.label;
       g.rank = gpu.rank;
+      g.gpu_index = gpu.gpu_index;
       g.device = gpu.devices.empty() ? "" : gpu.devices.begin()->second;
       for (size_t c = 0; c < spec.clauses.size(); ++c) {
         if (!spec.clauses[c].node_level()) g.outcomes.push_back(evaluation.gpu_outcome(c, gpu));

@@ -144,7 +144,9 @@ struct Outcome {
 
 struct GpuVerdict {
   std::string id;      // the GPU's UUID; "rank N" on the cpu backend or without a UUID
+  std::string label;   // as reports name it: "GPU 3 (GPU-...)" (with its index), "rank 3" on the cpu backend
   int rank = 0;
+  std::optional<int> gpu_index;  // its index in the node's file (context.aicbench.gpus)
   std::string device;  // the GPU's name, or the CPU model on the cpu backend
   std::vector<Outcome> outcomes;  // one per GPU-level clause, in the spec's order
   bool passed() const;
@@ -176,13 +178,17 @@ class Measurements {
  private:
   friend struct Evaluation;
   struct Gpu {
-    std::string id;
+    std::string id, label;
     int rank = 0;
+    std::optional<int> gpu_index;
     std::set<std::pair<std::string, std::string>> devices;  // (backend, device name)
     std::vector<RunFacts> runs;
     std::map<std::string, std::vector<ResultRow>> rows;  // by benchmark name, measurements only
   };
   std::map<std::string, std::map<std::string, Gpu>> nodes_;  // host -> GPU id -> what it measured
+  // Job-wide collectives (written once, in world rank 0's file): evidence for every GPU of every
+  // node they spanned, added to each of them when evaluated.
+  std::vector<ResultRow> job_rows_;
   std::vector<std::filesystem::path> paths_;
 };
 

@@ -46,6 +46,7 @@ struct Digest {
   std::vector<Failure> failures;                 // in node, GPU, clause order
   std::vector<ClauseTally> tally;                // per clause
   std::vector<std::string> failed_clauses_of;    // per node: "A.3.1 (2 GPUs), A.4.1"
+  std::vector<std::string> failed_gpus_of;       // per node: "GPU 3, GPU 5"
   size_t gpus = 0, gpus_failed = 0;
 };
 
@@ -53,6 +54,7 @@ Digest digest(const Spec& spec, const Verdict& verdict) {
   Digest d;
   d.tally.resize(spec.clauses.size());
   d.failed_clauses_of.resize(verdict.nodes.size());
+  d.failed_gpus_of.resize(verdict.nodes.size());
   for (size_t n = 0; n < verdict.nodes.size(); ++n) {
     const NodeVerdict& node = verdict.nodes[n];
     std::vector<size_t> gpus_failing(spec.clauses.size(), 0);
@@ -69,9 +71,13 @@ Digest digest(const Spec& spec, const Verdict& verdict) {
       for (const Violation& v : o.violations) d.failures.push_back({&node, gpu, &clause, &v});
     };
     for (const Outcome& o : node.outcomes) take(o, nullptr);
+    std::vector<std::string> failed_gpus;
     for (const GpuVerdict& gpu : node.gpus) {
       ++d.gpus;
-      if (!gpu.passed()) ++d.gpus_failed;
+      if (!gpu.passed()) {
+        ++d.gpus_failed;
+        failed_gpus.push_back(gpu.gpu_index ? "GPU " + std::to_string(*gpu.gpu_index) : gpu.label);
+      }
       for (const Outcome& o : gpu.outcomes) take(o, &gpu);
     }
     std::vector<std::string> failed;
@@ -83,6 +89,7 @@ Digest digest(const Spec& spec, const Verdict& verdict) {
                        (gpus_failing[c] ? " (" + devices(spec, gpus_failing[c]) + ")" : std::string()));
     }
     d.failed_clauses_of[n] = reports::join(failed, ", ");
+    d.failed_gpus_of[n] = reports::join(failed_gpus, ", ");
   }
   return d;
 }
@@ -94,7 +101,7 @@ std::string headline(const Verdict& verdict) {
          (verdict.failed_nodes() == 1 ? " fails" : " fail") + " (" + std::to_string(verdict.passed_nodes()) + " pass)";
 }
 
-std::string gpu_label(const Failure& f) { return f.gpu ? f.gpu->id : "(node)"; }
+std::string gpu_label(const Failure& f) { return f.gpu ? f.gpu->label : "(node)"; }
 
 std::vector<std::string> passed_hosts(const Verdict& verdict) {
   std::vector<std::string> hosts;
@@ -134,11 +141,12 @@ std::string render_markdown(const Spec& spec, const Verdict& verdict) {
 
   out << "\n## Nodes\n\n";
   if (verdict.failed_nodes()) {
-    out << "| node | GPUs | verdict | failed clauses |\n|---|---:|---|---|\n";
+    out << "| node | GPUs | verdict | failing GPUs | failed clauses |\n|---|---:|---|---|---|\n";
     for (size_t n = 0; n < verdict.nodes.size(); ++n) {
       const NodeVerdict& node = verdict.nodes[n];
       if (node.passed()) continue;
-      out << "| " << md(node.host) << " | " << node.gpus.size() << " | FAIL | " << md(d.failed_clauses_of[n]) << " |\n";
+      out << "| " << md(node.host) << " | " << node.gpus.size() << " | FAIL | " << md(d.failed_gpus_of[n]) << " | "
+          << md(d.failed_clauses_of[n]) << " |\n";
     }
     out << "\n";
   }
@@ -198,12 +206,13 @@ std::string render_html(const Spec& spec, const Verdict& verdict) {
 
   out << "<h2>Nodes</h2>\n";
   if (verdict.failed_nodes()) {
-    out << "<div class=\"scroll\"><table>\n<tr><th>node</th><th>GPUs</th><th>verdict</th><th>failed clauses</th></tr>\n";
+    out << "<div class=\"scroll\"><table>\n<tr><th>node</th><th>GPUs</th><th>verdict</th><th>failing GPUs</th><th>failed clauses</th></tr>\n";
     for (size_t n = 0; n < verdict.nodes.size(); ++n) {
       const NodeVerdict& node = verdict.nodes[n];
       if (node.passed()) continue;
       out << "<tr><td>" << markup(node.host) << "</td><td class=\"num\">" << node.gpus.size()
-          << "</td><td class=\"fail\">FAIL</td><td>" << markup(d.failed_clauses_of[n]) << "</td></tr>\n";
+          << "</td><td class=\"fail\">FAIL</td><td>" << markup(d.failed_gpus_of[n]) << "</td><td>" << markup(d.failed_clauses_of[n])
+          << "</td></tr>\n";
     }
     out << "</table></div>\n";
   }
@@ -304,8 +313,10 @@ std::string render_json(const Spec& spec, const Verdict& verdict) {
     json n = {{"host", node.host}, {"passed", node.passed()}, {"gpus_failed", node.failed_gpus()},
               {"clauses", outcomes_json(spec, node.outcomes)}, {"gpus", json::array()}};
     for (const GpuVerdict& gpu : node.gpus) {
-      n["gpus"].push_back({{"id", gpu.id}, {"rank", gpu.rank}, {"device", gpu.device}, {"passed", gpu.passed()},
-                           {"clauses", outcomes_json(spec, gpu.outcomes)}});
+      json g = {{"id", gpu.id}, {"label", gpu.label}, {"rank", gpu.rank}, {"device", gpu.device}, {"passed", gpu.passed()},
+                {"clauses", outcomes_json(spec, gpu.outcomes)}};
+      if (gpu.gpu_index) g["gpu_index"] = *gpu.gpu_index;
+      n["gpus"].push_back(std::move(g));
     }
     out["nodes"].push_back(std::move(n));
   }
@@ -323,7 +334,7 @@ std::string render_junit(const Spec& spec, const Verdict& verdict) {
     size_t node_tests = 0, node_failures = 0;
     auto testcase = [&](const Outcome& o, const GpuVerdict* gpu) {
       const Clause& clause = spec.clauses[o.clause];
-      const std::string where = gpu ? gpu->id : node.host;
+      const std::string where = gpu ? node.host + " " + gpu->label : node.host;
       ++node_tests;
       cases << "    <testcase classname=\"" << xml(gpu ? node.host + "." + gpu->id : node.host) << "\" name=\""
             << xml(clause.id + " " + clause.summary()) << "\"";

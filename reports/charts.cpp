@@ -29,6 +29,7 @@ struct Placement {
   double x = 0;          // sweep: the size
   std::string category;  // shapes: the shape's name
   double order = 0;      // shapes: sorted by problem volume (sum of log params), then name
+  std::string variant;   // sweep over bytes: the other params ("in_place=1"), a series of their own
 };
 
 std::optional<Placement> place(const ReportRow& row) {
@@ -37,21 +38,31 @@ std::optional<Placement> place(const ReportRow& row) {
   auto m = number(params, "M"), n = number(params, "N"), k = number(params, "K");
   std::optional<double> x;
   std::string axis;
+  std::string variant;
   if (m && n && k && params.size() == 3) {
     if (*m == *n && *n == *k) { x = *m; axis = "M = N = K"; }
   } else if (params.size() == 1 && params.begin()->is_number()) {
     x = number(params, params.begin().key().c_str());
     axis = params.begin().key();
+  } else if (auto bytes = number(params, "bytes")) {
+    // Collectives and memory: a sweep over sizes; the rest (in_place) tells series apart.
+    x = bytes;
+    axis = "bytes";
+    std::vector<std::string> rest;
+    for (const auto& [key, value] : params.items()) {
+      if (key != "bytes") rest.push_back(key + "=" + text(params, key.c_str()));
+    }
+    variant = join(rest, " ");
   }
   if (x) {
     if (!(*x >= kSmallestSize && *x <= kLargestSize)) return std::nullopt;
-    return Placement{true, axis, *x, "", 0};
+    return Placement{true, axis, *x, "", 0, variant};
   }
   double order = 0;
   for (const auto& [key, value] : params.items()) {
     if (auto v = number(params, key.c_str()); v && *v > 0) order += std::log(*v);
   }
-  return Placement{false, "shape", 0, shape_of(params), order};
+  return Placement{false, "shape", 0, shape_of(params), order, ""};
 }
 
 // Throughput at the third and first quartile of the sample times, around the median's.
@@ -67,8 +78,8 @@ ChartPoint point_with_spread(const ReportRow& row, double x, double y) {
   return p;
 }
 
-std::string series_label(const ReportRow& row, bool modes_differ, const std::string& run) {
-  return join({row.impl, modes_differ ? row.mode : "", run.empty() ? "" : "· " + run}, " ");
+std::string series_label(const ReportRow& row, bool modes_differ, const std::string& variant, const std::string& run) {
+  return join({row.impl, modes_differ ? row.mode : "", variant, run.empty() ? "" : "· " + run}, " ");
 }
 
 // One chart's worth of rows: same family, dtype and axis.
@@ -106,17 +117,23 @@ ChartSpec plan_chart(const Group& group, const std::vector<RunSummary>& runs, bo
 
   std::set<std::string> modes;
   std::set<size_t> files;
-  for (const auto& [row, placement] : group.rows) { modes.insert(row->mode); files.insert(row->file); }
+  std::set<std::pair<size_t, int>> units;  // GPUs (ranks) of the files
+  for (const auto& [row, placement] : group.rows) {
+    modes.insert(row->mode);
+    files.insert(row->file);
+    units.insert({row->file, row->origin.rank});
+  }
   const bool modes_differ = modes.size() > 1;
+  const bool per_gpu = units.size() > files.size();
 
-  // One series per (run, impl, mode), in a stable order.
-  using LineKey = std::tuple<std::string, std::string, size_t>;  // impl, mode, file
+  // One series per (run, GPU, impl, mode, variant), in a stable order.
+  using LineKey = std::tuple<std::string, std::string, std::string, size_t, int>;  // impl, mode, variant, file, rank
   std::map<LineKey, std::vector<std::pair<const ReportRow*, double>>> lines;
   size_t plotted = 0;
   for (const auto& [row, placement] : group.rows) {
     auto y = metric_value(*row, metric);
     if (!y) continue;
-    lines[{row->impl, row->mode, row->file}].emplace_back(row, x_of(placement));
+    lines[{row->impl, row->mode, placement.variant, row->file, row->origin.rank}].emplace_back(row, x_of(placement));
     ++plotted;
   }
   const size_t not_plotted = group.rows.size() - plotted;
@@ -125,8 +142,8 @@ ChartSpec plan_chart(const Group& group, const std::vector<RunSummary>& runs, bo
   if (!compact && lines.size() <= kMaxSeriesPerChart) {
     for (const auto& [key, points] : lines) {
       const ReportRow& first = *points.front().first;
-      LineSeries series{series_label(first, modes_differ, files.size() > 1 ? runs.at(first.file).label : ""),
-                        first.mode == "hot", {}};
+      const std::string unit = join({files.size() > 1 ? runs.at(first.file).label : "", per_gpu ? gpu_cell(first.origin) : ""}, " ");
+      LineSeries series{series_label(first, modes_differ, std::get<2>(key), unit), first.mode == "hot", {}};
       for (const auto& [row, x] : points) series.points.push_back(point_with_spread(*row, x, *metric_value(*row, metric)));
       std::sort(series.points.begin(), series.points.end(), [](const auto& a, const auto& b) { return a.x < b.x; });
       chart.lines.push_back(std::move(series));
@@ -135,17 +152,23 @@ ChartSpec plan_chart(const Group& group, const std::vector<RunSummary>& runs, bo
                     "; bars: the same at the first and third quartile of the sample times"
                     " (with repetitions, over all of them).";
   } else {
-    // Distributions across runs: per (impl, mode), one box per size.
-    std::map<std::pair<std::string, std::string>, std::map<double, std::vector<double>>> boxes;
+    // Distributions across runs (and their GPUs): per (impl, mode, variant), one box per size.
+    std::map<std::tuple<std::string, std::string, std::string>, std::map<double, std::vector<double>>> boxes;
     for (const auto& [key, points] : lines) {
-      for (const auto& [row, x] : points) boxes[{row->impl, row->mode}][x].push_back(*metric_value(*row, metric));
+      for (const auto& [row, x] : points) {
+        boxes[{row->impl, row->mode, std::get<2>(key)}][x].push_back(*metric_value(*row, metric));
+      }
     }
     for (const auto& [key, by_x] : boxes) {
-      BoxSeries series{join({key.first, modes_differ ? key.second : ""}, " "), key.second == "hot", {}};
+      const auto& [impl, mode, variant] = key;
+      BoxSeries series{join({impl, modes_differ ? mode : "", variant}, " "), mode == "hot", {}};
       for (const auto& [x, values] : by_x) series.boxes.push_back({x, *quantiles(values)});
       chart.boxes.push_back(std::move(series));
     }
-    chart.caption = "Per size, across " + std::to_string(files.size()) + " runs: box from the first to the third quartile of the " +
+    const std::string across = per_gpu ? std::to_string(units.size()) + " GPUs (ranks)" +
+                                             (files.size() > 1 ? " of " + std::to_string(files.size()) + " runs" : "")
+                                       : std::to_string(files.size()) + " runs";
+    chart.caption = "Per size, across " + across + ": box from the first to the third quartile of the " +
                     "median " + metric.label + ", bar at the median, whiskers at the minimum and maximum.";
   }
   if (not_plotted > 0) chart.caption += " " + std::to_string(not_plotted) + " result(s) without a " + metric.label + " not plotted.";

@@ -3,8 +3,11 @@
 // and the gnuplot script that draws it (pure). Drawing the script is gnuplot.hpp's business.
 //
 // Choices, and why:
-// - One series per run (result file), implementation and mode; one chart per family and dtype.
-//   Two runs on one host or `--mode both` are two series, never one zig-zag line.
+// - One series per run (result file), GPU (a node's file holds several), implementation and mode;
+//   one chart per family and dtype. Two runs on one host, two GPUs of a node or `--mode both` are
+//   two series, never one zig-zag line.
+// - A sweep over `bytes` (collectives, memory) is drawn like a square GEMM's sizes; its other
+//   params (in_place) make series of their own.
 // - Square GEMMs (M = N = K) form a sweep and are drawn as lines over a log2 size axis. Every
 //   other shape (500x300x101, a model's linear layers) goes on a separate chart with one named
 //   category per shape, drawn as unconnected points: a shape's cube root on the sweep's axis

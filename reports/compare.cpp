@@ -48,29 +48,47 @@ const Environment& environment_at(const std::vector<Environment>& environments, 
   return file < environments.size() ? environments[file] : kEmpty;
 }
 
-// Keys whose values differ between two sets of files, as "driver 570.1 -> 575.2". The GPU's name
-// is left out: the device each row was measured on says it (for the CPU backend too).
-std::vector<EnvironmentChange> environment_changes(const std::vector<Environment>& baseline_env,
-                                                   const std::set<size_t>& baseline_files,
-                                                   const std::vector<Environment>& current_env,
-                                                   const std::set<size_t>& current_files) {
+// The environment a row was measured in: its file's, with its GPU's own facts where the row names
+// its GPU (a node's file of several GPUs).
+Environment row_environment(const std::vector<Environment>& environments, const RowOrigin& origin) {
+  Environment env = environment_at(environments, origin.file);
+  add_gpu_environment(env, origin);
+  return env;
+}
+
+// The environments behind some rows, once per file and GPU.
+std::vector<Environment> environments_of(const std::vector<Environment>& environments,
+                                         const std::vector<const ResultRow*>& rows) {
+  std::set<std::pair<size_t, int>> seen;
+  std::vector<Environment> out;
+  for (const ResultRow* row : rows) {
+    if (seen.insert({row->origin.file, row->origin.gpu_index.value_or(-1)}).second) {
+      out.push_back(row_environment(environments, row->origin));
+    }
+  }
+  return out;
+}
+
+// Keys whose values differ between two sets of environments, as "driver 570.1 -> 575.2". The
+// GPU's name is left out: the device each row was measured on says it (for the CPU backend too).
+std::vector<EnvironmentChange> environment_changes(const std::vector<Environment>& before_envs,
+                                                   const std::vector<Environment>& after_envs) {
   std::set<std::string> keys;
-  for (size_t f : baseline_files) for (const auto& [k, v] : environment_at(baseline_env, f)) keys.insert(k);
-  for (size_t f : current_files) for (const auto& [k, v] : environment_at(current_env, f)) keys.insert(k);
+  for (const Environment& e : before_envs) for (const auto& [k, v] : e) keys.insert(k);
+  for (const Environment& e : after_envs) for (const auto& [k, v] : e) keys.insert(k);
   keys.erase("gpu.name");
   std::vector<EnvironmentChange> changes;
   for (const std::string& key : keys) {
-    auto values = [&](const std::vector<Environment>& env, const std::set<size_t>& files) {
+    auto values = [&](const std::vector<Environment>& envs) {
       std::set<std::string> out;
-      for (size_t f : files) {
-        const Environment& e = environment_at(env, f);
+      for (const Environment& e : envs) {
         const auto it = e.find(key);
         out.insert(it == e.end() ? "" : it->second);
       }
       return out;
     };
-    const std::set<std::string> before = values(baseline_env, baseline_files);
-    const std::set<std::string> after = values(current_env, current_files);
+    const std::set<std::string> before = values(before_envs);
+    const std::set<std::string> after = values(after_envs);
     if (before != after) changes.push_back({display_name(key) + " " + join(before, ", ") + " -> " + join(after, ", ")});
   }
   return changes;
@@ -98,6 +116,7 @@ Side summarize(const std::vector<const ResultRow*>& rows) {
     ++side.rows;
     side.files.insert(row->origin.file);
     if (!row->origin.device_name.empty()) side.devices.insert(row->origin.device_name);
+    side.gpus.insert(row->origin.label(/*short_uuid=*/true));
     if (row->status == kStatusSkipped) {
       ++side.skipped;
       if (side.skip_reason.empty()) side.skip_reason = row->reason;
@@ -183,10 +202,34 @@ bool has_decisive(const std::vector<EnvironmentChange>& changes) {
   return std::any_of(changes.begin(), changes.end(), [](const EnvironmentChange& c) { return c.decisive; });
 }
 
+// position_rank: the rank when paired per GPU, else -1; span_ranks: a job-wide row's rank count, else 0.
 struct Key {
   std::string device, name, mode;
+  int span_ranks = 0, position_rank = -1;
   auto operator<=>(const Key&) const = default;
 };
+
+std::string position_text(int span_ranks, int rank) {
+  if (span_ranks > 0) return std::to_string(span_ranks) + (span_ranks == 1 ? " rank" : " ranks");
+  return rank >= 0 ? "rank " + std::to_string(rank) : "";
+}
+
+// Whether some rows come from more than one rank (job-wide rows aside).
+bool several_ranks(const std::vector<ResultRow>& rows) {
+  std::optional<int> first;
+  for (const ResultRow& row : rows) {
+    if (row.origin.job_wide()) continue;
+    if (first && *first != row.origin.rank) return true;
+    first = row.origin.rank;
+  }
+  return false;
+}
+
+// The label of the GPU at a position: the current side's, else the baseline's.
+std::string position_gpu(const Side& current, const Side& baseline) {
+  const std::set<std::string>& gpus = current.gpus.empty() ? baseline.gpus : current.gpus;
+  return join(gpus, "; ");
+}
 
 struct Pair {
   std::vector<const ResultRow*> baseline, current;
@@ -245,6 +288,10 @@ std::string_view method_name(Method method) {
     case Method::none: return "";
   }
   return "";
+}
+
+std::string pairing_position(const RowOrigin& origin, bool per_gpu) {
+  return position_text(origin.spans ? origin.spans->ranks : 0, per_gpu && !origin.spans ? origin.rank : -1);
 }
 
 bool pattern_matches(std::string_view pattern, std::string_view name) {
@@ -308,10 +355,15 @@ Comparison compare(const Input& input, const Options& options) {
   for (const ResultRow& row : input.baseline) baseline_models.insert(row.origin.device_name);
   for (const ResultRow& row : input.current) current_models.insert(row.origin.device_name);
   result.pair_by_device = baseline_models.size() > 1 || current_models.size() > 1;
+  // GPU by GPU where both sides have several: GPU 3 tonight against GPU 3 last night. One side of
+  // one GPU (or of one process's files, which carry no position) is compared with the other pooled.
+  result.pair_by_gpu = several_ranks(input.baseline) && several_ranks(input.current);
 
   std::map<Key, Pair> pairs;
   auto key_of = [&](const ResultRow& row) {
-    return Key{result.pair_by_device ? row.origin.device_name : "", row.name, row.mode};
+    const RowOrigin& o = row.origin;
+    return Key{result.pair_by_device ? o.device_name : "", row.name, row.mode, o.spans ? o.spans->ranks : 0,
+               result.pair_by_gpu && !o.spans ? o.rank : -1};
   };
   for (const ResultRow& row : input.baseline) pairs[key_of(row)].baseline.push_back(&row);
   for (const ResultRow& row : input.current) pairs[key_of(row)].current.push_back(&row);
@@ -324,13 +376,17 @@ Comparison compare(const Input& input, const Options& options) {
     v.name = key.name;
     v.mode = key.mode;
     v.device = key.device;
+    v.position = position_text(key.span_ranks, key.position_rank);
+    v.job_wide = key.span_ranks > 0;
     v.threshold = threshold_for(key.name, options);
     v.baseline = summarize(pair.baseline);
     v.current = summarize(pair.current);
     const Side& b = v.baseline;
     const Side& c = v.current;
+    if (!v.position.empty()) v.gpu = position_gpu(c, b);
     if (b.rows && c.rows) {
-      v.environment = environment_changes(input.baseline_environment, b.files, input.current_environment, c.files);
+      v.environment = environment_changes(environments_of(input.baseline_environment, pair.baseline),
+                                          environments_of(input.current_environment, pair.current));
       for (EnvironmentChange& change : telemetry_changes(b, c, options)) v.environment.push_back(std::move(change));
     }
 
@@ -391,7 +447,8 @@ Comparison compare(const Input& input, const Options& options) {
     else if (b.noise) v.noise = b.noise;
     else if (c.noise) v.noise = c.noise;
     if (options.resamples > 0 && b.times_s.size() >= 2 && c.times_s.size() >= 2) {
-      const uint64_t seed = options.seed ^ stats::fnv1a(v.device + "\n" + v.name + "\n" + v.mode);
+      const uint64_t seed = options.seed ^ stats::fnv1a(v.device + "\n" + v.name + "\n" + v.mode +
+                                                        (v.position.empty() ? "" : "\n" + v.position));
       v.interval = stats::bootstrap_median_ratio(b.times_s, c.times_s, options.interval_level, options.resamples, seed);
     }
     if (stats::smallest_attainable_p(b.times_s.size(), c.times_s.size()) <= bar) {
@@ -448,15 +505,26 @@ Comparison compare(const Input& input, const Options& options) {
 
   std::stable_sort(verdicts.begin(), verdicts.end(), [](const Verdict& a, const Verdict& b) {
     return std::tie(a.state, a.name, a.mode, a.device) < std::tie(b.state, b.name, b.mode, b.device);
-  });
+  });  // stable: the positions of a benchmark stay in rank order
   for (const Verdict& v : verdicts) ++result.counts[v.state];
   result.verdicts = std::move(verdicts);
 
-  std::set<size_t> all_baseline, all_current;
-  for (size_t f = 0; f < input.baseline_environment.size(); ++f) all_baseline.insert(f);
-  for (size_t f = 0; f < input.current_environment.size(); ++f) all_current.insert(f);
-  result.environment =
-      environment_changes(input.baseline_environment, all_baseline, input.current_environment, all_current);
+  // Every GPU of every file against every one: the rows' environments, and a file without rows as itself.
+  auto all_environments = [](const std::vector<Environment>& environments, const std::vector<ResultRow>& rows) {
+    std::vector<const ResultRow*> pointers;
+    std::set<size_t> with_rows;
+    for (const ResultRow& row : rows) {
+      pointers.push_back(&row);
+      with_rows.insert(row.origin.file);
+    }
+    std::vector<Environment> out = environments_of(environments, pointers);
+    for (size_t f = 0; f < environments.size(); ++f) {
+      if (!with_rows.count(f)) out.push_back(environments[f]);
+    }
+    return out;
+  };
+  result.environment = environment_changes(all_environments(input.baseline_environment, input.baseline),
+                                           all_environments(input.current_environment, input.current));
   if (baseline_models != current_models && !baseline_models.empty() && !current_models.empty()) {
     result.environment.push_back({"device " + join(baseline_models, ", ") + " -> " + join(current_models, ", ")});
   }

@@ -4,7 +4,9 @@
 // Verdict per benchmark; nothing here prints or parses output text, so every rule is tested on
 // the structures (docs/compare.md states the rules and their measured error rates).
 //
-// Per benchmark (paired by name and mode, and by device model when a side holds several models):
+// Per benchmark (paired by name and mode, by device model when a side holds several models, and
+// by GPU position, the world rank, when both sides hold rows of several ranks; a job-wide
+// collective by its rank count):
 //   samples     one time per measurement row (median_s of each repetition, of every file of a side)
 //   statistic   ratio of median times current / baseline, a percentile bootstrap interval of it,
 //               and the two-sided Mann-Whitney U p-value (Google Benchmark's compare.py's test)
@@ -104,6 +106,7 @@ struct Side {
   std::string skip_reason;
   std::set<size_t> files;                // which files (RowOrigin::file) gave rows
   std::set<std::string> devices;         // RowOrigin::device_name
+  std::set<std::string> gpus;            // RowOrigin::label() of each GPU (rank) that gave rows, UUIDs shortened
 };
 
 // Something about the machine that differs between the sides. Decisive changes turn a slowdown
@@ -116,6 +119,11 @@ struct EnvironmentChange {
 struct Verdict {
   std::string name, mode;
   std::string device;  // the model when pairing is per model, else empty
+  // The position when pairing is per GPU, "rank 3"; "16 ranks" for a job-wide collective (always
+  // paired by its rank count); empty when the rows of every GPU of a side are pooled.
+  std::string position;
+  std::string gpu;     // at a position: the GPU's label on the current side, else the baseline's
+  bool job_wide = false;  // a job-wide collective
   State state = State::same;
   Method method = Method::none;
   std::optional<double> ratio;              // current / baseline median time: > 1 is slower
@@ -138,6 +146,7 @@ struct Comparison {
   size_t tested = 0;              // of which decided by the U test
   size_t samples_for_test = 0;    // samples per side the U test needs among `compared` benchmarks
   bool pair_by_device = false;    // a side holds more than one device model
+  bool pair_by_gpu = false;       // both sides hold rows of several ranks: paired by rank
   std::vector<EnvironmentChange> environment;  // all baseline files against all current files
   std::vector<std::string> baseline_files, current_files;
 
@@ -147,13 +156,18 @@ struct Comparison {
 };
 
 // The decision on rows, without files: measurement rows of each side, and each side's files'
-// environment_of() indexed by RowOrigin::file (missing entries count as empty).
+// environment_of() indexed by RowOrigin::file (missing entries count as empty). A row whose origin
+// names a GPU (gpu_index) adds that GPU's gpu.name, gpu.uuid and gpu.power_limit_w to its file's.
 struct Input {
   std::vector<ResultRow> baseline, current;
   std::vector<std::map<std::string, std::string>> baseline_environment, current_environment;
 };
 
 Comparison compare(const Input& input, const Options& options);
+
+// Where a row sits for pairing: "16 ranks" for a job-wide collective; "rank 3" when `per_gpu`;
+// else empty (the side's GPUs pooled). What Verdict::position holds.
+std::string pairing_position(const RowOrigin& origin, bool per_gpu);
 
 // The same from loaded result files (measurement_rows and environment_of of each side).
 Comparison compare_files(const std::vector<ResultFile>& baseline, const std::vector<ResultFile>& current,

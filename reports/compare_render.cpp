@@ -1,5 +1,6 @@
 #include "reports/compare_render.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -37,6 +38,11 @@ std::string benchmark_label(const Verdict& v) {
   // Hot-mode names end in /mode:hot already; say the mode only where the name does not.
   if (v.mode != "cold" && label.find("mode:" + v.mode) == std::string::npos) label += " (" + v.mode + ")";
   if (!v.device.empty()) label += " [" + v.device + "]";
+  // The GPU it was paired at: "[rank 3: node-a GPU 3 (GPU-...)]", or the job a collective spanned.
+  if (!v.position.empty()) {
+    const bool says_position = v.job_wide || v.gpu.ends_with(" " + v.position);  // "cpu-node-b rank 2" says it
+    label += " [" + (v.gpu.empty() ? v.position : says_position ? v.gpu : v.position + ": " + v.gpu) + "]";
+  }
   return label;
 }
 
@@ -104,6 +110,10 @@ std::vector<std::string> rule_lines(const Comparison& c) {
                     " a side). The noise rule does not control false alarms: see docs/compare.md.");
   }
   if (c.pair_by_device) lines.push_back("Several device models in a set: benchmarks paired per model.");
+  if (c.pair_by_gpu) {
+    lines.push_back("Both sets hold rows of several GPUs: benchmarks paired GPU by GPU, by world rank (rank 3 against rank 3).");
+  }
+  if (std::any_of(c.verdicts.begin(), c.verdicts.end(), [](const Verdict& v) { return v.job_wide; })) lines.push_back("Job-wide collectives paired by name and rank count.");
   lines.push_back(std::string("Slowdowns with a changed environment ") +
                   (o.fail_on_environment ? "fail the gate (--fail-on-environment)." : "do not fail the gate."));
   return lines;
@@ -143,7 +153,8 @@ json side_json(const Side& s) {
           {"throttle_reasons", s.throttle_reasons},
           {"failure", s.failure},
           {"skip_reason", s.skip_reason},
-          {"devices", s.devices}};
+          {"devices", s.devices},
+          {"gpus", s.gpus}};
 }
 
 json changes_json(const std::vector<EnvironmentChange>& changes) {
@@ -262,6 +273,9 @@ json to_json(const Comparison& c) {
     benchmarks.push_back({{"name", v.name},
                           {"mode", v.mode},
                           {"device", v.device},
+                          {"position", v.position},
+                          {"gpu", v.gpu},
+                          {"job_wide", v.job_wide},
                           {"state", state_name(v.state)},
                           {"fails_gate", v.fails_gate(c.options)},
                           {"method", method_name(v.method)},
@@ -294,6 +308,7 @@ json to_json(const Comparison& c) {
           {"tested", c.tested},
           {"samples_for_test", c.samples_for_test},
           {"pair_by_device", c.pair_by_device},
+          {"pair_by_gpu", c.pair_by_gpu},
           {"environment", changes_json(c.environment)},
           {"baseline_files", c.baseline_files},
           {"current_files", c.current_files},

@@ -4,6 +4,7 @@
 #include "reports/exports.hpp"
 #include "reports/report_model.hpp"
 #include "reports/result_fields.hpp"
+#include "reports/result_rows.hpp"
 #include "reports/text_format.hpp"
 
 namespace aicbench::reports {
@@ -11,11 +12,12 @@ namespace aicbench::reports {
 using nlohmann::json;
 
 const std::vector<std::string> kCsvColumns = {
-    "file", "host", "gpu_uuid", "gpu_name", "backend", "suite", "name", "run_name", "family", "impl", "dtype", "mode",
+    "file", "host", "rank", "local_rank", "gpu_index", "gpu_uuid", "gpu_name", "span_ranks", "span_nodes", "backend", "suite",
+    "name", "run_name", "family", "impl", "dtype", "mode",
     // param:<name> columns here
     "status", "reason", "real_time_s", "median_s", "q1_s", "q3_s", "min_s", "max_s", "rel_stddev", "samples", "unstable",
-    "tflops", "gbps", "pct_of_peak", "pct_of_vendor", "sm_clock_mhz", "power_w", "energy_j", "temp_c", "max_rel_err",
-    "tolerance", "run_type", "aggregate_name", "repetition_index"};
+    "tflops", "gbps", "algbw_gbps", "busbw_gbps", "pct_of_peak", "pct_of_vendor", "sm_clock_mhz", "power_w", "energy_j",
+    "temp_c", "max_rel_err", "tolerance", "wrong_elements", "run_type", "aggregate_name", "repetition_index"};
 
 std::string csv_text_field(const std::string& raw) {
   std::string text = replace_control_characters(raw);
@@ -78,13 +80,13 @@ std::string render_csv(const std::vector<ResultFile>& files) {
   }
   write_row(header);
 
-  const std::vector<RunSummary> runs = summarize_runs(files);
   for (size_t f = 0; f < files.size(); ++f) {
     const json& benchmarks = field(files[f].json, "benchmarks");
     if (!benchmarks.is_array()) continue;
-    const json& gpu = measured_gpu(files[f]);
+    const OriginReader origins(files[f], f);
     const json& provenance = field(field(files[f].json, "context"), ResultFile::kProvenanceKey);
     for (const json& entry : benchmarks) {
+      const RowOrigin origin = origins.of(entry);
       const json& info = field(entry, "aicbench");
       const json& m = field(info, "measurement");
       const json& validation = field(info, "validation");
@@ -101,10 +103,16 @@ std::string render_csv(const std::vector<ResultFile>& files) {
       }
       std::vector<std::string> row;
       auto add_text = [&](const std::string& s) { row.push_back(csv_text_field(s)); };
+      auto add_int = [&](std::optional<int> v) { row.push_back(v ? std::to_string(*v) : ""); };
       add_text(files[f].path.string());
-      add_text(runs[f].host);
-      add_text(text(gpu, "uuid"));
-      add_text(text(gpu, "name"));
+      add_text(origin.host);  // the node the row ran on
+      add_int(origin.rank);
+      add_int(origin.local_rank);
+      add_int(origin.gpu_index);
+      add_text(origin.gpu_uuid);
+      add_text(origin.backend == "cuda" && origins.gpu_count() > 0 ? origin.device_name : "");
+      add_int(origin.spans ? std::optional<int>(origin.spans->ranks) : std::nullopt);
+      add_int(origin.spans ? std::optional<int>(origin.spans->nodes) : std::nullopt);
       add_text(text(provenance, "backend"));
       add_text(text(provenance, "suite"));
       add_text(text(entry, "name"));
@@ -121,11 +129,14 @@ std::string render_csv(const std::vector<ResultFile>& files) {
       row.push_back(number_field(rel_stddev));
       row.push_back(number_field(m, "samples"));
       row.push_back(field(info, "unstable").is_boolean() ? boolean_field(info, "unstable") : boolean_field(m, "unstable"));
-      for (const char* key : {"tflops", "gbps", "pct_of_peak", "pct_of_vendor"}) row.push_back(number_field(entry, key));
+      for (const char* key : {"tflops", "gbps", "algbw_gbps", "busbw_gbps", "pct_of_peak", "pct_of_vendor"}) {
+        row.push_back(number_field(entry, key));
+      }
       for (const char* key : {"sm_clock_mhz", "power_w", "energy_j", "temp_c"}) row.push_back(counter_field(entry, key));
       std::string err = number_field(validation, "max_rel_err");
       row.push_back(err.empty() ? number_field(entry, "max_rel_err") : err);
       row.push_back(number_field(validation, "tolerance"));
+      row.push_back(number_field(field(info, "collective"), "wrong_elements"));
       add_text(text(entry, "run_type"));
       add_text(text(entry, "aggregate_name"));
       row.push_back(number_field(entry, "repetition_index"));

@@ -5,12 +5,16 @@
 // CSV (RFC 4180: CRLF line ends, fields with a comma, quote or line break quoted, quotes doubled)
 // has one row per entry of benchmarks[] (measurements, repetitions and Google Benchmark's
 // aggregates alike), with the columns of kCsvColumns and, between mode and status, one
-// `param:<name>` column per parameter that any row has. Times are in seconds. Against formula
+// `param:<name>` column per parameter that any row has. Times are in seconds. Where a row ran is
+// its RowOrigin: `host` the node, `rank`, `local_rank`, `gpu_index`, `gpu_uuid`, `gpu_name`, and
+// for a job-wide collective `span_ranks` and `span_nodes`. Against formula
 // injection, OWASP's rule: a text cell that starts with = + - @, a tab, CR or LF gets a leading
 // apostrophe (spreadsheets show it as text) and is quoted; numbers are written as numbers.
 //
 // JUnit: one <testsuite> per result file (properties: host, GPU, backend, suite, commit, start,
-// complete), one <testcase> per benchmark (with repetitions: its median aggregate), classname
+// complete); a node's file of several GPUs gets one per GPU (rank), named "FILE GPU 3 (GPU-...)"
+// with its rank, index and UUID, and one for its job-wide collectives. One <testcase> per
+// benchmark (with repetitions: its median aggregate), classname
 // family/impl/dtype and name the benchmark's full name. A failed validation is a <failure> with
 // the measured error and the tolerance, a status of error (or any unknown status) an <error>, a
 // skipped benchmark <skipped>; an unstable ok result passes and says UNSTABLE in <system-out>.

@@ -122,7 +122,7 @@ const NodeVerdict* FleetReport::outlier(const std::string& node) const {
 
 // ==== Collecting: one file at a time, kept as compact observations.
 
-uint32_t FleetCollector::gpu_of(const RowOrigin& origin, bool complete, std::map<std::string, std::string> environment) {
+uint32_t FleetCollector::gpu_of(const RowOrigin& origin, const ResultFile& file) {
   const std::string key = !origin.gpu_uuid.empty()
                               ? origin.gpu_uuid
                               : origin.host + '\n' + std::to_string(origin.rank) + '\n' + origin.device_name;
@@ -131,15 +131,14 @@ uint32_t FleetCollector::gpu_of(const RowOrigin& origin, bool complete, std::map
     Gpu gpu;
     gpu.node = origin.host.empty() ? "(no hostname)" : origin.host;
     gpu.rank = origin.rank;
-    gpu.label = gpu.node + ":" + std::to_string(origin.rank);
+    gpu.gpu_index = origin.gpu_index;
+    gpu.label = origin.gpu_index ? gpu.node + " GPU " + std::to_string(*origin.gpu_index) : gpu.node + ":" + std::to_string(origin.rank);
     gpu.uuid = origin.gpu_uuid;
     gpu.model = origin.device_name.empty() ? "(unnamed device)" : origin.device_name;
-    environment.erase("gpu.uuid");  // every GPU's own: never a majority
-    gpu.environment = std::move(environment);
+    gpu.environment = environment_of(file, origin);
+    gpu.environment.erase("gpu.uuid");  // every GPU's own: never a majority
     gpus_.push_back(std::move(gpu));
   }
-  ++gpus_[it->second].files;
-  gpus_[it->second].complete = gpus_[it->second].complete && complete;
   return it->second;
 }
 
@@ -166,10 +165,24 @@ uint32_t FleetCollector::intern_reason(const std::string& text) {
 void FleetCollector::add(const ResultFile& file) {
   const size_t index = files_++;
   const RunFacts facts = run_facts(file, index);
-  // A file without rows still places its GPU on its node: what it lacks is then missing.
-  const uint32_t gpu = gpu_of(facts.origin, facts.complete, environment_of(file));
+  // Every GPU the file holds rows of; a file without rows still places its process's GPU on its
+  // node: what it lacks is then missing.
+  std::vector<RowOrigin> units = facts.units;
+  if (units.empty()) units.push_back(facts.origin);
+  std::map<int, uint32_t> gpu_of_rank;
+  for (const RowOrigin& unit : units) {
+    const uint32_t g = gpu_of(unit, file);
+    ++gpus_[g].files;
+    gpus_[g].complete = gpus_[g].complete && facts.complete;
+    gpu_of_rank[unit.rank] = g;
+  }
   for (const ResultRow& row : result_rows(file, index)) {
     if (row.aggregate) continue;  // the measurements only: repetitions fold into their median here
+    if (row.origin.job_wide()) {
+      ++job_wide_rows_;  // a collective over the job is no GPU's: it has no place in a distribution over GPUs
+      continue;
+    }
+    const uint32_t gpu = gpu_of_rank.at(row.origin.rank);
     auto [it, fresh] = benchmark_index_.emplace(row.name + '\n' + row.mode, static_cast<uint32_t>(benchmarks_.size()));
     if (fresh) benchmarks_.push_back({row.name, row.mode, "", 0, 0});
     Benchmark& benchmark = benchmarks_[it->second];
@@ -591,6 +604,77 @@ FleetReport analyse_fleet(const FleetCollector& data, const FleetOptions& option
     }
   }
 
+  // ---- Slow nodes: per distribution, a node's median over its GPUs against the other nodes'
+  // medians (a node-wide slowdown too small to single out any one GPU stands out here), and a node
+  // whose every GPU is slow. Either is one finding about the node.
+  std::map<std::string, Finding> slow_nodes;
+  {
+    struct NodeTally {
+      size_t judged = 0, slow = 0;
+      double worst_relative = kNaN, worst_value = kNaN, worst_median = kNaN, worst_z = kNaN;
+      std::string worst_benchmark, worst_unit;
+    };
+    std::map<std::string, NodeTally> tallies_of_node;
+    std::map<std::string, std::vector<double>> node_values;
+    std::vector<double> medians;
+    for (size_t d = 0; d < report.distributions.size(); ++d) {
+      const Distribution& dist = report.distributions[d];
+      node_values.clear();
+      for (size_t c : work.cells_of_distribution[d]) {
+        const Cell& cell = report.cells[c];
+        if (cell.status == CellStatus::ok && std::isfinite(cell.value)) node_values[report.gpus[cell.gpu].node].push_back(cell.value);
+      }
+      medians.clear();
+      for (const auto& [node, v] : node_values) medians.push_back(median_of(v));
+      const Robust r = describe(medians, options.sigma_floor, 0);
+      if (r.n < options.min_gpus || !(r.sigma > 0)) continue;
+      for (const auto& [node, v] : node_values) {
+        const double value = median_of(v);
+        const double z = (dist.higher_is_better ? value - r.median : r.median - value) / r.sigma;
+        const double relative = dist.higher_is_better ? value / r.median : r.median / value;
+        NodeTally& t = tallies_of_node[node];
+        ++t.judged;
+        if (!(z < -options.k_sigma && relative < 1 - options.slow_fraction)) continue;
+        ++t.slow;
+        if (!(relative >= t.worst_relative)) {
+          t.worst_relative = relative;
+          t.worst_value = value;
+          t.worst_median = r.median;
+          t.worst_z = z;
+          t.worst_benchmark = benchmark_label(dist.benchmark, dist.mode);
+          t.worst_unit = dist.unit;
+        }
+      }
+    }
+    for (const auto& [node, gpus] : gpus_of_node) {
+      const size_t slow_gpus = static_cast<size_t>(std::count_if(gpus.begin(), gpus.end(), [&](size_t g) {
+        return std::any_of(per_gpu[g].begin(), per_gpu[g].end(), [](const Finding& f) { return f.reason == Reason::slow; });
+      }));
+      const bool all_slow = gpus.size() >= 2 && slow_gpus == gpus.size();
+      const auto t = tallies_of_node.find(node);
+      const bool median_slow = t != tallies_of_node.end() && t->second.slow > 0;
+      if (!all_slow && !median_slow) continue;
+      std::vector<std::string> parts;
+      if (all_slow) parts.push_back("all " + std::to_string(gpus.size()) + " GPUs slow");
+      if (median_slow) {
+        const NodeTally& n = t->second;
+        parts.push_back("the node's median over its GPUs slow on " + std::to_string(n.slow) + " of " + std::to_string(n.judged) +
+                        " benchmarks against the other nodes'; worst " + n.worst_benchmark + ": " + number(n.worst_value) + " " +
+                        n.worst_unit + ", " + percent(1 - n.worst_relative) + " below the median node " + number(n.worst_median) +
+                        " (z " + signed_z(n.worst_z) + ")");
+      }
+      Finding f{Reason::slow, {}, "", kNaN, kNaN, kNaN,
+                "node-wide: " + join(parts, "; ") + " (look at what the GPUs share: power, cooling, PCIe, firmware)"};
+      if (median_slow) {
+        f.benchmark = t->second.worst_benchmark;
+        f.value = t->second.worst_value;
+        f.fleet = t->second.worst_median;
+        f.z = t->second.worst_z;
+      }
+      slow_nodes.emplace(node, std::move(f));
+    }
+  }
+
   // ---- Nodes: GPUs missing against what most nodes report; every finding gathered per node, a
   // finding that several GPUs share in the same words listed once with all of them.
   std::map<size_t, size_t> nodes_with;  // GPUs reported -> nodes
@@ -610,6 +694,9 @@ FleetReport analyse_fleet(const FleetCollector& data, const FleetOptions& option
                       "; most nodes report " + std::to_string(report.usual_gpus_per_node)};
         verdict.findings.push_back(std::move(f));
       }
+      if (auto slow = slow_nodes.find(node); reason == Reason::slow && slow != slow_nodes.end()) {
+        verdict.findings.push_back(std::move(slow->second));
+      }
       for (size_t g : gpus) {
         for (Finding& f : per_gpu[g]) {
           if (f.reason != reason) continue;
@@ -628,6 +715,12 @@ FleetReport analyse_fleet(const FleetCollector& data, const FleetOptions& option
   }
 
   // ---- Notes, and the cells in the order the CSV lists them.
+  report.job_wide_rows = data.job_wide_rows_;
+  if (report.job_wide_rows) {
+    report.notes.push_back(std::to_string(report.job_wide_rows) +
+                           " measurement(s) of job-wide collectives (several ranks, one row) are not a GPU's: they are "
+                           "in no distribution here (aicbench report and compare show them)");
+  }
   if (report.models.size() > 1) {
     report.notes.push_back(std::to_string(report.models.size()) +
                            " GPU models: every distribution is over the GPUs of one model");

@@ -15,7 +15,9 @@
 //   z              = (value - median) / sigma, signed so that negative is slower (for a time the
 //                    sign is flipped): Iglewicz and Hoaglin's modified z-score.
 // Outlier reasons, each also settable through FleetOptions:
-//   slow           z < -k and more than slow_fraction below the median (a time: above it);
+//   slow           z < -k and more than slow_fraction below the median (a time: above it); and a
+//                  node, besides its GPUs: its median over its GPUs slow in the same terms against
+//                  the other nodes' medians, or every one of its GPUs slow (a node-wide cause);
 //   failing        a row failed validation or errored;
 //   hot            the GPU's maximum temperature is above max_temp_c, or above its model's median
 //                  by k sigma and by temp_margin_c;
@@ -31,6 +33,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -59,12 +62,14 @@ inline constexpr Reason kReasons[] = {Reason::slow, Reason::failing, Reason::hot
                                       Reason::missing, Reason::odd_provenance};
 const char* reason_name(Reason reason);  // "slow", ..., "odd provenance"
 
-// One GPU: every file of one device (its UUID; without one, its host and rank), all repetitions.
+// One GPU: every row of one device (its UUID; without one, its host and rank), all repetitions.
+// A node's file of several GPUs (format 3) gives one Gpu per rank it holds rows of.
 struct Gpu {
   std::string node;   // the hostname
-  std::string label;  // node:rank, what tables and messages call it
+  std::string label;  // what tables and messages call it: "node-a GPU 3" (format 3), else node:rank
   std::string uuid, model;
   int rank = 0;
+  std::optional<int> gpu_index;  // in its node's file (format 3)
   size_t files = 0;
   bool complete = true;  // false: one of its runs stopped early
   std::map<std::string, std::string> environment;  // environment_of its first file, less gpu.uuid
@@ -129,6 +134,7 @@ struct FleetReport {
   std::vector<Cell> cells;                  // by GPU, then distribution; missing benchmarks included
   std::vector<NodeVerdict> outliers;        // nodes with a finding, by node name
   std::vector<std::string> notes;           // what a reader should know: splits, groups too small
+  size_t job_wide_rows = 0;                 // collectives over several nodes: not a GPU's, not judged here
 
   size_t outlier_gpus() const;              // GPUs named in some finding
   const NodeVerdict* outlier(const std::string& node) const;
@@ -158,11 +164,12 @@ class FleetCollector {
     uint32_t reason;                                 // index into reasons_ (0: none)
   };
 
-  uint32_t gpu_of(const RowOrigin& origin, bool complete, std::map<std::string, std::string> environment);
+  uint32_t gpu_of(const RowOrigin& origin, const ResultFile& file);
   uint32_t intern_reason(const std::string& text);
   size_t throttle_bit(const std::string& reason);
 
   size_t files_ = 0;
+  size_t job_wide_rows_ = 0;
   std::vector<Gpu> gpus_;
   std::unordered_map<std::string, uint32_t> gpu_index_;
   std::vector<Benchmark> benchmarks_;

@@ -53,7 +53,9 @@ std::string models_text(const FleetReport& r) {
 std::vector<std::pair<std::string, std::string>> rules(const FleetOptions& o) {
   const std::string k = format("%g", o.k_sigma);
   return {
-      {"slow", "z < -" + k + " and more than " + percent(o.slow_fraction) + " below the median of its benchmark and GPU model"},
+      {"slow", "z < -" + k + " and more than " + percent(o.slow_fraction) +
+                   " below the median of its benchmark and GPU model; a node also when its median over its GPUs is so "
+                   "against the other nodes', or when every one of its GPUs is slow"},
       {"failing", "a benchmark failed validation or errored"},
       {"hot", "max temperature above " + format("%g", o.max_temp_c) + " C, or z > " + k + " and more than " +
                   format("%g", o.temp_margin_c) + " C above its model's median"},
@@ -72,11 +74,17 @@ std::string reasons_text(const NodeVerdict& v) {
   return join(parts, ", ");
 }
 
-// "node-0042:3", or "all 8 GPUs", or "the node".
-std::string who(const Finding& f, const NodeVerdict& v) {
+// "node-0042 GPU 3 (GPU-...)", "node-0042:3", or "all 8 GPUs", or "node".
+std::string who(const FleetReport& r, const Finding& f, const NodeVerdict& v) {
   if (f.gpus.empty()) return "node";
   if (f.gpus.size() > 1 && f.gpus.size() == v.gpus) return "all " + std::to_string(v.gpus) + " GPUs";
-  return join(f.gpus, ", ");
+  std::vector<std::string> named;
+  for (const std::string& label : f.gpus) {
+    // The UUID beside the slot: what a technician checks before pulling a GPU.
+    auto gpu = std::find_if(r.gpus.begin(), r.gpus.end(), [&](const Gpu& g) { return g.label == label; });
+    named.push_back(gpu != r.gpus.end() && gpu->gpu_index && !gpu->uuid.empty() ? label + " (" + gpu->uuid + ")" : label);
+  }
+  return join(named, ", ");
 }
 
 // Which reasons each GPU (by label) has, for the CSV.
@@ -154,7 +162,7 @@ std::string render_markdown(const FleetReport& r) {
     for (const NodeVerdict& v : r.outliers) {
       std::vector<std::string> details;
       for (const Finding& f : v.findings) {
-        details.push_back(std::string("**") + reason_name(f.reason) + "** " + md(who(f, v) + ": " + f.detail));
+        details.push_back(std::string("**") + reason_name(f.reason) + "** " + md(who(r, f, v) + ": " + f.detail));
       }
       out << "| " << md(v.node) << " | " << reasons_text(v) << " | " << v.gpus << " | " << join(details, "; ") << " |\n";
     }
@@ -291,7 +299,7 @@ std::string render_html(const FleetReport& r, const reports::ChartDrawer& drawer
       out << "</td><td class=\"n\">" << v.gpus << "</td><td>";
       for (size_t i = 0; i < v.findings.size(); ++i) {
         const Finding& f = v.findings[i];
-        out << (i ? "<br>" : "") << "<b>" << reason_name(f.reason) << "</b> " << html(who(f, v)) << ": " << html(f.detail);
+        out << (i ? "<br>" : "") << "<b>" << reason_name(f.reason) << "</b> " << html(who(r, f, v)) << ": " << html(f.detail);
       }
       out << "</td></tr>\n";
     }
@@ -344,7 +352,7 @@ std::string render_csv(const FleetReport& r) {
   const auto gpu_reasons = reasons_by_gpu(r);
   std::ostringstream out;
   out << "node,gpu,uuid,model,benchmark,mode,unit,status,repetitions,value,fleet_median,relative,z,"
-         "sm_clock_mhz,clock_z,max_temp_c,flags,gpu_reasons\n";
+         "sm_clock_mhz,clock_z,max_temp_c,flags,gpu_reasons,rank,gpu_index\n";
   for (const Cell& c : r.cells) {
     const Gpu& g = r.gpus[c.gpu];
     const Distribution& d = r.distributions[c.distribution];
@@ -361,7 +369,8 @@ std::string render_csv(const FleetReport& r) {
         << ',' << csv(d.mode) << ',' << csv(d.unit) << ',' << cell_status_name(c.status) << ',' << c.repetitions << ','
         << csv_number(c.value) << ',' << csv_number(d.median) << ',' << csv_number(c.relative) << ',' << csv_number(c.z)
         << ',' << csv_number(c.clock_mhz) << ',' << csv_number(c.clock_z) << ',' << csv_number(g.max_temp_c) << ','
-        << csv(join(flags, ";")) << ',' << csv(join(reasons, ";")) << '\n';
+        << csv(join(flags, ";")) << ',' << csv(join(reasons, ";")) << ',' << g.rank << ','
+        << (g.gpu_index ? std::to_string(*g.gpu_index) : "") << '\n';
   }
   return out.str();
 }
@@ -378,7 +387,8 @@ std::string render_json(const FleetReport& r) {
                   {"usual_gpus_per_node", r.usual_gpus_per_node},
                   {"majority_environment", r.majority_environment},
                   {"outlier_nodes", r.outliers.size()},
-                  {"outlier_gpus", r.outlier_gpus()}};
+                  {"outlier_gpus", r.outlier_gpus()},
+                  {"job_wide_rows", r.job_wide_rows}};
   doc["options"] = {{"k_sigma", o.k_sigma},           {"slow_fraction", o.slow_fraction},
                     {"clock_fraction", o.clock_fraction}, {"sigma_floor", o.sigma_floor},
                     {"temp_floor_c", o.temp_floor_c}, {"max_temp_c", o.max_temp_c},
@@ -419,7 +429,8 @@ std::string render_json(const FleetReport& r) {
   size_t c = 0;
   for (size_t g = 0; g < r.gpus.size(); ++g) {
     const Gpu& gpu = r.gpus[g];
-    json entry = {{"label", gpu.label}, {"node", gpu.node}, {"uuid", gpu.uuid}, {"model", gpu.model},
+    json entry = {{"label", gpu.label}, {"node", gpu.node}, {"uuid", gpu.uuid}, {"model", gpu.model}, {"rank", gpu.rank},
+                  {"gpu_index", gpu.gpu_index ? json(*gpu.gpu_index) : json(nullptr)},
                   {"files", gpu.files}, {"max_temp_c", json_number(gpu.max_temp_c)},
                   {"temp_z", json_number(gpu.temp_z)}, {"throttle_reasons", gpu.throttle_reasons},
                   {"values", json::array()}};

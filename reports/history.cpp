@@ -191,8 +191,37 @@ bool table_exists(Connection& db, const char* name) {
   return q.step("reading the schema");
 }
 
+// Version 1 to 2: the rows' node, rank and GPU (result format 3), the job's nodes, a collective's
+// algbw and wrong elements. Rows recorded before get their run's host and rank, which is what a
+// file of one process meant.
+constexpr const char* kUpgradeToVersion2 = R"sql(
+ALTER TABLE runs ADD COLUMN nodes INTEGER;
+ALTER TABLE runs ADD COLUMN node_ranks TEXT;
+ALTER TABLE results ADD COLUMN node TEXT;
+ALTER TABLE results ADD COLUMN rank INTEGER;
+ALTER TABLE results ADD COLUMN local_rank INTEGER;
+ALTER TABLE results ADD COLUMN gpu_index INTEGER;
+ALTER TABLE results ADD COLUMN span_ranks INTEGER;
+ALTER TABLE results ADD COLUMN span_nodes INTEGER;
+ALTER TABLE results ADD COLUMN algbw_gbps REAL;
+ALTER TABLE results ADD COLUMN wrong_elements INTEGER;
+UPDATE runs SET nodes = 1, node_ranks = '[' || rank || ']';
+UPDATE results SET node = (SELECT host FROM runs WHERE runs.id = results.run_id),
+                   rank = (SELECT rank FROM runs WHERE runs.id = results.run_id);
+DROP VIEW measurements;
+CREATE VIEW measurements AS
+  SELECT runs.start_time, runs.host, results.device_name, results.gpu_uuid, results.name,
+         results.mode, results.repetition_index, results.status, results.median_s,
+         results.q1_s, results.q3_s, results.throughput, results.throughput_unit,
+         results.sm_clock_mhz, results.temp_c, runs.suite, runs.driver, runs.complete,
+         runs.id AS run_id, results.node, results.rank, results.gpu_index, results.span_ranks
+  FROM results JOIN runs ON runs.id = results.run_id
+  WHERE results.run_type = 'iteration';
+UPDATE aicbench_schema SET version = 2;
+)sql";
+
 // Returns the version. With `create`, an empty database gets the schema (inside the caller's
-// write transaction, so two first adders cannot both create it).
+// write transaction, so two first adders cannot both create it), and an older one is upgraded.
 int check_schema(Connection& db, bool create) {
   if (!table_exists(db, "aicbench_schema")) {
     Statement objects(db, "SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 4");
@@ -226,8 +255,12 @@ int check_schema(Connection& db, bool create) {
                      ", written by a newer aicbench; this one (" + build_info().version + ") reads version " +
                      std::to_string(kSchemaVersion) + " and older. Use the newer aicbench.");
   }
-  // Versions 1 .. kSchemaVersion: 1 is the only one so far, nothing to upgrade.
-  return static_cast<int>(versions[0]);
+  if (versions[0] < kSchemaVersion && create) {
+    // Inside the adder's write transaction: upgraded whole, or not at all.
+    db.exec(kUpgradeToVersion2, "upgrading the history schema from version 1 to 2");
+    return kSchemaVersion;
+  }
+  return static_cast<int>(versions[0]);  // read as it is: version 1 lacks the rows' ranks and GPUs
 }
 
 // File systems whose byte-range locks and shared memory SQLite cannot rely on across hosts
@@ -303,17 +336,19 @@ std::optional<std::string> version_of(const RunFacts& facts, const char* name) {
 constexpr const char* kInsertRun = R"sql(
 INSERT OR IGNORE INTO runs (sha256, added_at, source_path, host, backend, device_name, gpu_uuid, gpu_count,
   rank, ranks, driver, cuda_runtime, cublas, nccl, versions, suite, suite_version, start_time, end_time,
-  complete, format_version, aicbench_version, git_commit, git_dirty, command_line, result_json)
+  complete, format_version, aicbench_version, git_commit, git_dirty, command_line, result_json, nodes, node_ranks)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22,
-  ?23, ?24, ?25, ?26))sql";
+  ?23, ?24, ?25, ?26, ?27, ?28))sql";
 
 constexpr const char* kInsertResult = R"sql(
 INSERT INTO results (run_id, entry, name, mode, family, impl, dtype, params, vendor, device_name, gpu_uuid,
   status, reason, run_type, aggregate_name, repetition_index, median_s, q1_s, q3_s, min_s, max_s, mean_s,
   rel_stddev, samples, unstable, timed_out, throughput, throughput_unit, tflops, gbps, busbw_gbps,
-  pct_of_peak, pct_of_vendor, sm_clock_mhz, power_w, temp_c, energy_j, throttle_reasons, max_rel_err, tolerance)
+  pct_of_peak, pct_of_vendor, sm_clock_mhz, power_w, temp_c, energy_j, throttle_reasons, max_rel_err, tolerance,
+  node, rank, local_rank, gpu_index, span_ranks, span_nodes, algbw_gbps, wrong_elements)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22,
-  ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40))sql";
+  ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40,
+  ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48))sql";
 
 void bind_run(Statement& s, const RunFacts& f, const std::string& sha, const fs::path& path, const std::string& bytes) {
   json versions = json::object();
@@ -324,7 +359,8 @@ void bind_run(Statement& s, const RunFacts& f, const std::string& sha, const fs:
       .bind(13, version_of(f, "cublas")).bind(14, version_of(f, "nccl")).bind(15, versions.dump())
       .bind_text_or_null(16, f.suite).bind(17, f.suite.empty() ? std::optional<int64_t>() : f.suite_version).bind(18, f.start_time).bind_text_or_null(19, f.end_time)
       .bind(20, f.complete).bind(21, f.format_version).bind_text_or_null(22, f.aicbench_version)
-      .bind_text_or_null(23, f.git_commit).bind(24, f.git_dirty).bind_text_or_null(25, f.command_line).bind(26, bytes);
+      .bind_text_or_null(23, f.git_commit).bind(24, f.git_dirty).bind_text_or_null(25, f.command_line).bind(26, bytes)
+      .bind(27, f.nodes).bind(28, json(f.node_ranks.empty() ? std::vector<int>{f.origin.rank} : f.node_ranks).dump());
 }
 
 void bind_result(Statement& s, int64_t run_id, const ResultRow& r) {
@@ -342,13 +378,22 @@ void bind_result(Statement& s, int64_t run_id, const ResultRow& r) {
       .bind(31, r.busbw_gbps).bind(32, r.pct_of_peak).bind(33, r.pct_of_vendor).bind(34, r.sm_clock_mhz)
       .bind(35, r.power_w).bind(36, r.temp_c).bind(37, r.energy_j).bind(38, throttle).bind(39, r.max_rel_err)
       .bind(40, r.tolerance);
+  const RowOrigin& o = r.origin;
+  auto optional_int = [](std::optional<int> v) { return v ? std::optional<int64_t>(*v) : std::nullopt; };
+  s.bind_text_or_null(41, o.host).bind(42, o.job_wide() ? std::optional<int64_t>() : std::optional<int64_t>(o.rank))
+      .bind(43, optional_int(o.local_rank)).bind(44, optional_int(o.gpu_index))
+      .bind(45, o.spans ? std::optional<int64_t>(o.spans->ranks) : std::nullopt)
+      .bind(46, o.spans ? std::optional<int64_t>(o.spans->nodes) : std::nullopt).bind(47, r.algbw_gbps)
+      .bind(48, r.wrong_elements);
 }
 
 // ==== trend
 
-// The series a row belongs to: the GPU by its UUID; without one (cpu backend), the device on its host.
-std::string series_key(const std::string& name, const std::string& device, const std::string& uuid, const std::string& host) {
-  return name + '\x1f' + (uuid.empty() ? device + '\x1f' + host : uuid);
+// The series a row belongs to: the GPU by its UUID; without one (cpu backend), the device and rank
+// on its host; a job-wide collective by its rank count, on the host of its rank 0.
+std::string series_key(const std::string& name, const TrendSeries& s) {
+  if (s.span_ranks) return name + '\x1f' + s.device_name + '\x1f' + s.host + "\x1fspan " + std::to_string(s.span_ranks);
+  return name + '\x1f' + (s.gpu_uuid.empty() ? s.device_name + '\x1f' + s.host + '\x1f' + std::to_string(s.rank) : s.gpu_uuid);
 }
 
 // Worst first: a point shows the worst status among its repetitions.
@@ -416,8 +461,13 @@ void mark_changes(Connection& db, Trend& trend, const ChangeDetector& detect) {
       if (it == compared.end()) {
         it = compared.emplace(pair, detect(load_run(db, pair.first), load_run(db, pair.second))).first;
       }
-      if (auto change = it->second.find(series.benchmark); change != it->second.end()) {
-        series.points[i].change = change->second;
+      // At the series' position as compare paired it, else pooled, else by name alone.
+      for (const std::string& key : {change_key(series.benchmark, series.position()), change_key(series.benchmark, ""),
+                                     series.benchmark}) {
+        if (auto change = it->second.find(key); change != it->second.end()) {
+          series.points[i].change = change->second;
+          break;
+        }
       }
     }
   }
@@ -565,6 +615,8 @@ std::string change_label(Change change) {
   return "";
 }
 
+std::string change_key(const std::string& benchmark, const std::string& position) { return benchmark + '\x1f' + position; }
+
 ChangeDetector compare_change_detector() {
   // `aicbench compare before.json -- after.json`, decided with its default options: a mark in the
   // trend means what the nightly gate would have said about these two runs.
@@ -574,9 +626,11 @@ ChangeDetector compare_change_detector() {
     std::map<std::string, Change> changes;
     for (const compare::Verdict& verdict : compare::compare_files({before}, {after}, options).verdicts) {
       switch (verdict.state) {
-        case compare::State::slower: changes[verdict.name] = Change::slower; break;
-        case compare::State::faster: changes[verdict.name] = Change::faster; break;
-        case compare::State::environment_changed: changes[verdict.name] = Change::environment_changed; break;
+        case compare::State::slower: changes[change_key(verdict.name, verdict.position)] = Change::slower; break;
+        case compare::State::faster: changes[change_key(verdict.name, verdict.position)] = Change::faster; break;
+        case compare::State::environment_changed:
+          changes[change_key(verdict.name, verdict.position)] = Change::environment_changed;
+          break;
         default: break;  // same, new, gone, failing: the point's status shows failures
       }
     }
@@ -585,16 +639,34 @@ ChangeDetector compare_change_detector() {
 }
 
 std::string TrendSeries::label() const {
-  std::string label = device_name.empty() ? "unknown device" : device_name;
-  if (!gpu_uuid.empty()) label += " " + gpu_uuid;
+  const std::string device = device_name.empty() ? "unknown device" : device_name;
+  if (span_ranks) {
+    return "job: " + std::to_string(span_ranks) + " ranks on " + std::to_string(span_nodes) + (span_nodes == 1 ? " node" : " nodes") +
+           " of " + device + (host.empty() ? "" : " (from " + host + ")");
+  }
+  std::string label = device;
+  if (gpu_index && !gpu_uuid.empty()) label += " GPU " + std::to_string(*gpu_index) + " (" + gpu_uuid + ")";
+  else if (!gpu_uuid.empty()) label += " " + gpu_uuid;
+  else if (rank_named) label += " rank " + std::to_string(rank);
   if (!host.empty()) label += " on " + host;
   return label;
+}
+
+std::string TrendSeries::position() const {
+  return compare::pairing_position(
+      [&] {
+        RowOrigin o;
+        o.rank = rank;
+        if (span_ranks) o.spans = RowOrigin::Spans{span_ranks, span_nodes, {}};
+        return o;
+      }(),
+      true);
 }
 
 Trend history_trend(const fs::path& db, const TrendQuery& query, const ChangeDetector& detect) {
   const NameFilter filter(query.filter);
   Connection connection(db, Connection::Access::read_only, kDefaultBusyTimeoutS);
-  check_schema(connection, false);
+  const int version = check_schema(connection, false);
 
   // The benchmark names first (from the index, so each is matched once), then each one's rows.
   std::vector<std::string> names;
@@ -614,26 +686,43 @@ Trend history_trend(const fs::path& db, const TrendQuery& query, const ChangeDet
   Trend trend;
   trend.db = db;
   trend.query = query;
-  Statement rows(connection, R"sql(
+  // Where each row ran; a version 1 database (not upgraded until the next add) has its run's host and rank.
+  const std::string origin_columns = version >= 2 ? "coalesce(x.node, r.host), coalesce(x.rank, 0), x.gpu_index, x.span_ranks, x.span_nodes"
+                                                  : "r.host, r.rank, NULL, NULL, NULL";
+  const std::string query_text = R"sql(
     SELECT x.run_id, r.start_time, r.host, coalesce(r.suite, ''), coalesce(r.git_commit, ''), r.complete,
            x.device_name, coalesce(x.gpu_uuid, ''), x.status, coalesce(x.reason, ''), x.median_s, x.q1_s, x.q3_s,
-           x.throughput, coalesce(x.throughput_unit, ''), x.unstable
+           x.throughput, coalesce(x.throughput_unit, ''), x.unstable, )sql" + origin_columns + R"sql(, r.ranks
     FROM results x JOIN runs r ON r.id = x.run_id
     WHERE x.name = ?1 AND x.run_type = 'iteration' AND (?2 IS NULL OR r.host = ?2)
-    ORDER BY x.device_name, x.gpu_uuid, r.host, r.start_time, r.id, x.repetition_index)sql");
+    ORDER BY x.device_name, x.gpu_uuid, r.host, r.start_time, r.id, x.repetition_index)sql";
+  Statement rows(connection, query_text.c_str());
   for (const std::string& name : names) {
     rows.bind(1, name).bind(2, query.node);
     std::map<std::string, TrendSeries> by_key;
     std::map<std::string, std::vector<PointBuilder>> builders;
     std::map<std::string, std::string> latest_start;
     while (rows.step("reading results of " + name)) {
-      const std::string host = rows.text(2), device = rows.text(6), uuid = rows.text(7);
-      const std::string key = series_key(name, device, uuid, host);
+      const std::string host = rows.text(16), device = rows.text(6), uuid = rows.text(7);
+      TrendSeries where;
+      where.benchmark = name;
+      where.device_name = device;
+      where.gpu_uuid = uuid;
+      where.host = host;
+      where.rank = static_cast<int>(rows.int64(17));
+      if (!rows.null(18)) where.gpu_index = static_cast<int>(rows.int64(18));
+      where.span_ranks = static_cast<int>(rows.int64(19));
+      where.span_nodes = static_cast<int>(rows.int64(20));
+      where.rank_named = uuid.empty() && !where.span_ranks && rows.int64(21) > 1;
+      const std::string key = series_key(name, where);
       TrendSeries& series = by_key[key];
-      if (series.benchmark.empty()) series = {name, device, uuid, host, "", {}};
+      if (series.benchmark.empty()) series = where;
       if (std::string& latest = latest_start[key]; rows.text(1) >= latest) {
         latest = rows.text(1);
-        series.host = host;  // the GPU's host in its latest run
+        // The GPU's host, rank and index in its latest run.
+        series.host = host;
+        series.rank = where.rank;
+        series.gpu_index = where.gpu_index;
       }
       if (std::string unit = rows.text(14); !unit.empty()) series.throughput_unit = unit;
       std::vector<PointBuilder>& points = builders[key];

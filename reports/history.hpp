@@ -31,8 +31,9 @@ class RE2;
 
 namespace aicbench::history {
 
-// The version of docs/history-schema.sql. A database of a newer version is refused (exit 2).
-inline constexpr int kSchemaVersion = 1;
+// The version of docs/history-schema.sql. A database of a newer version is refused (exit 2); one
+// of version 1 is upgraded by the next `history add` and read as it is until then.
+inline constexpr int kSchemaVersion = 2;
 
 // docs/history-schema.sql, compiled in.
 extern const char* const kSchemaSql;
@@ -92,9 +93,12 @@ class NameFilter {
 enum class Change { none, faster, slower, environment_changed };
 std::string change_label(Change change);  // "", "FASTER", "SLOWER", "ENVIRONMENT CHANGED"
 
-// Compares two runs of one GPU: benchmark name -> change. Given the runs' result files as they
-// were added, so it can be `aicbench compare`'s own decision function.
+// Compares two runs of one GPU (or node): change_key(benchmark, position) -> change, the position
+// as compare pairs it ("rank 3" GPU by GPU, "16 ranks" for a job-wide collective; empty when
+// pooled). Given the runs' result files as they were added, so it can be `aicbench compare`'s own
+// decision function. A detector may key by the bare benchmark name: that applies at any position.
 using ChangeDetector = std::function<std::map<std::string, Change>(const ResultFile& before, const ResultFile& after)>;
+std::string change_key(const std::string& benchmark, const std::string& position);
 
 // compare's decision, as a ChangeDetector; empty (no marks) while compare is not in this build.
 ChangeDetector compare_change_detector();
@@ -112,13 +116,21 @@ struct TrendPoint {
   Change change = Change::none;    // against the previous point of this series
 };
 
-// One benchmark on one GPU (on the cpu backend: one CPU model on one host).
+// One benchmark on one GPU (on the cpu backend: one rank of one CPU model on one host), or a
+// job-wide collective over a number of ranks.
 struct TrendSeries {
   std::string benchmark;           // the benchmark's name (run_name)
   std::string device_name, gpu_uuid, host;
+  std::optional<int> gpu_index;    // in its node's file (result format 3)
+  int rank = 0;                    // its world rank (in its latest run)
+  bool rank_named = false;         // a rank of a multi-rank run without GPU UUIDs: the rank tells series apart
+  int span_ranks = 0, span_nodes = 0;  // a job-wide collective
   std::string throughput_unit;     // empty when no point has a throughput
   std::vector<TrendPoint> points;  // by start time
-  std::string label() const;       // "NVIDIA H200 GPU-1234abcd on node17", "AMD EPYC on vm"
+  // "NVIDIA H200 GPU-1234abcd on node17", "NVIDIA H200 GPU 3 (GPU-1234abcd) on node17",
+  // "AMD EPYC rank 2 on vm", "job: 16 ranks on 2 nodes of NVIDIA H200 (from node17)"
+  std::string label() const;
+  std::string position() const;    // as compare pairs it: "rank 3", "16 ranks"
 };
 
 struct TrendQuery {

@@ -209,7 +209,7 @@ std::string render_trend_csv(const Trend& trend) {
   using reports::csv_text_field;
   std::ostringstream csv;
   csv << "benchmark,device,gpu_uuid,host,run_id,start_time,suite,complete,repetitions,status,reason,unstable,"
-         "median_s,q1_s,q3_s,throughput,throughput_unit,change\r\n";
+         "median_s,q1_s,q3_s,throughput,throughput_unit,change,rank,gpu_index,span_ranks\r\n";
   auto number = [](const std::optional<double>& v) { return v ? printf_double("%.9g", *v) : std::string(); };
   for (const TrendSeries& s : trend.series) {
     for (const TrendPoint& p : s.points) {
@@ -218,8 +218,9 @@ std::string render_trend_csv(const Trend& trend) {
           << csv_text_field(p.suite) << ',' << (p.complete ? 1 : 0) << ',' << p.repetitions << ','
           << csv_text_field(p.status) << ',' << csv_text_field(p.reason) << ',' << (p.unstable ? 1 : 0) << ','
           << number(p.median_s) << ',' << number(p.q1_s) << ',' << number(p.q3_s) << ',' << number(p.throughput) << ','
-          << csv_text_field(p.throughput ? s.throughput_unit : "") << ',' << csv_text_field(change_label(p.change))
-          << "\r\n";
+          << csv_text_field(p.throughput ? s.throughput_unit : "") << ',' << csv_text_field(change_label(p.change)) << ','
+          << (s.span_ranks ? "" : std::to_string(s.rank)) << ',' << (s.gpu_index ? std::to_string(*s.gpu_index) : "") << ','
+          << (s.span_ranks ? std::to_string(s.span_ranks) : "") << "\r\n";
     }
   }
   return csv.str();

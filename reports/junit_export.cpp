@@ -1,4 +1,7 @@
+#include <map>
+#include <set>
 #include <sstream>
+#include <tuple>
 
 #include "reports/exports.hpp"
 #include "reports/report_model.hpp"
@@ -52,16 +55,40 @@ struct Counts {
 std::string render_junit(const std::vector<ResultFile>& files) {
   const std::vector<ReportRow> rows = report_rows(files);
   const std::vector<RunSummary> runs = summarize_runs(files);
-  std::vector<std::vector<const ReportRow*>> by_file(files.size());
-  for (const ReportRow& row : rows) by_file[row.file].push_back(&row);
+
+  // A testsuite per file; a node's file of several GPUs gets one per GPU (rank), and its job-wide
+  // collectives one of their own, so that a CI front end shows which GPU failed.
+  struct Suite {
+    size_t file = 0;
+    const ReportRow* first = nullptr;  // null: a file without rows
+    std::vector<const ReportRow*> rows;
+  };
+  std::vector<Suite> suites;
+  std::map<std::tuple<size_t, int, bool>, size_t> suite_of;
+  std::vector<std::set<std::pair<int, bool>>> units(files.size());
+  for (const ReportRow& row : rows) units[row.file].insert({row.origin.rank, row.origin.job_wide()});
+  size_t r = 0;  // rows come in file order
+  for (size_t f = 0; f < files.size(); ++f) {
+    if (units[f].empty()) suites.push_back({f, nullptr, {}});
+    for (; r < rows.size() && rows[r].file == f; ++r) {
+      const ReportRow& row = rows[r];
+      const bool split = units[f].size() > 1;
+      const auto key = split ? std::make_tuple(f, row.origin.rank, row.origin.job_wide()) : std::make_tuple(f, 0, false);
+      auto [it, fresh] = suite_of.try_emplace(key, suites.size());
+      if (fresh) suites.push_back({f, &row, {}});
+      suites[it->second].rows.push_back(&row);
+    }
+  }
 
   Counts total;
-  std::ostringstream suites;
-  for (size_t f = 0; f < files.size(); ++f) {
-    const RunSummary& run = runs[f];
+  std::ostringstream out;
+  std::set<size_t> told_incomplete;
+  for (const Suite& suite : suites) {
+    const RunSummary& run = runs[suite.file];
+    const bool split = units[suite.file].size() > 1;
     Counts counts;
     std::ostringstream cases;
-    for (const ReportRow* row : by_file[f]) {
+    for (const ReportRow* row : suite.rows) {
       const Outcome outcome = outcome_of(*row);
       counts.add(outcome);
       cases << "    <testcase classname=\"" << xml(join({row->family, row->impl, row->dtype}, "/")) << "\" name=\"" << xml(row->name)
@@ -87,7 +114,8 @@ std::string render_junit(const std::vector<ResultFile>& files) {
       }
       cases << "    </testcase>\n";
     }
-    if (run.complete == "no") {
+    // A run that stopped early: said once, in its file's first suite.
+    if (run.complete == "no" && told_incomplete.insert(suite.file).second) {
       counts.add(Outcome::error);
       cases << "    <testcase classname=\"aicbench\" name=\"run complete\">\n"
             << "      <error type=\"incomplete\" message=\"the run stopped before finishing every benchmark\"/>\n"
@@ -97,21 +125,35 @@ std::string render_junit(const std::vector<ResultFile>& files) {
     total.failures += counts.failures;
     total.errors += counts.errors;
     total.skipped += counts.skipped;
-    suites << "  <testsuite name=\"" << xml(run.file) << "\" " << counts.attributes();
-    if (!run.host.empty()) suites << " hostname=\"" << xml(run.host) << "\"";
-    if (!run.start.empty()) suites << " timestamp=\"" << xml(run.start) << "\"";
-    suites << ">\n    <properties>\n";
-    const json& gpu = measured_gpu(files[f]);
-    const std::vector<std::pair<const char*, std::string>> properties = {
-        {"host", run.host}, {"gpu_name", text(gpu, "name")}, {"gpu_uuid", text(gpu, "uuid")}, {"gpus", run.gpu},
-        {"backend", run.backend}, {"suite", run.suite}, {"aicbench_commit", run.commit}, {"start_time", run.start},
-        {"complete", run.complete}};
-    for (const auto& [name, value] : properties) {
-      if (!value.empty()) suites << "      <property name=\"" << name << "\" value=\"" << xml(value) << "\"/>\n";
+    const RowOrigin* origin = split && suite.first ? &suite.first->origin : nullptr;
+    const std::string host = origin ? origin->host : run.host;
+    out << "  <testsuite name=\"" << xml(origin ? run.file + " " + origin->unit_label() : run.file) << "\" " << counts.attributes();
+    if (!host.empty()) out << " hostname=\"" << xml(host) << "\"";
+    if (!run.start.empty()) out << " timestamp=\"" << xml(run.start) << "\"";
+    out << ">\n    <properties>\n";
+    const json& gpu = measured_gpu(files[suite.file]);
+    std::vector<std::pair<const char*, std::string>> properties = {{"host", host}};
+    if (origin) {
+      properties.push_back({"rank", origin->job_wide() ? "" : std::to_string(origin->rank)});
+      properties.push_back({"gpu_index", origin->gpu_index ? std::to_string(*origin->gpu_index) : ""});
+      properties.push_back({"gpu_name", origin->gpu_index || origin->job_wide() ? origin->device_name : ""});
+      properties.push_back({"gpu_uuid", origin->gpu_uuid});
+      properties.push_back({"spans", origin->job_wide() ? origin->label() : ""});
+    } else {
+      properties.push_back({"gpu_name", text(gpu, "name")});
+      properties.push_back({"gpu_uuid", text(gpu, "uuid")});
     }
-    suites << "    </properties>\n" << cases.str() << "  </testsuite>\n";
+    for (const auto& item : std::vector<std::pair<const char*, std::string>>{
+             {"gpus", run.gpu}, {"backend", run.backend}, {"suite", run.suite}, {"aicbench_commit", run.commit},
+             {"start_time", run.start}, {"complete", run.complete}}) {
+      properties.push_back(item);
+    }
+    for (const auto& [name, value] : properties) {
+      if (!value.empty()) out << "      <property name=\"" << name << "\" value=\"" << xml(value) << "\"/>\n";
+    }
+    out << "    </properties>\n" << cases.str() << "  </testsuite>\n";
   }
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"aicbench\" " + total.attributes() + ">\n" + suites.str() +
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"aicbench\" " + total.attributes() + ">\n" + out.str() +
          "</testsuites>\n";
 }
 

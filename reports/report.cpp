@@ -105,12 +105,13 @@ std::string percent_of_ratio(double v) { return sig3(100 * v) + " %"; }
 
 TextTable results_table(const std::vector<ReportRow>& rows, const std::vector<RunSummary>& runs) {
   const bool many = runs.size() > 1;
+  const bool per_gpu = names_gpus(rows);
   TextTable t;
-  t.columns = {{"Run", false, many}, {"Benchmark", false, true}, {"Impl"}, {"Dtype"}, {"Shape"}, {"Mode"},
+  t.columns = {{"Run", false, many, "nowrap"}, {"GPU", false, false, "nowrap"}, {"Benchmark", false, true}, {"Impl"}, {"Dtype"}, {"Shape"}, {"Mode"},
                {"Median", true}, {"Noise", true}, {"Samples", true}, {"Repetitions", true},
-               {"TFLOP/s", true}, {"GB/s", true}, {"% of peak", true}, {"% of vendor", true}, {"SM MHz", true},
+               {"TFLOP/s", true}, {"GB/s", true}, {"Bus GB/s", true}, {"% of peak", true}, {"% of vendor", true}, {"SM MHz", true},
                {"Power W", true}, {"Energy J", true}, {"TFLOP/s/W", true}, {"Max rel err", true}, {"Status", false, true}};
-  t.name_column = 1;
+  t.name_column = 2;
   for (const ReportRow& row : rows) {
     const json& b = *row.entry;
     auto metric = [&](const char* key, auto format) { auto v = ok_metric(row, key); return v ? format(*v) : std::string(); };
@@ -125,10 +126,12 @@ TextTable results_table(const std::vector<ReportRow>& rows, const std::vector<Ru
       // The spread of the repetitions' means (Google Benchmark's cv), beside the per-sample noise.
       if (row.repetitions > 1) repetitions = std::to_string(row.repetitions) + (row.repetition_cv ? ", cv " + percent_of_ratio(*row.repetition_cv) : "");
     }
-    // A gbps beside a tflops is derived from it; only a family without tflops shows its GB/s.
-    std::string gbps = ok_metric(row, "tflops") ? "" : metric("gbps", sig3);
-    t.cells.push_back({many ? runs.at(row.file).label : "", row.name, row.impl, row.dtype, shape_of(*row.params), row.mode, time, noise,
-                       samples, repetitions, metric("tflops", sig3), gbps, metric("pct_of_peak", percent), metric("pct_of_vendor", percent),
+    // A gbps beside a tflops is derived from it; only a family without tflops shows its GB/s (a
+    // collective: its algorithm bandwidth, beside the bus bandwidth).
+    std::string gbps = ok_metric(row, "tflops") ? "" : ok_metric(row, "algbw_gbps") ? metric("algbw_gbps", sig3) : metric("gbps", sig3);
+    t.cells.push_back({many ? runs.at(row.file).label : "", per_gpu ? gpu_cell(row.origin) : "", row.name, row.impl, row.dtype,
+                       shape_of(*row.params), row.mode, time, noise, samples, repetitions, metric("tflops", sig3), gbps,
+                       metric("busbw_gbps", sig3), metric("pct_of_peak", percent), metric("pct_of_vendor", percent),
                        metric("sm_clock_mhz", whole_number), metric("power_w", whole_number), metric("energy_j", sig3),
                        metric("tflops_per_w", sig3), err ? printf_double("%.1e", *err) : "", status_text(row)});
     t.row_classes.push_back(row_class(row));
@@ -154,7 +157,7 @@ TextTable runs_table(const std::vector<RunSummary>& runs) {
 
 std::string format_metric(const Metric& metric, double v) { return metric.counter ? sig3(v) : human_time(v); }
 
-TextTable distribution_table(const std::vector<Distribution>& distributions, const std::vector<RunSummary>& runs) {
+TextTable distribution_table(const std::vector<Distribution>& distributions, const std::vector<RunSummary>& runs, bool per_gpu) {
   TextTable t;
   // The name says impl, dtype and mode; the shape is easier read as MxNxK.
   t.columns = {{"Benchmark", false, true}, {"Shape"}, {"Metric", false, true},
@@ -171,7 +174,9 @@ TextTable distribution_table(const std::vector<Distribution>& distributions, con
     std::string worst;
     if (d.worst) {
       const RunSummary& run = runs.at(d.worst->file);
-      worst = format_metric(d.metric, *metric_value(*d.worst, d.metric)) + " · " + join({run.host, run.tag()}, " ");
+      // The GPU by node, index and UUID where files hold several; else the run's host.
+      const std::string where = per_gpu ? d.worst->origin.label(/*short_uuid=*/true) : run.host;
+      worst = format_metric(d.metric, *metric_value(*d.worst, d.metric)) + " · " + join({where, run.tag()}, " ");
     }
     std::vector<std::string> not_ok;
     if (d.failed) not_ok.push_back(std::to_string(d.failed) + " failed");
@@ -204,12 +209,14 @@ Problems problems_table(const std::vector<ReportRow>& rows, const std::vector<Ru
   }
   Problems p;
   p.total = picked.size();
-  p.table.columns = {{"Run", false, true}, {"Host"}, {"Benchmark", false, true}, {"Status", false, true}};
-  p.table.name_column = 2;
+  const bool per_gpu = names_gpus(rows);
+  p.table.columns = {{"Run", false, true}, {"Host"}, {"GPU", false, false, "nowrap"}, {"Benchmark", false, true}, {"Status", false, true}};
+  p.table.name_column = 3;
   for (size_t i = 0; i < picked.size() && i < kMaxProblemRows; ++i) {
     const ReportRow& row = *picked[i];
     const RunSummary& run = runs.at(row.file);
-    p.table.cells.push_back({run.tag(), run.host, row.name, status_text(row)});
+    p.table.cells.push_back({run.tag(), per_gpu ? row.origin.host : run.host, per_gpu ? row.origin.unit_label(/*short_uuid=*/true) : "", row.name,
+                             status_text(row)});
     p.table.row_classes.push_back(row_class(row));
   }
   p.table.drop_empty_columns();
@@ -258,13 +265,13 @@ constexpr const char* kP2pIntro =
 std::string render_markdown(const std::vector<ResultFile>& files) {
   const std::vector<ReportRow> rows = report_rows(files);
   const std::vector<RunSummary> runs = summarize_runs(files);
-  const ViewChoice view = choose_view(files.size());
+  const ViewChoice view = choose_view(files.size(), count_units(rows));
   std::ostringstream md;
   md << "# aicbench report\n";
   if (view.compact) {
     // Most useful first: the distributions and what to look at; the list of runs is reference.
     md << "\n> " << markdown_escape(view.why) << "\n\n" << markdown_escape(summarize_fleet(runs)) << "\n";
-    md << "\n## Benchmarks across runs\n\n" << markdown_table(distribution_table(distributions(rows), runs));
+    md << "\n## Benchmarks across runs\n\n" << markdown_table(distribution_table(distributions(rows), runs, names_gpus(rows)));
     const Problems problems = problems_table(rows, runs);
     md << "\n## Results to look at\n\n" << problems_heading(problems) << "\n";
     if (problems.total) md << "\n" << markdown_table(problems.table);
@@ -349,12 +356,12 @@ std::string render_html(const std::vector<ResultFile>& files) { return render_ht
 std::string render_html(const std::vector<ResultFile>& files, const ChartDrawer& drawer) {
   const std::vector<ReportRow> rows = report_rows(files);
   const std::vector<RunSummary> runs = summarize_runs(files);
-  const ViewChoice view = choose_view(files.size());
+  const ViewChoice view = choose_view(files.size(), count_units(rows));
   std::ostringstream html;
   html << html_page_head("aicbench report", std::string(kPageBaseStyle) + kStyle) << "<h1>aicbench report</h1>\n";
   if (view.compact) {
     html << "<p class=\"note\">" << markup_escape(view.why) << "</p>\n<p>" << markup_escape(summarize_fleet(runs)) << "</p>\n";
-    html << "<h2>Benchmarks across runs</h2>\n" << html_table(distribution_table(distributions(rows), runs));
+    html << "<h2>Benchmarks across runs</h2>\n" << html_table(distribution_table(distributions(rows), runs, names_gpus(rows)));
   } else {
     for (size_t f = 0; f < files.size(); ++f) {
       html << "<section>\n<h2>" << markup_escape(run_title(f, files[f])) << "</h2>\n";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 #include <set>
 #include <unordered_map>
 
@@ -132,18 +133,26 @@ std::vector<ReportRow> report_rows(const std::vector<ResultFile>& files) {
   for (size_t f = 0; f < files.size(); ++f) {
     const json& benchmarks = field(files[f].json, "benchmarks");  // a reference: rows point into it
     if (!benchmarks.is_array()) continue;
+    const OriginReader origins(files[f], f);
     struct Group {
       std::vector<const json*> runs;  // entries that are not aggregates, in file order
       const json* median = nullptr;
       const json* cv = nullptr;
     };
-    std::vector<std::string> order;
+    // A benchmark per GPU (rank): its repetitions fold together, never with another GPU's.
+    struct Key {
+      std::string name;
+      RowOrigin origin;
+    };
+    std::vector<Key> order;
     std::unordered_map<std::string, Group> groups;
     for (const json& entry : benchmarks) {
       if (!entry.is_object() || !field(entry, "aicbench").is_object()) continue;
       std::string name = run_name_of(entry);
-      auto [it, inserted] = groups.try_emplace(name);
-      if (inserted) order.push_back(name);
+      RowOrigin origin = origins.of(entry);
+      const std::string key = name + '\n' + std::to_string(origin.rank) + (origin.job_wide() ? "\njob" : "");
+      auto [it, inserted] = groups.try_emplace(key);
+      if (inserted) order.push_back({name, std::move(origin)});
       Group& group = it->second;
       if (!is_aggregate(entry)) {
         group.runs.push_back(&entry);
@@ -153,18 +162,47 @@ std::vector<ReportRow> report_rows(const std::vector<ResultFile>& files) {
         group.cv = &entry;
       }
     }
-    for (const std::string& name : order) {
-      const Group& group = groups[name];
+    for (const Key& key : order) {
+      const Group& group = groups[key.name + '\n' + std::to_string(key.origin.rank) + (key.origin.job_wide() ? "\njob" : "")];
       if (group.median) {
-        ReportRow row = row_of(f, *group.median, name);
+        ReportRow row = row_of(f, *group.median, key.name);
         fold_repetitions(row, group.runs, group.cv);
+        row.origin = key.origin;
         rows.push_back(std::move(row));
       } else {
-        for (const json* entry : group.runs) rows.push_back(row_of(f, *entry, name));
+        for (const json* entry : group.runs) {
+          rows.push_back(row_of(f, *entry, key.name));
+          rows.back().origin = key.origin;
+        }
       }
     }
   }
   return rows;
+}
+
+bool names_gpus(const std::vector<ReportRow>& rows) {
+  std::optional<std::pair<size_t, int>> first;
+  for (const ReportRow& row : rows) {
+    if (row.origin.job_wide()) return true;
+    const std::pair<size_t, int> unit{row.file, row.origin.rank};
+    if (row.origin.explicit_origin && first && first->first == unit.first && first->second != unit.second) return true;
+    if (!first || first->first != unit.first) first = unit;
+  }
+  return false;
+}
+
+std::string gpu_cell(const RowOrigin& origin) {
+  if (origin.job_wide()) return origin.unit_label();
+  if (origin.gpu_index) return "GPU " + std::to_string(*origin.gpu_index);
+  return "rank " + std::to_string(origin.rank);
+}
+
+size_t count_units(const std::vector<ReportRow>& rows) {
+  std::set<std::tuple<size_t, int, bool>> units;
+  for (const ReportRow& row : rows) {
+    if (!row.origin.job_wide()) units.insert({row.file, row.origin.rank, false});
+  }
+  return units.size();
 }
 
 std::optional<double> ok_metric(const ReportRow& row, const char* counter) {
@@ -342,6 +380,26 @@ std::vector<std::pair<std::string, std::string>> provenance_items(const ResultFi
   }
   std::string no_gpu = text(p, "gpu_unavailable_reason");
   items.emplace_back("GPUs", gpus.empty() ? "none: " + (no_gpu.empty() ? "no reason recorded" : no_gpu) : count_alike(gpus));
+  const json& job = field(p, "job");
+  if (job.is_object()) {
+    // A node's file (format 3): which job, and which of its ranks this file holds.
+    std::vector<std::string> ranks;
+    if (field(job, "node_ranks").is_array()) {
+      for (const json& r : field(job, "node_ranks")) ranks.push_back(r.is_number() ? r.dump() : "?");
+    }
+    const std::string launcher = text(job, "launcher");
+    items.emplace_back("Job", join({launcher.empty() ? "" : launcher + ":", text(job, "ranks") + " ranks on " + text(job, "nodes") + " node(s);",
+                                    "this file: node " + text(job, "node") +
+                                        (text(job, "node_index").empty() ? "" : " (node index " + text(job, "node_index") + ")") +
+                                        ", ranks " + join(ranks, ", ")},
+                                   " "));
+    if (field(p, "gpus").is_array() && field(p, "gpus").size() > 1) {
+      std::vector<std::string> uuids;
+      size_t i = 0;
+      for (const json& gpu : field(p, "gpus")) uuids.push_back("GPU " + std::to_string(i++) + ": " + text(gpu, "uuid"));
+      items.emplace_back("GPU UUIDs", join(uuids, ", "));
+    }
+  }
   const std::string backend = text(p, "backend");
   std::string backend_reason = text(p, "backend_reason");
   items.emplace_back("Backend", backend + (backend_reason.empty() ? "" : " (" + backend_reason + ")"));
@@ -371,7 +429,9 @@ std::vector<std::pair<std::string, std::string>> provenance_items(const ResultFi
     items.emplace_back("Telemetry", is_true(t, "available") ? text(t, "source") + ", clock policy: " + text(t, "clock_policy")
                                                             : "unavailable: " + text(t, "reason"));
   }
-  if (auto ranks = number(p, "ranks"); ranks && *ranks > 1) items.emplace_back("Rank", text(p, "rank") + " of " + text(p, "ranks"));
+  if (auto ranks = number(p, "ranks"); ranks && *ranks > 1 && !job.is_object()) {
+    items.emplace_back("Rank", text(p, "rank") + " of " + text(p, "ranks"));
+  }
   items.emplace_back("Started", text(p, "start_time"));
   items.emplace_back("Ended", text(p, "end_time").empty() ? "not recorded" : text(p, "end_time"));
   const std::string complete = complete_text(p);
@@ -382,11 +442,18 @@ std::vector<std::pair<std::string, std::string>> provenance_items(const ResultFi
 
 // ==== View
 
-ViewChoice choose_view(size_t file_count) {
-  if (file_count <= kMaxDetailedRuns) return {};
+ViewChoice choose_view(size_t file_count, size_t gpu_count) {
+  if (file_count <= kMaxDetailedRuns && gpu_count <= kMaxDetailedRuns) return {};
+  if (file_count <= kMaxDetailedRuns) {
+    return {true, std::to_string(gpu_count) + " GPUs (ranks) in " + std::to_string(file_count) + " result file" +
+                      (file_count == 1 ? "" : "s") + " (more than " + std::to_string(kMaxDetailedRuns) +
+                      " GPUs): one row per run, and each benchmark as its distribution across the GPUs. "
+                      "Every single result is in the CSV export (report --csv)."};
+  }
   return {true, std::to_string(file_count) + " result files (more than " + std::to_string(kMaxDetailedRuns) +
-                    "): one row per run, and each benchmark as its distribution across the runs. "
-                    "Every single result is in the CSV export (report --csv)."};
+                    "): one row per run, and each benchmark as its distribution across the runs" +
+                    (gpu_count > file_count ? " and their GPUs" : "") +
+                    ". Every single result is in the CSV export (report --csv)."};
 }
 
 // ==== Distributions

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reports/result_file.hpp"
+#include "reports/result_rows.hpp"
 
 namespace aicbench::reports {
 
@@ -26,6 +27,7 @@ namespace aicbench::reports {
 // the old one (aggregates named like the benchmark) and Google Benchmark's (`<name>_median`, ...).
 struct ReportRow {
   size_t file = 0;                          // index into the files given to the report
+  RowOrigin origin;                         // where it ran: node, rank, GPU, or the job it spanned
   const nlohmann::json* entry = nullptr;    // the entry shown: the plain result or the median aggregate
   std::string name;                         // the benchmark's name (run_name), without _median
   std::string family, impl, dtype, mode, status, reason;
@@ -49,8 +51,18 @@ struct ReportRow {
 };
 
 // The rows of all files, in file order. Rows point into `files`: keep them alive and unmoved
-// while the rows are in use.
+// while the rows are in use. A node's file of several GPUs gives each GPU (rank) its own rows.
 std::vector<ReportRow> report_rows(const std::vector<ResultFile>& files);
+
+// Whether some file holds the rows of several GPUs (ranks) or a job-wide row: the report then
+// names the GPU of every row.
+bool names_gpus(const std::vector<ReportRow>& rows);
+
+// The GPU (or rank) a row ran on, short, for a table column: "GPU 3", "rank 3", "8 ranks on 2 nodes".
+std::string gpu_cell(const RowOrigin& origin);
+
+// Units: each GPU (rank) of each file, as the report counts them (job-wide rows are no GPU's).
+size_t count_units(const std::vector<ReportRow>& rows);
 
 // A counter of the shown entry (tflops, gbps, ...) when the row is ok; nothing otherwise, so a
 // failed row's number can never be shown or plotted.
@@ -98,7 +110,8 @@ struct ViewChoice {
   bool compact = false;
   std::string why;  // shown on the page when compact
 };
-ViewChoice choose_view(size_t file_count);
+// Compact for more than kMaxDetailedRuns files, or GPUs (ranks) over all files.
+ViewChoice choose_view(size_t file_count, size_t gpu_count = 0);
 
 // ==== Distributions across runs (the compact view)
 
@@ -127,6 +140,7 @@ struct Distribution {
   std::optional<Quantiles> spread;
   const ReportRow* worst = nullptr;    // lowest throughput (or longest time) among the ok rows
 };
+// Results are per GPU: a node's file of 8 GPUs gives 8 results of each benchmark.
 std::vector<Distribution> distributions(const std::vector<ReportRow>& rows);
 
 // The metric of a group of rows: the first of tflops, busbw_gbps, gbps that some ok row has.

@@ -33,9 +33,10 @@ class InputError : public std::runtime_error {
 // half-written one: write a temporary beside it, flush it to disk, rename over the target.
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);
 
-// Version 3: rows from several GPUs and ranks in one file (aicbench.origin, context.aicbench.job).
-// Version 2: aggregates over repetitions are named as Google Benchmark names them
-// (<name>_mean, ...). Version 1 files (aggregates under the bare name) are still read.
+// Version 3: a node's file holds the rows of all its GPUs (ranks), each naming its origin
+// (aicbench.origin), and a job-wide collective's row once, with the ranks and nodes it spanned
+// (context.aicbench.job). Version 2: aggregates over repetitions are named as Google Benchmark
+// names them (<name>_mean, ...). Version 1 files (aggregates under the bare name) are still read.
 inline constexpr int kResultFormatVersion = 3;
 inline constexpr int kOldestResultFormatVersion = 1;
 

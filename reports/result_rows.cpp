@@ -23,27 +23,18 @@ const json& member(const json& object, const char* key) {
   return object.is_object() && object.contains(key) ? object[key] : kNull;
 }
 
-RowOrigin origin_of(const ResultFile& file, size_t index) {
-  const json& p = file.provenance();
-  RowOrigin origin;
-  origin.file = index;
-  origin.host = text(member(p, "host"), "hostname");
-  origin.backend = text(p, "backend");
-  origin.rank = static_cast<int>(number(p, "rank").value_or(0));
-  const json& gpus = member(p, "gpus");
-  if (origin.backend == "cuda" && gpus.is_array() && !gpus.empty()) {
-    origin.device_name = text(gpus[0], "name");
-    origin.gpu_uuid = text(gpus[0], "uuid");
-  } else {
-    origin.device_name = text(member(p, "host"), "cpu_model");
-  }
-  return origin;
+// A rank, an index or a count that fits an int; nothing for anything else (the report reads
+// unchecked JSON too).
+std::optional<int> small_int(const json& object, const char* key) {
+  const auto v = number(object, key);
+  if (!v || !(*v >= 0 && *v <= 2147483647.0)) return std::nullopt;
+  return static_cast<int>(*v);
 }
 
-ResultRow row_of(const json& b, const RowOrigin& origin, size_t entry) {
+ResultRow row_of(const json& b, const OriginReader& origins, size_t entry) {
   const json& info = b["aicbench"];
   ResultRow row;
-  row.origin = origin;
+  row.origin = origins.of(b);
   row.entry = entry;
   row.name = b.contains("run_name") ? b["run_name"].get<std::string>() : b["name"].get<std::string>();
   row.family = text(info, "family");
@@ -77,10 +68,12 @@ ResultRow row_of(const json& b, const RowOrigin& origin, size_t entry) {
   if (row.ok()) {
     row.tflops = number(b, "tflops");
     row.gbps = number(b, "gbps");
+    row.algbw_gbps = number(b, "algbw_gbps");
     row.busbw_gbps = number(b, "busbw_gbps");
     row.pct_of_peak = number(b, "pct_of_peak");
     row.pct_of_vendor = number(b, "pct_of_vendor");
   }
+  if (auto wrong = number(member(info, "collective"), "wrong_elements")) row.wrong_elements = static_cast<int64_t>(*wrong);
   const json& validation = member(info, "validation");
   row.max_rel_err = number(validation, "max_rel_err");
   row.tolerance = number(validation, "tolerance");
@@ -116,6 +109,117 @@ ResultRow row_of(const json& b, const RowOrigin& origin, size_t entry) {
 
 }  // namespace
 
+// ==== Where a row was measured
+
+namespace {
+
+// "GPU-3f9a2c10-5b7e-4d21-9c8a-1e2f3a4b5c62" -> "GPU-3f9a2c10…"
+std::string uuid_text(const std::string& uuid, bool short_uuid) {
+  constexpr size_t kShown = 12;  // "GPU-" and 8 hex digits: unique enough to find it in the CSV
+  return short_uuid && uuid.size() > kShown + 3 ? uuid.substr(0, kShown) + "…" : uuid;
+}
+
+}  // namespace
+
+std::string RowOrigin::unit_label(bool short_uuid) const {
+  if (spans) {
+    return std::to_string(spans->ranks) + (spans->ranks == 1 ? " rank" : " ranks") + " on " + std::to_string(spans->nodes) +
+           (spans->nodes == 1 ? " node" : " nodes");
+  }
+  if (gpu_index) return "GPU " + std::to_string(*gpu_index) + (gpu_uuid.empty() ? "" : " (" + uuid_text(gpu_uuid, short_uuid) + ")");
+  if (!gpu_uuid.empty()) return uuid_text(gpu_uuid, short_uuid);
+  return "rank " + std::to_string(rank);
+}
+
+std::string RowOrigin::label(bool short_uuid) const {
+  if (spans) {
+    std::string hosts;
+    for (const std::string& h : spans->hosts) hosts += (hosts.empty() ? "" : ", ") + h;
+    return "job: " + unit_label() + (hosts.empty() ? "" : " (" + hosts + ")");
+  }
+  return (host.empty() ? "(no hostname)" : host) + " " + unit_label(short_uuid);
+}
+
+OriginReader::OriginReader(const ResultFile& file, size_t index) {
+  // Defensive throughout: the report reads files that never passed the reader.
+  const json& p = member(member(file.json, "context"), ResultFile::kProvenanceKey);
+  const json& job = member(p, "job");
+  RowOrigin base;
+  base.file = index;
+  // The node as the job names it (what its rows' origin.node say), else the host's name.
+  base.host = text(job, "node");
+  if (base.host.empty()) base.host = text(member(p, "host"), "hostname");
+  base.backend = text(p, "backend");
+  base.rank = small_int(p, "rank").value_or(0);
+  if (const json& gpus = member(p, "gpus"); gpus.is_array()) gpus_ = &gpus;
+  const bool cuda = base.backend == "cuda" && gpus_ && !gpus_->empty();
+  if (!cuda) base.device_name = text(member(p, "host"), "cpu_model");
+
+  // The v2 meaning: the process's GPU, gpus[] at context.aicbench.device, else the first.
+  size_t measured = 0;
+  if (auto device = number(p, "device"); cuda && device) {
+    for (size_t i = 0; i < gpus_->size(); ++i) {
+      if (number((*gpus_)[i], "index") == device) measured = i;
+    }
+  }
+  default_ = cuda ? gpu_origin(base, measured) : base;
+  default_.gpu_index.reset();  // named by its UUID: its index is its own process's view
+  file_ = default_;
+  // A node's file of several GPUs (format 3) is the node's, not one GPU's.
+  if (job.is_object() && cuda && gpus_->size() > 1) {
+    file_ = base;
+    file_.device_name = default_.device_name;
+  }
+}
+
+RowOrigin OriginReader::gpu_origin(RowOrigin origin, size_t gpu) const {
+  if (!gpus_ || gpu >= gpus_->size()) return origin;
+  const json& g = (*gpus_)[gpu];
+  origin.gpu_index = static_cast<int>(gpu);
+  origin.device_name = text(g, "name");
+  origin.gpu_uuid = text(g, "uuid");
+  origin.power_limit_w = number(g, "power_limit_w");
+  return origin;
+}
+
+RowOrigin OriginReader::of(const json& entry) const {
+  const json& o = member(member(entry, "aicbench"), "origin");
+  if (!o.is_object()) return default_;
+  RowOrigin origin = default_;
+  origin.explicit_origin = true;
+  if (const std::string node = text(o, "node"); !node.empty()) origin.host = node;
+  if (auto rank = small_int(o, "rank")) origin.rank = *rank;
+  origin.local_rank = small_int(o, "local_rank");
+  const json& spans = member(o, "spans");
+  if (spans.is_object()) {
+    RowOrigin::Spans s;
+    s.ranks = small_int(spans, "ranks").value_or(0);
+    s.nodes = small_int(spans, "nodes").value_or(0);
+    for (const json& host : member(spans, "hosts")) {
+      if (host.is_string()) s.hosts.push_back(host.get<std::string>());
+    }
+    origin.spans = std::move(s);
+  }
+  const std::optional<int> index = small_int(o, "gpu_index");
+  const std::string uuid = text(o, "gpu_uuid");
+  std::optional<size_t> gpu;
+  if (index) {
+    gpu = static_cast<size_t>(*index);
+  } else if (!uuid.empty() && gpus_) {
+    for (size_t i = 0; i < gpus_->size(); ++i) {
+      if (text((*gpus_)[i], "uuid") == uuid) gpu = i;
+    }
+  }
+  if (gpu && gpus_ && *gpu < gpus_->size()) return gpu_origin(std::move(origin), *gpu);
+  if (origin.spans) {
+    // Every rank's GPU, none in particular; device_name stays the model they are.
+    origin.gpu_index.reset();
+    origin.gpu_uuid.clear();
+    origin.power_limit_w.reset();
+  }
+  return origin;
+}
+
 std::optional<double> ResultRow::throughput() const {
   if (tflops) return tflops;
   if (busbw_gbps) return busbw_gbps;
@@ -131,10 +235,10 @@ std::string ResultRow::throughput_unit() const {
 
 std::vector<ResultRow> result_rows(const ResultFile& file, size_t index) {
   std::vector<ResultRow> rows;
-  const RowOrigin origin = origin_of(file, index);
+  const OriginReader origins(file, index);
   const json& benchmarks = file.benchmarks();
   rows.reserve(benchmarks.size());
-  for (size_t i = 0; i < benchmarks.size(); ++i) rows.push_back(row_of(benchmarks[i], origin, i));
+  for (size_t i = 0; i < benchmarks.size(); ++i) rows.push_back(row_of(benchmarks[i], origins, i));
   return rows;
 }
 
@@ -153,34 +257,89 @@ std::vector<ResultRow> measurement_rows(const std::vector<ResultFile>& files) {
   return rows;
 }
 
-std::map<std::string, std::string> environment_of(const ResultFile& file) {
-  const json& p = file.provenance();
+namespace {
+
+std::string limit_text(double limit) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", limit);
+  return buffer;
+}
+
+// versions.*, the clock policy and the backend: what every GPU of a file shares.
+std::map<std::string, std::string> file_environment(const json& p) {
   std::map<std::string, std::string> env;
   for (const auto& [name, version] : member(p, "versions").items()) {
     env["versions." + name] = version.is_string() ? version.get<std::string>() : version.dump();
   }
-  const json& gpus = member(p, "gpus");
-  if (gpus.is_array() && !gpus.empty()) {
-    env["gpu.name"] = text(gpus[0], "name");
-    env["gpu.uuid"] = text(gpus[0], "uuid");
-    // A changed power limit explains a slower GPU as well as a changed driver does.
-    if (auto limit = number(gpus[0], "power_limit_w")) {
-      char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%g", *limit);
-      env["gpu.power_limit_w"] = buffer;
-    }
-  }
   env["telemetry.clock_policy"] = text(member(p, "telemetry"), "clock_policy");
   env["backend"] = text(p, "backend");
+  return env;
+}
+
+// The first GPU's facts, for a file of one process (formats 1 and 2, or one GPU).
+void add_first_gpu(std::map<std::string, std::string>& env, const json& p) {
+  const json& gpus = member(p, "gpus");
+  const bool node_file = member(p, "job").is_object() && gpus.is_array() && gpus.size() > 1;
+  if (!gpus.is_array() || gpus.empty() || node_file) return;
+  env["gpu.name"] = text(gpus[0], "name");
+  env["gpu.uuid"] = text(gpus[0], "uuid");
+  // A changed power limit explains a slower GPU as well as a changed driver does.
+  if (auto limit = number(gpus[0], "power_limit_w")) env["gpu.power_limit_w"] = limit_text(*limit);
+}
+
+std::map<std::string, std::string> without_empty(std::map<std::string, std::string> env) {
   std::erase_if(env, [](const auto& item) { return item.second.empty(); });
   return env;
+}
+
+}  // namespace
+
+void add_gpu_environment(std::map<std::string, std::string>& env, const RowOrigin& origin) {
+  if (!origin.gpu_index) return;
+  env["gpu.name"] = origin.device_name;
+  env["gpu.uuid"] = origin.gpu_uuid;
+  if (origin.power_limit_w) env["gpu.power_limit_w"] = limit_text(*origin.power_limit_w);
+  else env.erase("gpu.power_limit_w");
+}
+
+std::map<std::string, std::string> environment_of(const ResultFile& file) {
+  const json& p = file.provenance();
+  std::map<std::string, std::string> env = file_environment(p);
+  add_first_gpu(env, p);
+  return without_empty(std::move(env));
+}
+
+std::map<std::string, std::string> environment_of(const ResultFile& file, const RowOrigin& origin) {
+  const json& p = file.provenance();
+  std::map<std::string, std::string> env = file_environment(p);
+  if (origin.gpu_index) {
+    add_gpu_environment(env, origin);
+  } else if (!origin.explicit_origin) {
+    add_first_gpu(env, p);
+  } else if (origin.backend == "cuda") {
+    env["gpu.name"] = origin.device_name;  // a job-wide row: the model of every GPU it ran on
+  }
+  return without_empty(std::move(env));
 }
 
 RunFacts run_facts(const ResultFile& file, size_t index) {
   const json& p = file.provenance();
   RunFacts facts;
-  facts.origin = origin_of(file, index);
-  facts.ranks = static_cast<int>(number(p, "ranks").value_or(1));
+  const OriginReader origins(file, index);
+  facts.origin = origins.file_origin();
+  std::map<int, RowOrigin> units;
+  for (const json& entry : file.benchmarks()) {
+    RowOrigin origin = origins.of(entry);
+    if (!origin.job_wide()) units.try_emplace(origin.rank, std::move(origin));
+  }
+  for (auto& [rank, origin] : units) facts.units.push_back(std::move(origin));
+  facts.ranks = small_int(p, "ranks").value_or(1);
+  const json& job = member(p, "job");
+  if (auto ranks = small_int(job, "ranks")) facts.ranks = *ranks;
+  facts.nodes = small_int(job, "nodes").value_or(1);
+  for (const json& rank : member(job, "node_ranks")) {
+    if (rank.is_number_integer()) facts.node_ranks.push_back(rank.get<int>());
+  }
   facts.gpu_count = member(p, "gpus").is_array() ? member(p, "gpus").size() : 0;
   facts.suite = text(p, "suite");
   facts.suite_version = static_cast<int>(number(p, "suite_version").value_or(0));

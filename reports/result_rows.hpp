@@ -15,15 +15,61 @@
 
 namespace aicbench {
 
-// Where a row was measured. Today a result file holds one process's results on one device; the
-// multi-GPU runs to come name the GPU per row, and this is the one place that will read it.
+// Where a row was measured: the node, the world rank and the GPU, or, for a job-wide collective,
+// the ranks and nodes it spanned. Every command reads it from here, through OriginReader; none
+// reads context.aicbench.job or a row's aicbench.origin itself (docs/result-format.md).
+//
+// A row without aicbench.origin (every row of a version 1 or 2 file) has the v2 meaning: the
+// file's process rank (context.aicbench.rank) and the GPU it measured (gpus[] at
+// context.aicbench.device, else the first).
 struct RowOrigin {
-  size_t file = 0;           // index into the files given
-  std::string host;          // context.aicbench.host.hostname
-  std::string backend;       // cuda or cpu
-  std::string device_name;   // the GPU's name, or the CPU model on the cpu backend
-  std::string gpu_uuid;      // empty on the cpu backend
-  int rank = 0;
+  // A job-wide collective: measured on every rank, written once by world rank 0.
+  struct Spans {
+    int ranks = 0, nodes = 0;
+    std::vector<std::string> hosts;
+  };
+
+  size_t file = 0;             // index into the files given
+  std::string host;            // origin.node, else context.aicbench.job.node, else context.aicbench.host.hostname
+  std::string backend;         // cuda or cpu
+  std::string device_name;     // the GPU's name, or the CPU model on the cpu backend
+  std::string gpu_uuid;        // empty on the cpu backend and for a job-wide row
+  // Index into the file's context.aicbench.gpus, where the row names it (format 3); none on the
+  // cpu backend, and none for a format 1 or 2 row, whose GPU is known by its UUID (its index there
+  // is its own process's view of the node).
+  std::optional<int> gpu_index;
+  std::optional<double> power_limit_w;  // the GPU's, where its file records it
+  int rank = 0;                // world rank
+  std::optional<int> local_rank;
+  std::optional<Spans> spans;  // set on a job-wide collective row
+  bool explicit_origin = false;  // the row names its origin (format 3): several GPUs may share the file
+
+  bool job_wide() const { return spans.has_value(); }
+  // What the row ran on, within its node: "GPU 3 (GPU-5c2a...)", "rank 3" (cpu), "16 ranks on 2
+  // nodes"; a format 1 or 2 row by its GPU's UUID alone. `short_uuid`: the UUID's first 8 hex
+  // digits and an ellipsis, for table cells (the full UUID is in CSV, JSON and acceptance).
+  std::string unit_label(bool short_uuid = false) const;
+  // With the node: "node-a GPU 3 (GPU-5c2a...)", "node-a rank 3", "job: 16 ranks on 2 nodes (node-a, node-b)".
+  std::string label(bool short_uuid = false) const;
+};
+
+// Reads the origins of one file's rows; the file's provenance is read once.
+class OriginReader {
+ public:
+  OriginReader(const ResultFile& file, size_t index);
+  // The origin of one entry of the file's benchmarks[].
+  RowOrigin of(const nlohmann::json& entry) const;
+  // The process that wrote the file, as RunFacts::origin gives it: for a file of one process,
+  // its rank and GPU; for a node's file of several GPUs (format 3), the node leader's rank and no GPU.
+  const RowOrigin& file_origin() const { return file_; }
+  // GPUs the file lists (context.aicbench.gpus).
+  size_t gpu_count() const { return gpus_ ? gpus_->size() : 0; }
+
+ private:
+  RowOrigin gpu_origin(RowOrigin origin, size_t gpu) const;
+  const nlohmann::json* gpus_ = nullptr;
+  RowOrigin file_;     // the run
+  RowOrigin default_;  // a row without aicbench.origin
 };
 
 struct ResultRow {
@@ -45,7 +91,9 @@ struct ResultRow {
   bool timed_out = false;
 
   // Throughput counters, only on rows whose status is ok.
-  std::optional<double> tflops, gbps, busbw_gbps, pct_of_peak, pct_of_vendor;
+  std::optional<double> tflops, gbps, algbw_gbps, busbw_gbps, pct_of_peak, pct_of_vendor;
+  // A collective's check (aicbench.collective): elements wrong, summed over the ranks.
+  std::optional<int64_t> wrong_elements;
   // Validation.
   std::optional<double> max_rel_err, tolerance;
   // Telemetry while measuring (GPU runs with NVML).
@@ -90,14 +138,25 @@ std::vector<ResultRow> measurement_rows(const std::vector<ResultFile>& files);
 // The provenance facts that explain a change in performance that is not the code's: versions of
 // the driver and libraries, the GPU and its power limit, the clock policy. Keyed "versions.driver",
 // "gpu.uuid", "gpu.power_limit_w", ...
+// For a file of several GPUs the gpu.* keys are left out: they are each GPU's, and the second
+// form gives them for the GPU a row ran on.
 std::map<std::string, std::string> environment_of(const ResultFile& file);
+std::map<std::string, std::string> environment_of(const ResultFile& file, const RowOrigin& origin);
+// The GPU a row names by index (format 3): its gpu.name, gpu.uuid and gpu.power_limit_w, added to
+// (or replacing those of) `env`; nothing for a row that names no GPU index.
+void add_gpu_environment(std::map<std::string, std::string>& env, const RowOrigin& origin);
 
 // What a file says about its run as a whole, beside its rows: where, on what, with which build
 // and libraries, when, whether it ran the whole suite, and the GPUs' health counters. What
 // `accept` checks per run and `history` records per run; fields the file lacks are empty.
 struct RunFacts {
   RowOrigin origin;           // the device the process measured (also for a file with no rows)
+  // Every rank (GPU) the file holds rows of, by rank; job-wide rows are not units. Empty for a
+  // file without rows, which stands for origin alone.
+  std::vector<RowOrigin> units;
   int ranks = 1;
+  int nodes = 1;              // context.aicbench.job.nodes where recorded
+  std::vector<int> node_ranks;  // context.aicbench.job.node_ranks: the world ranks this node's file holds
   size_t gpu_count = 0;       // gpus[] listed in the provenance
   std::string suite;          // context.aicbench.suite
   int suite_version = 0;

@@ -84,9 +84,26 @@ class Generator {
     std::map<size_t, const PlantedNode*> plant_of_node;
     for (const PlantedNode& p : fleet.planted) plant_of_node[node_index_[&p - fleet.planted.data()]] = &p;
 
+    // Format 3: world ranks are numbered node by node over the GPUs that report.
+    std::vector<int64_t> ranks_per_node(spec_.nodes, static_cast<int64_t>(spec_.gpus_per_node));
+    for (const auto& [n, plant] : plant_of_node) {
+      if (plant->kind == Plant::missing_gpu) --ranks_per_node[n];
+    }
+    const int64_t world = std::accumulate(ranks_per_node.begin(), ranks_per_node.end(), int64_t{0});
+    int64_t next_rank = 0;
+    auto write = [&](const fs::path& path, const json& doc) {
+      const std::string text = doc.dump(2) + "\n";
+      std::ofstream out(path, std::ios::binary);
+      out << text;
+      if (!out) throw std::runtime_error("cannot write " + path.string());
+      fleet.bytes += text.size();
+      fleet.files.push_back(path);
+    };
+
     for (size_t n = 0; n < spec_.nodes; ++n) {
       const std::string node = node_name(n);
       const PlantedNode* plant = plant_of_node.count(n) ? plant_of_node[n] : nullptr;
+      json node_doc;  // format 3: the node's file, GPU by GPU
       const double node_speed = std::exp(normal(spec_.node_sigma));
       const double node_clock = normal(0.002 * spec_.telemetry_spread);
       const double node_temp = normal(2.0 * spec_.telemetry_spread);
@@ -98,17 +115,23 @@ class Generator {
         if (plant && (plant->kind == Plant::odd_driver || plant->gpu == g)) draw.plant = plant;
         // Hot: 15 C above the typical GPU (not above its own draw, which may have been cool).
         if (draw.plant && draw.plant->kind == Plant::hot) draw.temp_offset_c = 15;
-        if (draw.plant && draw.plant->kind == Plant::missing_gpu) continue;
+        const bool missing = draw.plant && draw.plant->kind == Plant::missing_gpu;
+        if (missing && !spec_.node_files) continue;
+        if (missing) {
+          // Listed in the node's gpus[], without a rank or rows; drawn from nothing, so that the
+          // random draws stay those of the one-file-per-GPU layout.
+          node_doc["context"]["aicbench"]["gpus"].push_back(
+              {{"index", g}, {"name", spec_.gpu_model}, {"uuid", "GPU-unreported-" + node + "-" + std::to_string(g)}});
+          continue;
+        }
         json doc = gpu_file(node, g, draw);
-        const fs::path path = dir / ("aicbench-" + spec_.suite + "-cuda-" + node + "-20261130T000000Z-rank" +
-                                     std::to_string(g) + ".json");
-        const std::string text = doc.dump(2) + "\n";
-        std::ofstream out(path, std::ios::binary);
-        out << text;
-        if (!out) throw std::runtime_error("cannot write " + path.string());
-        fleet.bytes += text.size();
-        fleet.files.push_back(path);
+        if (spec_.node_files) {
+          add_to_node_file(node_doc, std::move(doc), n, g, next_rank++, world, ranks_per_node);
+          continue;
+        }
+        write(dir / ("aicbench-" + spec_.suite + "-cuda-" + node + "-20261130T000000Z-rank" + std::to_string(g) + ".json"), doc);
       }
+      if (spec_.node_files) write(dir / ("aicbench-" + spec_.suite + "-cuda-" + node + "-20261130T000000Z.json"), node_doc);
     }
     return fleet;
   }
@@ -145,6 +168,37 @@ class Generator {
         planted.push_back(p);
         ++next;
       }
+    }
+  }
+
+  // Adds GPU g's file to its node's (format 3): the GPU to gpus[] at index g, and its rows, each
+  // naming its origin.
+  void add_to_node_file(json& node_doc, json gpu_doc, size_t n, size_t g, int64_t rank, int64_t world,
+                        const std::vector<int64_t>& ranks_per_node) {
+    json gpu = gpu_doc["context"]["aicbench"]["gpus"][0];
+    gpu["index"] = g;
+    if (!node_doc.contains("benchmarks")) {
+      const json listed = node_doc.is_null() ? json::array() : node_doc["context"]["aicbench"]["gpus"];  // a missing GPU before
+      node_doc = gpu_doc;
+      node_doc["benchmarks"] = json::array();
+      json& p = node_doc["context"]["aicbench"];
+      p["format_version"] = 3;
+      p["gpus"] = listed;
+      p["ranks"] = world;
+      p["job"] = {{"launcher", "srun"}, {"ranks", world}, {"nodes", spec_.nodes},
+                  {"node", node_name(n)}, {"node_index", n}, {"node_ranks", json::array()},
+                  {"ranks_per_node", ranks_per_node}};
+      p["command_line"] = "srun --ntasks-per-node " + std::to_string(spec_.gpus_per_node) + " aicbench run --suite " + spec_.suite +
+                          " --out results";
+    }
+    json& p = node_doc["context"]["aicbench"];
+    p["gpus"].push_back(gpu);
+    if (p["job"]["node_ranks"].empty()) p["rank"] = rank;  // the node leader's
+    p["job"]["node_ranks"].push_back(rank);
+    for (json& row : gpu_doc["benchmarks"]) {
+      row["aicbench"]["origin"] = {{"node", node_name(n)}, {"rank", rank}, {"local_rank", p["job"]["node_ranks"].size() - 1},
+                                   {"gpu_index", g}, {"gpu_uuid", gpu["uuid"]}};
+      node_doc["benchmarks"].push_back(std::move(row));
     }
   }
 

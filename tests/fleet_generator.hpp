@@ -13,7 +13,8 @@
 //   - telemetry per measurement: SM clock, memory clock, power, maximum temperature (whole degrees,
 //     as NVML gives them), energy, throttle reasons; the clock and the temperature depend on how
 //     hard the benchmark drives the GPU, plus node and GPU offsets.
-// Today a result file holds one process's results on one GPU, so a node of 8 GPUs is 8 files.
+// By default a result file holds one process's results on one GPU (formats 1 and 2), so a node of
+// 8 GPUs is 8 files; FleetSpec::node_files writes one file per node (format 3).
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -57,6 +58,11 @@ struct FleetSpec {
   std::string odd_driver = "550.54.15";
   std::string suite = "acceptance";
   std::map<Plant, size_t> plants;  // how many nodes of each kind
+  // Result format 3: one file per node holding all its GPUs' rows (each row's aicbench.origin
+  // naming its node, world rank and GPU), as `srun` with the node file writer makes them; the
+  // same draws as one file per GPU, so the same seed gives the same fleet in either layout. A
+  // missing GPU stays listed in gpus[] and has no rank and no rows.
+  bool node_files = false;
 };
 
 struct PlantedNode {

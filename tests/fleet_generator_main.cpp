@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
       ("plant", "planted nodes, kind=count,...: slow, failing, erroring, hot, throttled, missing_gpu, "
                 "missing_benchmark, odd_driver", cxxopts::value<std::string>()->default_value(""))
       ("planted", "write the planted nodes here (CSV: node,kind,gpu,benchmark,amount)", cxxopts::value<std::string>())
+      ("node-files", "one file per node holding all its GPUs (result format 3)")
       ("h,help", "help");
   try {
     auto args = options.parse(argc, argv);
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
     spec.node_sigma = args["node-sigma"].as<double>();
     spec.gpu_sigma = args["gpu-sigma"].as<double>();
     spec.noise_sigma = args["noise-sigma"].as<double>();
+    spec.node_files = args.count("node-files") > 0;
     std::stringstream plants(args["plant"].as<std::string>());
     for (std::string item; std::getline(plants, item, ',');) {
       const size_t eq = item.find('=');

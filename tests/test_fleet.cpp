@@ -284,7 +284,7 @@ TEST_F(Rendered, CsvHasOneRowPerGpuAndBenchmark) {
   size_t rows = 0, slow_rows = 0;
   while (std::getline(in, line)) {
     ++rows;
-    EXPECT_EQ(std::count(line.begin(), line.end(), ','), 17) << line;
+    EXPECT_EQ(std::count(line.begin(), line.end(), ','), 19) << line;
     if (line.find(slow_gpu_ + ",") != std::string::npos) {
       slow_rows += line.find(",slow,slow") != std::string::npos;
     }

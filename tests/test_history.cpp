@@ -455,7 +455,7 @@ TEST_F(HistoryTest, TrendRendersMarkdownCsvAndHtml) {
   const std::string csv = history::render_trend_csv(trend);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 9) << csv;  // header + 5 + 4 points
   EXPECT_NE(csv.find("\"max_rel_err, \"\"0.3\"\" <b>bad</b>\""), std::string::npos) << csv;
-  EXPECT_NE(csv.find(",SLOWER\r\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",SLOWER,0,,\r\n"), std::string::npos) << csv;  // then rank, gpu_index, span_ranks
 
   const std::string html = history::render_trend_html(trend);
   EXPECT_EQ(html.find("<b>bad"), std::string::npos) << "reasons are escaped";

@@ -41,6 +41,9 @@ json valid_file() {
                        {"aicbench", {{"format_version", kResultFormatVersion}, {"aicbench_version", "0.1.0"},
                                      {"start_time", "2026-11-30T08:00:00Z"}, {"complete", true}, {"backend", "cpu"},
                                      {"suite", "quick"}, {"suite_version", 3}, {"host", {{"hostname", "node-a"}}},
+                                     // format 3: one process, as `aicbench run` without mpirun writes it
+                                     {"job", {{"launcher", "none"}, {"ranks", 1}, {"nodes", 1}, {"node", "node-a"},
+                                              {"node_index", 0}, {"node_ranks", {0}}, {"ranks_per_node", {1}}}},
                                      {"telemetry", {{"available", false}, {"reason", "cpu backend"}}}}}}},
           {"benchmarks", json::array({valid_row("cpu_blocked"), valid_row("simt")})}};
 }
