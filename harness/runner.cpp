@@ -31,6 +31,7 @@
 #include "harness/telemetry.hpp"
 #include "harness/time_budget.hpp"
 #include "reports/result_file.hpp"
+#include "reports/result_rows.hpp"
 
 namespace aicbench {
 
@@ -327,14 +328,19 @@ struct JobContext {
 // In a job of several ranks every rank registers the same benchmarks in the same order; each call
 // starts with a barrier of the whole job, so that every GPU of a node works at once, and runs
 // under the job's watchdog. A collective (BenchmarkCase::collective()) is measured on every rank
-// and recorded once, by world rank 0, with origin.spans.
+// and recorded once, by world rank 0, with origin.spans. A node-level benchmark (p2p: one process
+// drives every GPU) is run and recorded by each node's first rank alone; the node's other ranks
+// pass through the same barriers without touching a GPU.
 class Session {
  public:
   Session(std::vector<BenchmarkSpec> specs, std::vector<Outcome> outcomes, RowSink& sink, MeasureEnvironment env,
           JobContext job)
       : specs_(std::move(specs)), outcomes_(std::move(outcomes)), sink_(sink), env_(std::move(env)),
         job_(std::move(job)) {
-    for (const BenchmarkSpec& spec : specs_) collective_.push_back(parse_collective_op(spec.family).has_value());
+    for (const BenchmarkSpec& spec : specs_) {
+      collective_.push_back(parse_collective_op(spec.family).has_value());
+      others_wait_.push_back(node_level_family(spec.family) && job_.job->layout().local_rank != 0);
+    }
   }
 
   // Set once the backend can run nothing more in this process (BackendLost, or a sticky CUDA
@@ -368,6 +374,11 @@ class Session {
       }
       outcome.repetitions.push_back({kStatusSkipped, reason, nullptr, std::nullopt});
       state.SkipWithError(reason.c_str());
+      return;
+    }
+    if (others_wait_[index]) {
+      // The node's first rank measures this one with every GPU to itself; nothing is recorded here.
+      state.SkipWithError("node-level: run by the node's first rank");
       return;
     }
     // A benchmark that failed, errored or was skipped stays so: it is not built again.
@@ -438,6 +449,7 @@ class Session {
     const Outcome& outcome = outcomes_[index];
     // A collective is one measurement of the whole job: every rank took part, world rank 0 records it.
     if (collective_[index] && job_.job->layout().world_rank != 0) return;
+    if (others_wait_[index]) return;  // node-level: the node's first rank records it
     const bool aggregate = run.run_type == benchmark::BenchmarkReporter::Run::RT_Aggregate;
     // The fields and names of Google Benchmark's JSONReporter: a repetition is named after its
     // benchmark, an aggregate <name>_<mean|median|stddev|cv>, so that tools which pair rows by
@@ -600,6 +612,8 @@ class Session {
   JobContext job_;
   // Whether each benchmark is a collective: from its family until its case says so itself.
   std::vector<char> collective_;
+  // Whether each benchmark is node-level and this rank is not its node's first (it only waits).
+  std::vector<char> others_wait_;
   std::unique_ptr<BenchmarkCase> active_;
   size_t active_index_ = SIZE_MAX;
   std::optional<std::string> lost_;
@@ -1127,6 +1141,7 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
       continue;
     }
     if (skip_all.count(i)) {
+      if (node_level_family(spec.family) && layout.local_rank != 0) continue;  // the first rank says so
       sink.add(make_result_row(spec, nlohmann::json::object(), kStatusSkipped, s.unsupported[i], nullptr, nullptr,
                                context.origin));
     } else {

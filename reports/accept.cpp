@@ -690,11 +690,20 @@ struct Evaluation {
   }
 };
 
+namespace {
+
+// How a verdict names the GPU a row came from: its UUID, or its rank where none was recorded.
+std::string gpu_id(const RowOrigin& origin) {
+  return origin.gpu_uuid.empty() ? "rank " + std::to_string(origin.rank) : origin.gpu_uuid;
+}
+
+}  // namespace
+
 void Measurements::add(const ResultFile& file) {
   const size_t index = paths_.size();
   paths_.push_back(file.path);
   auto gpu_of = [this](const RowOrigin& origin) -> Gpu& {
-    const std::string id = origin.gpu_uuid.empty() ? "rank " + std::to_string(origin.rank) : origin.gpu_uuid;
+    const std::string id = gpu_id(origin);
     Gpu& gpu = nodes_[origin.host.empty() ? kUnknownHost : origin.host][id];
     gpu.id = id;
     gpu.label = origin.unit_label();
@@ -712,6 +721,8 @@ void Measurements::add(const ResultFile& file) {
     if (row.aggregate) continue;  // the measurements are the evidence; aggregates restate them
     if (row.origin.job_wide()) {
       job_rows_.push_back(std::move(row));
+    } else if (node_level_family(row.family)) {
+      node_rows_[row.origin.host.empty() ? kUnknownHost : row.origin.host].push_back(std::move(row));
     } else {
       gpu_of(row.origin).rows[row.name].push_back(std::move(row));
     }
@@ -734,13 +745,25 @@ Verdict Measurements::evaluate(const Spec& spec) const {
         job_rows.push_back(&row);
       }
     }
+    // So do the node-level ones (p2p), which the node's first rank measured for all of them; but
+    // their telemetry is of the GPU that process watched, and says nothing of the others'.
+    const auto node_rows = node_rows_.find(host);
     for (const auto& [id, measured] : gpus) {
       Gpu with_job;
-      if (!job_rows.empty()) {
+      const bool borrows = !job_rows.empty() || node_rows != node_rows_.end();
+      if (borrows) {
         with_job = measured;
         for (const ResultRow* row : job_rows) with_job.rows[row->name].push_back(*row);
+        if (node_rows != node_rows_.end()) {
+          for (const ResultRow& row : node_rows->second) {
+            ResultRow& copy = with_job.rows[row.name].emplace_back(row);
+            if (gpu_id(row.origin) == id) continue;
+            copy.sm_clock_mhz = copy.power_w = copy.temp_c = copy.energy_j = std::nullopt;
+            copy.throttle_reasons.clear();
+          }
+        }
       }
-      const Gpu& gpu = job_rows.empty() ? measured : with_job;
+      const Gpu& gpu = borrows ? with_job : measured;
       GpuVerdict g;
       g.id = id;
       g.label = gpu.label;

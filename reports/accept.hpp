@@ -189,6 +189,9 @@ class Measurements {
   // Job-wide collectives (written once, in world rank 0's file): evidence for every GPU of every
   // node they spanned, added to each of them when evaluated.
   std::vector<ResultRow> job_rows_;
+  // Node-level rows (p2p: node_level_family), measured by the node's first rank for all its GPUs:
+  // host -> rows, added to each GPU of that node when evaluated.
+  std::map<std::string, std::vector<ResultRow>> node_rows_;
   std::vector<std::filesystem::path> paths_;
 };
 

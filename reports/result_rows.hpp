@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "reports/result_file.hpp"
@@ -71,6 +72,12 @@ class OriginReader {
   RowOrigin file_;     // the run
   RowOrigin default_;  // a row without aicbench.origin
 };
+
+// Node-level families (p2p, p2p_latency): one process drives every GPU of the node. In a job of
+// one process per GPU the node's first rank (local rank 0) runs them while the node's other ranks
+// wait idle, so that nothing else loads the GPUs being measured; only that rank records the rows,
+// and a verdict counts them for every GPU of the node.
+inline bool node_level_family(std::string_view family) { return family == "p2p" || family == "p2p_latency"; }
 
 struct ResultRow {
   RowOrigin origin;

@@ -38,7 +38,9 @@ inline const json& cpu_acceptance_result() {
   return j;
 }
 
-// The acceptance suite's CUDA benchmarks (specs/suites/acceptance.json, version 5).
+// The acceptance suite's CUDA benchmarks (specs/suites/acceptance.json, version 6) in a job of
+// 8 ranks: the p2p ring is node-level and the all-reduce job-wide, but a file of one GPU's may hold
+// them as a run of format 2 would (accept pools node-level rows per node).
 inline const std::vector<std::string>& cuda_acceptance_benchmarks() {
   static const std::vector<std::string> names = {
       "gemm/cublas/fp32/M:8192/N:8192/K:8192",     "gemm/cublaslt/bf16/M:8192/N:8192/K:8192",
@@ -47,7 +49,11 @@ inline const std::vector<std::string>& cuda_acceptance_benchmarks() {
       "memory/copy/fp64/bytes:1073741824", "memory/triad/fp64/bytes:1073741824",
       "host_link/h2d_pinned/u8/bytes:268435456", "host_link/d2h_pinned/u8/bytes:268435456",
       "host_link/bidir_pinned/u8/bytes:268435456", "launch/stream/none/batch:1", "launch/graph/none/batch:1",
-      "burnin/cublaslt/bf16/M:8192/N:8192/K:8192/seconds:180"};
+      "p2p/ce/u8/src:0/dst:1/directions:2/bytes:67108864", "p2p/ce/u8/src:1/dst:2/directions:2/bytes:67108864",
+      "p2p/ce/u8/src:2/dst:3/directions:2/bytes:67108864", "p2p/ce/u8/src:3/dst:4/directions:2/bytes:67108864",
+      "p2p/ce/u8/src:4/dst:5/directions:2/bytes:67108864", "p2p/ce/u8/src:5/dst:6/directions:2/bytes:67108864",
+      "p2p/ce/u8/src:6/dst:7/directions:2/bytes:67108864", "p2p/ce/u8/src:7/dst:0/directions:2/bytes:67108864",
+      "all_reduce/nccl/bf16/bytes:268435456/in_place:0", "burnin/cublaslt/bf16/M:8192/N:8192/K:8192/seconds:180"};
   return names;
 }
 
@@ -144,7 +150,7 @@ struct GpuRun {
   double hbm_pct_of_peak = 91;   // memory rows: % of the datasheet's HBM bandwidth (3350 GB/s)
   double host_link_gbps = 53;    // host_link rows: GB/s per direction
   std::string suite = "acceptance";
-  int suite_version = 5;
+  int suite_version = 6;
   bool telemetry = true;
   std::optional<json> health = healthy_health();  // gpus[0].health
   std::optional<json> burnin;  // the burn-in row's aicbench.burnin (default: healthy_burnin(telemetry))
@@ -234,6 +240,11 @@ inline json gpu_result(const GpuRun& run) {
       } else if (family == "host_link") {
         const double gbps = run.pct.count(name) ? pct : run.host_link_gbps;
         row["gbps"] = name.find("bidir") != std::string::npos ? 2 * gbps : gbps;
+      } else if (family == "p2p") {  // both directions of an NVLink of 450 GB/s each
+        row["pct_of_peak"] = pct;
+        row["gbps"] = pct / 100 * 900;
+      } else if (family == "all_reduce") {  // bus bandwidth, above every spec's floor (600 GB/s at most)
+        row["gbps"] = run.pct.count(name) ? pct : 700.0;
       }
       if (run.telemetry) {
         const double temp = run.temp_of.count(name) ? run.temp_of.at(name) : run.temp_c;

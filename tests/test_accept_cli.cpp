@@ -87,7 +87,7 @@ TEST_F(AcceptCli, WritesEveryFormatAndJunitParses) {
   ASSERT_EQ(parsed.exit_code, 0) << parsed.output;
   const json suites = json::parse(parsed.output);
   ASSERT_EQ(suites.size(), 2u) << parsed.output;
-  const size_t clauses = 17, per_node = 1 + 8 * (clauses - 1);
+  const size_t clauses = 19, per_node = 1 + 8 * (clauses - 1);
   EXPECT_EQ(suites["ok-01"]["tests"], per_node);
   EXPECT_EQ(suites["ok-01"]["failures"], 0);
   EXPECT_EQ(suites["hot-02"]["tests"], per_node);

@@ -799,5 +799,40 @@ TEST(FormatV3Cli, EveryCommandReadsNodeFilesAndRefusesBadOnesWithExitTwo) {
   }
 }
 
+// A node-level row (p2p: the node's first rank measures every pair for the whole node) is evidence
+// for every GPU of its node, as a job-wide collective is for every node it spanned.
+TEST(FormatV3Accept, ANodeLevelP2pRowCountsForEveryGpuOfItsNode) {
+  json node = read_json(kCudaNode);
+  json p2p = node["benchmarks"][row_index(node, "gemm/cublaslt/bf16/M:4096/N:4096/K:4096", 0)];
+  const std::string name = "p2p/ce/u8/src:0/dst:1/directions:2/bytes:67108864";
+  p2p["name"] = p2p["run_name"] = name;
+  for (const char* key : {"tflops", "pct_of_peak", "tflops_per_w"}) p2p.erase(key);
+  p2p["gbps"] = 700.0;
+  p2p["max_rel_err"] = 0.0;
+  json& a = p2p["aicbench"];
+  a["family"] = "p2p";
+  a["impl"] = "ce";
+  a["dtype"] = "u8";
+  a["params"] = {{"src", 0}, {"dst", 1}, {"directions", 2}, {"bytes", 67108864}};
+  a["validation"] = {{"max_rel_err", 0.0}, {"tolerance", 0.0}, {"method", "exact: every element compared"}};
+  node["benchmarks"].push_back(p2p);
+
+  for (double minimum : {600.0, 800.0}) {
+    const json spec_json = {
+        {"name", "p2p-v3"},
+        {"description", "node-level rows"},
+        {"sku", {{"name", "NVIDIA H100 SXM5 80GB"}, {"backend", "cuda"}, {"match", {"H100"}}}},
+        {"suite", {{"name", "quick"}, {"version", 3}, {"benchmarks", {name}}}},
+        {"clauses", {{{"id", "P.1"}, {"contract", "NVLink"}, {"min_throughput", {{"benchmark", name}, {"gbps", minimum}}}}}}};
+    const accept::Spec spec = accept::parse_spec(spec_json, "p2p-v3.json");
+    const accept::Verdict verdict = accept::evaluate(spec, {file_of("node.json", node)});
+    ASSERT_EQ(verdict.nodes.size(), 1u);
+    ASSERT_EQ(verdict.nodes[0].gpus.size(), 4u) << "the p2p row adds no GPU of its own";
+    for (const accept::GpuVerdict& gpu : verdict.nodes[0].gpus) {
+      EXPECT_EQ(gpu.passed(), minimum < 700) << gpu.label << " at a minimum of " << minimum << " GB/s";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace aicbench
