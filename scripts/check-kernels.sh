@@ -148,9 +148,9 @@ attn_decode_ops=([64]="16 8 8 0 340" [128]="32 16 16 0 520" [256]="64 48 32 0 96
 # dimension: Q K^T GMMA (count, shape; both operands from shared memory), P V GMMA (count, shape; A
 # from registers, B transposed). Plus one WARPGROUP.ARRIVE for both products, two waits of which
 # one leaves a group in flight (DEPBAR.LE gsb0, 0x1: the softmax runs under P V), and the
-# ping-pong's BAR.SYNC and BAR.ARV. D = 64: 128-key tiles; D = 128: 64-key tiles
+# ping-pong's BAR.SYNC and BAR.ARV. D = 64 and 128: 128-key tiles; D = 256: 64-key tiles
 # (sm90_attention_layout.hpp).
-attn_hopper_ops=([64]="4 64x128x16 8 64x64x16" [128]="8 64x64x16 4 64x128x16")
+attn_hopper_ops=([64]="4 64x128x16 8 64x64x16" [128]="8 64x128x16 8 64x128x16" [256]="16 64x64x16 4 64x256x16")
 attn_hopper_producer_regs=24   # kProducerRegs: USETMAXREG.DEALLOC 0x18
 attn_hopper_consumer_regs=240  # kConsumerRegs: USETMAXREG.TRY_ALLOC 0xf0
 

@@ -122,6 +122,7 @@ void check_fragments() {
 TEST(AttentionSm90Layout, FragmentsMatchIsa) {
   check_fragments<Config<64>>();
   check_fragments<Config<128>>();
+  check_fragments<Config<256>>();
 }
 
 // ---- what wgmma reads through the kernel's descriptors is what TMA wrote ----------------------------
@@ -170,6 +171,7 @@ void check_descriptors() {
 TEST(AttentionSm90Layout, DescriptorsReadWhatTmaWrote) {
   check_descriptors<Config<64>>();
   check_descriptors<Config<128>>();
+  check_descriptors<Config<256>>();
 }
 
 // ---- epilogue staging ------------------------------------------------------------------------------
@@ -215,6 +217,7 @@ void check_epilogue() {
 TEST(AttentionSm90Layout, EpilogueStagingCoversOutput) {
   check_epilogue<Config<64>>();
   check_epilogue<Config<128>>();
+  check_epilogue<Config<256>>();
 }
 
 // ---- key tiles and block order ---------------------------------------------------------------------
@@ -438,7 +441,9 @@ TEST(AttentionSm90Emulated, WholeBlocksMatchCpuReference) {
   emulate_and_compare<Config<64>>(150, 333, false);
   emulate_and_compare<Config<64>>(200, 150, true);   // Sq > Sk: the first rows see no key
   emulate_and_compare<Config<128>>(130, 200, true);
-  emulate_and_compare<Config<128>>(70, 64, false);   // one tile, exactly full
+  emulate_and_compare<Config<128>>(70, 64, false);   // one tile, not full
+  emulate_and_compare<Config<128>>(128, 256, false);  // tiles exactly full
+  emulate_and_compare<Config<256>>(100, 150, true);
 }
 
 }  // namespace

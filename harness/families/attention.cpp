@@ -12,7 +12,7 @@
 //                                                GEMM (kernels/attention/attention_unfused.hpp)
 //   mma_sm80    attention   bf16 fp16   cuda     kernels/attention/attention_mma_sm80.cu (sm_80+)
 //   wgmma_sm90  attention   bf16 fp16   cuda     kernels/attention/attention_wgmma_sm90.cu (sm_90a:
-//                                                TMA, wgmma, FlashAttention-3's design; D 64, 128)
+//                                                TMA, wgmma, FlashAttention-3's design)
 //   split_kv_sm80  attention_decode  bf16 fp16  cuda  kernels/attention/attention_decode_sm80.cu
 //                                                (split-KV + combine, sm_80+)
 //   cpu_flash   both        fp32        cpu      kernels/attention/attention_cpu.cpp
@@ -353,7 +353,6 @@ struct CudaRequirements {
   bool head_dims_64_128_256 = false;  // the hand-written kernels' head dimensions
   bool cudnn = false;                 // cuDNN's graph: in the build, D <= 256, causal with Sq <= Sk
   int exact_cc = 0;                   // sm_90a code runs on compute capability 9.0 only
-  int max_d = 0;                      // a kernel that stops below 256 (wgmma_sm90: 128)
 };
 
 std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const DeviceProbe& probe,
@@ -375,9 +374,6 @@ std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const Dev
   }
   if (req.head_dims_64_128_256 && s.D != 64 && s.D != 128 && s.D != 256) {
     return "D = " + std::to_string(s.D) + ": the kernel is built for head dimensions 64, 128 and 256";
-  }
-  if (req.max_d && s.D > req.max_d) {
-    return "D = " + std::to_string(s.D) + ": the kernel takes head dimensions up to " + std::to_string(req.max_d);
   }
   if (s.D % 8 != 0) return "D = " + std::to_string(s.D) + " is not a multiple of 8 (16-byte rows)";
   if (s.H > 65535 || s.B > 65535 || s.Sq > INT_MAX || s.Sk > INT_MAX) {
@@ -416,7 +412,7 @@ Implementation cpu_impl(const char* family) {
 std::vector<Implementation> attention_implementations() {
   const CudaRequirements sm80{80, "an Ampere-class tensor core GPU (sm_80 or newer)", true};
   const CudaRequirements cudnn{0, "", false, true};
-  const CudaRequirements sm90a{90, "a Hopper GPU (compute capability 9.0: sm_90a's wgmma and TMA)", true, false, 90, 128};
+  const CudaRequirements sm90a{90, "a Hopper GPU (compute capability 9.0: sm_90a's wgmma and TMA)", true, false, 90};
   return {
       cuda_impl(kPrefill, "cudnn", true, CudaImpl::cudnn, cudnn),
       cuda_impl(kDecode, "cudnn", true, CudaImpl::cudnn, cudnn),

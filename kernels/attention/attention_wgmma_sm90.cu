@@ -1,6 +1,6 @@
 // Hopper fused attention, prefill / training forward (FlashAttention-3's design, sm_90a only):
-// O = softmax(Q K^T / sqrt(D)) V in one kernel, bf16 or fp16 in, fp32 accumulation, D 64 and 128
-// (not 256: below), causal or not, grouped-query heads, any sequence lengths. Layout and conventions:
+// O = softmax(Q K^T / sqrt(D)) V in one kernel, bf16 or fp16 in, fp32 accumulation, D 64, 128 and
+// 256, causal or not, grouped-query heads, any sequence lengths. Layout and conventions:
 // attention_shape.hpp; entry points: attention_api.hpp; tile geometry, fragment layouts and the
 // per-thread softmax: sm90_attention_layout.hpp.
 //
@@ -11,13 +11,13 @@
 //                                 the causal diagonal never loaded, longest blocks first):
 //     - TMA: Q, K and V tiles come in by cp.async.bulk.tensor through 4-D tensor maps (D, heads,
 //       tokens, batch), 64 values of D per box in the 128-byte swizzle, zero-filled past the end
-//       of a sequence; an mbarrier ring of 3 K/V stages, K and V with
+//       of a sequence; an mbarrier ring of K/V stages (3 at D = 64, 2 above), K and V with
 //       barriers of their own so that S = Q K^T starts before V has landed.
 //     - warp specialisation: warpgroup 0 is the producer (setmaxnreg.dec to 24 registers; one
 //       thread issues every TMA), warpgroups 1 and 2 are consumers (setmaxnreg.inc to 240), each
 //       owning 64 of the block's 128 query rows.
-//     - wgmma: S = Q K^T with both operands from shared memory (m64nNk16, N = 128 keys at D = 64,
-//       64 at D = 128); O += P V with P from registers (the S accumulators rounded to 16 bits in place:
+//     - wgmma: S = Q K^T with both operands from shared memory (m64nNk16, N = 128 keys at D = 64
+//       and 128, 64 at D = 256); O += P V with P from registers (the S accumulators rounded to 16 bits in place:
 //       wgmma's accumulator fragment is its A fragment, sm90_attention_layout.hpp) and V from
 //       shared memory as an MN-major ("transposed") operand, V staying [keys, D] as in memory.
 //     - overlap inside a warpgroup (FA3's "intra-warpgroup pipelining"): per key tile the
@@ -45,27 +45,21 @@
 // consumer 1 starts by arriving on consumer 0's, and consumer 0 ends by syncing once more, so
 // every barrier phase completes and both warpgroups (which walk the same tiles) stay in step.
 //
-// Register budget per consumer thread: S kBlockN / 2, P kBlockN / 4, O D / 2 (128 at D = 64, 112 at
-// D = 128) of 240; the producer's 24 and the consumers' 2 x 240 use 128 x 24 + 256 x 240 = 64,512
-// of the 65,536 registers. Shared memory: 112 and 128 KB (Config in sm90_attention_layout.hpp).
+// Register budget per consumer thread: S kBlockN / 2, P kBlockN / 4, O D / 2 (128, 160 and 176 at
+// D = 64, 128, 256; ptxas, CUDA 13.0, allocates at most 161, 192 and 202 registers) of 240; the
+// producer's 24 and the consumers' 2 x 240 use 128 x 24 + 256 x 240 = 64,512 of the 65,536
+// registers. Shared memory: 112, 160 and 192 KB (Config in sm90_attention_layout.hpp). D = 256 fits
+// with 64-key tiles (FA3 uses 80): half the tensor work per barrier round trip and per softmax
+// pass, so it is expected to be the slowest per FLOP.
 //
-// Tile sizes ptxas (CUDA 13.0) would not take, and so what is missing:
-//   - D = 128 with 128-key tiles (FA3's 128 x 128; S 64 + P 32 + O 64 = 160 registers): ptxas
-//     reports C7512 ("wgmma.mma_async instructions are serialized due to insufficient register
-//     resources"), puts a wait after every wgmma and spills 320 bytes, never allocating above
-//     R175 although setmaxnreg gives 240 (with or without the intra-warpgroup overlap, and with
-//     the mask loop removed). With 64-key tiles (112 registers) it compiles clean, so D = 128 runs
-//     with 64-key tiles: half the tensor work per barrier round trip and per softmax pass.
-//   - D = 256 is not offered (the launcher returns cudaErrorInvalidValue; the harness reports the
-//     shape unsupported): shared memory would fit (64-key tiles: 192 KB), but with 64-key tiles
-//     (S 32 + P 16 + O 128 = 176 registers) ptxas serialises and spills 596 bytes, with 32-key
-//     tiles (152 registers) still ~200 bytes; check-kernels.sh fails on any spill.
-//   Both point to something in how ptxas assigns the wgmma operand registers that is not found
-//   yet (next to try: the accumulators and P in one struct so that their registers are allocated
-//   as blocks, as CUTLASS's fragments are; fewer live 64-bit descriptors; compare with FA3's SASS
-//   at hdim 128).
+// No trap among the wgmma: the consumers wait for TMA data with mbar_wait_bounded and trap only
+// before the epilogue. With the trapping mbar_wait (hopper_primitives.cuh) inside the consumer
+// loop, ptxas reported C7512 ("wgmma.mma_async instructions are serialized due to insufficient
+// register resources"), put a wait after every wgmma, never allocated above R175 and spilled
+// (D = 128 with 128-key tiles: 320 bytes; D = 256: 596), whatever the tile size or overlap; the
+// same code with the trap moved out compiles clean at every D.
 //
-// Constraints (the launchers return cudaErrorInvalidValue otherwise): D in {64, 128}; B, H,
+// Constraints (the launchers return cudaErrorInvalidValue otherwise): D in {64, 128, 256}; B, H,
 // KVH, Sq, Sk >= 1, KVH divides H; Sq, Sk < 2^31 and ceil(Sq / 128) * H * B < 2^31 (the grid);
 // Q, K, V, O 16-byte aligned (TMA's global addresses; row strides are multiples of 128 bytes).
 // cudaErrorNotSupported when this GPU is not compute capability 9.0 or the binary holds no sm_90a
@@ -80,8 +74,8 @@
 // P V on an emulated warpgroup against the CPU reference).
 // Target (issue 13), H100 SXM, bf16, 16k tokens: D = 128 non-causal >= 650 TFLOP/s, causal
 // >= 616; D = 64 >= 497.
-// Next to try if missed, most promising first: 128-key (or FA3's 176-key) tiles at D = 128 once
-// ptxas takes them (above); a persistent grid with a tile scheduler (the epilogue of one tile
+// Next to try if missed, most promising first: FA3's 176-key tiles at D = 128 (S 88 + P 44 + O 64
+// registers); a persistent grid with a tile scheduler (the epilogue of one tile
 // overlapping the next tile's loads, as FA3 does); a third consumer warpgroup at D = 64 (192
 // query rows);
 // TMA stores of O; Q and K/V loads split across clusters (multicast K/V to two query blocks of
@@ -134,7 +128,8 @@ template <class Cfg>
 constexpr int smem_bytes() {
   return static_cast<int>(sizeof(SharedStorage<Cfg>)) + 1024;  // + alignment slack
 }
-static_assert(smem_bytes<Config<64>>() <= 227 * 1024 && smem_bytes<Config<128>>() <= 227 * 1024,
+static_assert(smem_bytes<Config<64>>() <= 227 * 1024 && smem_bytes<Config<128>>() <= 227 * 1024 &&
+                  smem_bytes<Config<256>>() <= 227 * 1024,
               "exceeds the 227 KB a Hopper block may use");
 
 // All of a launch's arguments, one __grid_constant__ struct.
@@ -179,6 +174,14 @@ __device__ __forceinline__ void consume(SharedStorage<Cfg>& s, const AttentionPa
   constexpr int kStages = Cfg::kStages;
   const attn_sm80::DeviceOps<T> ops{smem_u32(s.q)};  // shared offsets below are from Q's base
   const int warp = t / 32, lane = t % 32;
+  // Waits for TMA data. A wait that never ends is a bug, and traps, but not here: a trap among the
+  // wgmma makes ptxas serialise them and spill (mbar_wait_bounded). A timed-out wait is remembered,
+  // later waits return at once (the warpgroups still walk every tile, so the named barriers stay
+  // paired), and the thread traps before the epilogue, when no wgmma is pending.
+  bool timed_out = false;
+  auto wait_full = [&](uint64_t* bar, uint32_t parity) {
+    if (!timed_out) timed_out = !mbar_wait_bounded(bar, parity);
+  };
   const int query0 = bc.m_block * Cfg::kBlockM + wg * Cfg::kWgRows;  // this warpgroup's row 0
   const uint32_t q_addr = smem_u32(s.q) + wg * Cfg::kWgRows * 128;     // its 64 rows of each panel
   const uint32_t k_addr = smem_u32(s.k[0]), v_addr = smem_u32(s.v[0]);
@@ -229,10 +232,10 @@ __device__ __forceinline__ void consume(SharedStorage<Cfg>& s, const AttentionPa
   auto phase = [](int i) { return static_cast<uint32_t>((i / kStages) & 1); };
   auto tile_of = [&](int i) { return kt.n_tiles - 1 - i; };  // the i-th tile walked
 
-  mbar_wait(&s.q_full, 0);
+  wait_full(&s.q_full, 0);
   if (kt.n_tiles > 0) {
     // ==== first tile: S only ==================================================================
-    mbar_wait(&s.k_full[0], 0);
+    wait_full(&s.k_full[0], 0);
     my_turn();
     fence_registers(sacc);
     wgmma_fence();
@@ -247,8 +250,8 @@ __device__ __forceinline__ void consume(SharedStorage<Cfg>& s, const AttentionPa
 
     // ==== S of tile i and P V of tile i - 1 in flight together ===============================
     auto step = [&](int i, auto with_mask) {
-      mbar_wait(&s.k_full[i % kStages], phase(i));
-      mbar_wait(&s.v_full[(i - 1) % kStages], phase(i - 1));
+      wait_full(&s.k_full[i % kStages], phase(i));
+      wait_full(&s.v_full[(i - 1) % kStages], phase(i - 1));
       my_turn();
       fence_registers(sacc);
       fence_registers(o);
@@ -275,7 +278,7 @@ __device__ __forceinline__ void consume(SharedStorage<Cfg>& s, const AttentionPa
 
     // ==== the last tile's P V ==================================================================
     const int last = kt.n_tiles - 1;
-    mbar_wait(&s.v_full[last % kStages], phase(last));
+    wait_full(&s.v_full[last % kStages], phase(last));
     my_turn();
     fence_registers(o);
     fence_registers(pf);
@@ -288,6 +291,8 @@ __device__ __forceinline__ void consume(SharedStorage<Cfg>& s, const AttentionPa
     release(&s.v_empty[last % kStages]);
   }
   if (wg == 0) my_turn();  // consumer 1's last hand-over (its count is one ahead)
+
+  if (timed_out) __trap();  // a phase never completed: fail the launch rather than write garbage
 
   // ==== epilogue: normalise, stage through this warpgroup's Q rows, 16-byte stores ==============
   // Every wgmma of this warpgroup (the only reader of these rows) has completed, and Q landed
@@ -459,6 +464,7 @@ cudaError_t launch(const T* Q, const T* K, const T* V, T* O, const AttentionShap
   switch (s.D) {
     case 64: return launch_kernel1<64, T>(Q, K, V, O, s, stream);
     case 128: return launch_kernel1<128, T>(Q, K, V, O, s, stream);
+    case 256: return launch_kernel1<256, T>(Q, K, V, O, s, stream);
     default: return cudaErrorInvalidValue;
   }
 }

@@ -32,18 +32,18 @@ using attn_sm80::AttentionParams;
 // configuration per head dimension
 // ------------------------------------------------------------------------------------------------
 // Register budget of a consumer thread (m64nN fp32 accumulators are N / 2 registers): S = Q K^T
-// kBlockN / 2, P (16-bit pairs) kBlockN / 4, O D / 2: D 64, 128 keys per tile: 64 + 32 + 32 = 128;
-// D 128, 64 keys: 32 + 16 + 64 = 112, of the 240 the consumers get. Why D = 128 has 64-key tiles
-// and D = 256 none: attention_wgmma_sm90.cu's header (ptxas, CUDA 13.0, serialises the wgmma and
-// spills with more). Shared memory: Q 128 D 2 bytes, each stage kBlockN D 2 bytes of K and as much
-// of V: D 64: 16 + 3 x 32 = 112 KB; D 128: 32 + 3 x 32 = 128 KB (of 227 KB).
+// kBlockN / 2, P (16-bit pairs) kBlockN / 4, O D / 2: D 64: 64 + 32 + 32 = 128; D 128:
+// 64 + 32 + 64 = 160; D 256 (64 keys per tile): 32 + 16 + 128 = 176; below the 240 the consumers
+// get, with room for addresses, row statistics and the loop. Shared memory: Q 128 D 2 bytes,
+// each stage kBlockN D 2 bytes of K and as much of V: D 64: 16 + 3 x 32 = 112 KB; D 128:
+// 32 + 2 x 64 = 160 KB; D 256: 64 + 2 x 64 = 192 KB (of 227 KB).
 template <int D_>
 struct Config {
   static constexpr int D = D_;
   static constexpr int kBlockM = 128;                  // query rows per block: 2 consumer warpgroups
   static constexpr int kWgRows = 64;                   // rows per consumer warpgroup (one m64)
-  static constexpr int kBlockN = D == 64 ? 128 : 64;   // keys per tile
-  static constexpr int kStages = 3;                    // K/V ring depth
+  static constexpr int kBlockN = D <= 128 ? 128 : 64;  // keys per tile
+  static constexpr int kStages = D == 64 ? 3 : 2;      // K/V ring depth
   static constexpr int kPanels = D / 64;               // 128-byte panels per row
   static constexpr int kSRegs = kBlockN / 2;           // S accumulators per thread
   static constexpr int kPRegs = kBlockN / 4;           // P as 16-bit pairs
@@ -54,7 +54,7 @@ struct Config {
   static constexpr int kKVPanelBytes = kBlockN * 128;
   static constexpr int kQBytes = kQPanelBytes * kPanels;
   static constexpr int kKVTileBytes = kKVPanelBytes * kPanels;  // one K (or V) tile
-  static_assert(D == 64 || D == 128, "head dimensions 64 and 128 (D = 256: see attention_wgmma_sm90.cu)");
+  static_assert(D == 64 || D == 128 || D == 256, "head dimensions 64, 128 and 256");
   static_assert(kBlockN % 16 == 0 && kBlockN <= 256 && kBlockN % 8 == 0, "wgmma N and TMA box");
 };
 
