@@ -271,6 +271,151 @@ TEST(AttentionSm90Layout, KeyTilesAndBlockOrder) {
   }
 }
 
+// ---- the pipeline's hand-offs, simulated -----------------------------------------------------------
+// The kernel's barrier protocol as three actors (the producer thread, consumer warpgroups 0 and 1),
+// each a list of the steps attention_wgmma_sm90.cu takes, in its order, with the ring arithmetic
+// of the header (ring_stage, full_parity, empty_parity). mbarriers as the PTX ISA defines them (a
+// phase completes when its pending arrivals reach zero; try_wait.parity(P) succeeds once the phase
+// of parity P has completed, so a fresh barrier passes P = 1); named barriers complete when 256
+// threads have arrived. Run under many random interleavings: every run must finish (no deadlock),
+// every wgmma must find its tile in its stage from issue to release (no overwrite), and every
+// tile must be read.
+struct Mbar {
+  int expected = 0, pending = 0, phase = 0;
+  void init(int n) { expected = pending = n; }
+  bool passed(uint32_t parity) const { return uint32_t(phase & 1) != parity; }
+  void arrive(int n = 1) {
+    pending -= n;
+    if (pending == 0) { ++phase; pending = expected; }
+  }
+};
+struct NamedBar {
+  int arrived = 0, generation = 0;
+};
+struct Step {
+  enum Kind { wait_mbar, arrive_mbar, sync_named, arrive_named, land, check } kind;
+  Mbar* bar = nullptr;
+  uint32_t parity = 0;
+  int arrivals = 0;
+  NamedBar* named = nullptr;
+  int* slot = nullptr;  // land: the stage's tag becomes `value`; check: must equal `value`
+  int value = 0;
+};
+
+void simulate_ring(int n_tiles, int stages, unsigned seed) {
+  SCOPED_TRACE("n_tiles " + std::to_string(n_tiles) + " stages " + std::to_string(stages) + " seed " + std::to_string(seed));
+  constexpr int kWarps = 8;
+  Mbar q_full;
+  std::vector<Mbar> k_full(stages), v_full(stages), k_empty(stages), v_empty(stages);
+  q_full.init(1);
+  for (int st = 0; st < stages; ++st) {
+    k_full[st].init(1), v_full[st].init(1), k_empty[st].init(kWarps), v_empty[st].init(kWarps);
+  }
+  std::vector<int> k_tag(stages, -1), v_tag(stages, -1);
+  NamedBar turn[2];
+  auto tile_of = [&](int i) { return n_tiles - 1 - i; };
+  std::vector<Step> producer;
+  producer.push_back({Step::arrive_mbar, &q_full, 0, 1});
+  for (int i = 0; i < n_tiles; ++i) {
+    const int st = ring_stage(i, stages);
+    producer.push_back({Step::wait_mbar, &k_empty[st], empty_parity(i, stages)});
+    producer.push_back({Step::land, nullptr, 0, 0, nullptr, &k_tag[st], tile_of(i)});
+    producer.push_back({Step::arrive_mbar, &k_full[st], 0, 1});
+    producer.push_back({Step::wait_mbar, &v_empty[st], empty_parity(i, stages)});
+    producer.push_back({Step::land, nullptr, 0, 0, nullptr, &v_tag[st], tile_of(i)});
+    producer.push_back({Step::arrive_mbar, &v_full[st], 0, 1});
+  }
+  auto consumer = [&](int wg) {
+    std::vector<Step> c;
+    NamedBar* mine = &turn[wg];
+    NamedBar* other = &turn[1 - wg];
+    auto wait = [&](Mbar* b, uint32_t parity) { c.push_back({Step::wait_mbar, b, parity}); };
+    auto check_k = [&](int i) { c.push_back({Step::check, nullptr, 0, 0, nullptr, &k_tag[ring_stage(i, stages)], tile_of(i)}); };
+    auto check_v = [&](int i) { c.push_back({Step::check, nullptr, 0, 0, nullptr, &v_tag[ring_stage(i, stages)], tile_of(i)}); };
+    auto release = [&](Mbar* b) { c.push_back({Step::arrive_mbar, b, 0, 4}); };  // lane 0 of 4 warps
+    if (wg == 1) c.push_back({Step::arrive_named, nullptr, 0, 0, &turn[0]});
+    wait(&q_full, 0);
+    if (n_tiles > 0) {
+      wait(&k_full[0], 0);
+      c.push_back({Step::sync_named, nullptr, 0, 0, mine});
+      check_k(0);
+      c.push_back({Step::arrive_named, nullptr, 0, 0, other});
+      check_k(0);  // still there when the wgmma completes
+      release(&k_empty[0]);
+      for (int i = 1; i < n_tiles; ++i) {
+        wait(&k_full[ring_stage(i, stages)], full_parity(i, stages));
+        wait(&v_full[ring_stage(i - 1, stages)], full_parity(i - 1, stages));
+        c.push_back({Step::sync_named, nullptr, 0, 0, mine});
+        check_k(i), check_v(i - 1);
+        c.push_back({Step::arrive_named, nullptr, 0, 0, other});
+        check_k(i);
+        release(&k_empty[ring_stage(i, stages)]);
+        check_v(i - 1);
+        release(&v_empty[ring_stage(i - 1, stages)]);
+      }
+      const int last = n_tiles - 1;
+      wait(&v_full[ring_stage(last, stages)], full_parity(last, stages));
+      c.push_back({Step::sync_named, nullptr, 0, 0, mine});
+      check_v(last);
+      c.push_back({Step::arrive_named, nullptr, 0, 0, other});
+      check_v(last);
+      release(&v_empty[ring_stage(last, stages)]);
+    }
+    if (wg == 0) c.push_back({Step::sync_named, nullptr, 0, 0, mine});
+    return c;
+  };
+  std::vector<std::vector<Step>> actors = {producer, consumer(0), consumer(1)};
+  std::vector<size_t> pc(3, 0);
+  std::vector<int> waiting_generation(3, -1);  // a sync_named in progress: the generation it waits for
+  std::mt19937 rng(seed);
+  for (;;) {
+    std::vector<int> runnable;
+    for (int a = 0; a < 3; ++a) {
+      if (pc[a] == actors[a].size()) continue;
+      const Step& st = actors[a][pc[a]];
+      if (st.kind == Step::wait_mbar && !st.bar->passed(st.parity)) continue;
+      if (st.kind == Step::sync_named && waiting_generation[a] >= 0 && st.named->generation <= waiting_generation[a]) continue;
+      runnable.push_back(a);
+    }
+    if (runnable.empty()) break;
+    const int a = runnable[rng() % runnable.size()];
+    const Step& st = actors[a][pc[a]];
+    switch (st.kind) {
+      case Step::wait_mbar: ++pc[a]; break;
+      case Step::arrive_mbar: st.bar->arrive(st.arrivals); ++pc[a]; break;
+      case Step::land: *st.slot = st.value; ++pc[a]; break;
+      case Step::check:
+        ASSERT_EQ(*st.slot, st.value) << "a stage was overwritten while a wgmma read it, or read before it landed";
+        ++pc[a];
+        break;
+      case Step::arrive_named:
+      case Step::sync_named:
+        if (st.kind == Step::sync_named && waiting_generation[a] >= 0) {  // released: go on
+          waiting_generation[a] = -1;
+          ++pc[a];
+          break;
+        }
+        st.named->arrived += 128;
+        if (st.named->arrived == 256) {
+          st.named->arrived = 0;
+          ++st.named->generation;
+          if (st.kind == Step::sync_named) { ++pc[a]; break; }
+        }
+        if (st.kind == Step::arrive_named) ++pc[a];
+        else waiting_generation[a] = st.named->generation;
+        break;
+    }
+  }
+  for (int a = 0; a < 3; ++a) ASSERT_EQ(pc[a], actors[a].size()) << "actor " << a << " (0: producer) is stuck: deadlock";
+  ASSERT_EQ(turn[0].arrived + turn[1].arrived, 0) << "a named barrier is left with arrivals: the turns are unbalanced";
+}
+
+TEST(AttentionSm90Pipeline, RingAndPingPongNeverDeadlockOrOverwrite) {
+  for (int stages : {2, 3})
+    for (int n_tiles : {0, 1, 2, 3, 4, 7, 12})
+      for (unsigned seed = 0; seed < 40; ++seed) simulate_ring(n_tiles, stages, seed);
+}
+
 // ---- a whole block on an emulated pair of consumer warpgroups -------------------------------------
 
 uint16_t to_bf16(float x) {

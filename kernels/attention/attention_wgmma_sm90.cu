@@ -211,7 +211,7 @@ __device__ __forceinline__ void consume(SharedStorage<Cfg>& s, const AttentionPa
 
   // S = Q K_i^T: D / 16 k-steps, both operands K-major in shared memory.
   auto issue_qk = [&](int i) {
-    const uint32_t kb = k_addr + (i % kStages) * Cfg::kKVTileBytes;
+    const uint32_t kb = k_addr + ring_stage(i, kStages) * Cfg::kKVTileBytes;
 #pragma unroll
     for (int ks = 0; ks < Cfg::kQKSteps; ++ks) {
       wgmma_ss<Cfg::kBlockN, T>(sacc, make_sw128_kmajor_desc(q_addr + kmajor_step_offset(ks, Cfg::kQPanelBytes)),
@@ -221,7 +221,7 @@ __device__ __forceinline__ void consume(SharedStorage<Cfg>& s, const AttentionPa
   };
   // O += P_i V_i: kBlockN / 16 k-steps, P from registers, V MN-major in shared memory.
   auto issue_pv = [&](int i) {
-    const uint32_t vb = v_addr + (i % kStages) * Cfg::kKVTileBytes;
+    const uint32_t vb = v_addr + ring_stage(i, kStages) * Cfg::kKVTileBytes;
 #pragma unroll
     for (int ks = 0; ks < Cfg::kPVSteps; ++ks) {
       const uint32_t frag[4] = {pf[4 * ks], pf[4 * ks + 1], pf[4 * ks + 2], pf[4 * ks + 3]};
@@ -229,7 +229,6 @@ __device__ __forceinline__ void consume(SharedStorage<Cfg>& s, const AttentionPa
     }
     wgmma_commit_group();
   };
-  auto phase = [](int i) { return static_cast<uint32_t>((i / kStages) & 1); };
   auto tile_of = [&](int i) { return kt.n_tiles - 1 - i; };  // the i-th tile walked
 
   wait_full(&s.q_full, 0);
@@ -250,8 +249,8 @@ __device__ __forceinline__ void consume(SharedStorage<Cfg>& s, const AttentionPa
 
     // ==== S of tile i and P V of tile i - 1 in flight together ===============================
     auto step = [&](int i, auto with_mask) {
-      wait_full(&s.k_full[i % kStages], phase(i));
-      wait_full(&s.v_full[(i - 1) % kStages], phase(i - 1));
+      wait_full(&s.k_full[ring_stage(i, kStages)], full_parity(i, kStages));
+      wait_full(&s.v_full[ring_stage(i - 1, kStages)], full_parity(i - 1, kStages));
       my_turn();
       fence_registers(sacc);
       fence_registers(o);
@@ -262,13 +261,13 @@ __device__ __forceinline__ void consume(SharedStorage<Cfg>& s, const AttentionPa
       hand_over();
       wgmma_wait_group<1>();  // S is done; P V may still run
       fence_registers(sacc);
-      release(&s.k_empty[i % kStages]);
+      release(&s.k_empty[ring_stage(i, kStages)]);
       if constexpr (decltype(with_mask)::value) mask_scores(sacc, query0, tile_of(i) * Cfg::kBlockN, a, t);
       softmax_step(ops, sacc, st, a.scale_log2, alpha);
       wgmma_wait_group<0>();  // P V is done: O may be rescaled, P overwritten, V's stage reused
       fence_registers(o);
       fence_registers(pf);
-      release(&s.v_empty[(i - 1) % kStages]);
+      release(&s.v_empty[ring_stage(i - 1, kStages)]);
       rescale_rows(o, alpha);
       pack_p(ops, sacc, pf);
     };
@@ -278,7 +277,7 @@ __device__ __forceinline__ void consume(SharedStorage<Cfg>& s, const AttentionPa
 
     // ==== the last tile's P V ==================================================================
     const int last = kt.n_tiles - 1;
-    wait_full(&s.v_full[last % kStages], phase(last));
+    wait_full(&s.v_full[ring_stage(last, kStages)], full_parity(last, kStages));
     my_turn();
     fence_registers(o);
     fence_registers(pf);
@@ -288,7 +287,7 @@ __device__ __forceinline__ void consume(SharedStorage<Cfg>& s, const AttentionPa
     wgmma_wait_group<0>();
     fence_registers(o);
     fence_registers(pf);
-    release(&s.v_empty[last % kStages]);
+    release(&s.v_empty[ring_stage(last, kStages)]);
   }
   if (wg == 0) my_turn();  // consumer 1's last hand-over (its count is one ahead)
 
@@ -365,11 +364,10 @@ attention_wgmma_sm90_kernel1(const __grid_constant__ Sm90AttentionParams p) {
         tma_load_4d(s.q + panel * Cfg::kQPanelBytes, &p.q_map, &s.q_full, 64 * panel, bc.head,
                     bc.m_block * Cfg::kBlockM, bc.batch);
       }
-      // The i-th tile the consumers walk is tile n_tiles - 1 - i; stage i % kStages, round
-      // i / kStages (a fresh empty barrier passes the parity-1 wait of round 0 at once).
+      // The i-th tile the consumers walk is tile n_tiles - 1 - i (ring_stage, empty_parity).
       for (int i = 0; i < kt.n_tiles; ++i) {
-        const int stage = i % Cfg::kStages, key0 = (kt.n_tiles - 1 - i) * Cfg::kBlockN;
-        const uint32_t parity = ((i / Cfg::kStages) & 1) ^ 1;
+        const int stage = ring_stage(i, Cfg::kStages), key0 = (kt.n_tiles - 1 - i) * Cfg::kBlockN;
+        const uint32_t parity = empty_parity(i, Cfg::kStages);
         mbar_wait(&s.k_empty[stage], parity);
         mbar_arrive_expect_tx(&s.k_full[stage], Cfg::kKVTileBytes);
 #pragma unroll

@@ -157,6 +157,18 @@ AICBENCH_HOST_DEVICE inline KeyTiles key_tiles(const AttentionParams& p, int m_b
   return {n_tiles, n_full};
 }
 
+// ------------------------------------------------------------------------------------------------
+// the K/V ring
+// ------------------------------------------------------------------------------------------------
+// The i-th tile walked (tile n_tiles - 1 - i) goes through stage i % stages. Its K (and V) full
+// barrier completes phase i / stages, which a consumer waits for with parity (i / stages) & 1; the
+// producer refills the stage once the consumers' release of round i / stages - 1 has completed
+// the empty barrier's phase, waiting with parity ((i / stages) & 1) ^ 1, which a fresh barrier
+// passes at once (round 0). tests/test_attention_sm90_layout.cpp simulates the whole hand-off.
+AICBENCH_HOST_DEVICE constexpr int ring_stage(int i, int stages) { return i % stages; }
+AICBENCH_HOST_DEVICE constexpr uint32_t full_parity(int i, int stages) { return static_cast<uint32_t>((i / stages) & 1); }
+AICBENCH_HOST_DEVICE constexpr uint32_t empty_parity(int i, int stages) { return full_parity(i, stages) ^ 1u; }
+
 // Causal blocks are launched longest first: grid index x -> (m_block, head, batch), the last query
 // blocks (which see the most keys) first across all heads and batches.
 struct BlockCoord {
