@@ -69,9 +69,13 @@
 // sm_90a (no spills, no wgmma-serialisation advisory, the setmaxnreg values),
 // scripts/check-kernels.sh (the PTX holds wgmma.mma_async in its .bf16 and .f16 forms,
 // cp.async.bulk.tensor, setmaxnreg, mbarrier.try_wait; the SASS holds HGMMA and UTMALDG, no
-// local memory, no fence in the mainloop); tests/test_attention_sm90_layout.cpp (the fragment,
-// descriptor and swizzle arithmetic against the PTX ISA, and a whole block's online softmax and
-// P V on an emulated warpgroup against the CPU reference).
+// local memory, no fence in the mainloop, per key tile the expected GMMA, one wait that leaves
+// P V in flight and the ping-pong's barriers); tests/test_attention_sm90_layout.cpp (the fragment,
+// descriptor and swizzle arithmetic against the PTX ISA; whole blocks' online softmax and P V on an
+// emulated pair of warpgroups against the CPU reference; the mbarrier ring and the ping-pong's
+// named barriers simulated under random interleavings: no deadlock, no stage overwritten while a
+// wgmma reads it, the turns balanced). Not verified: anything only a GPU shows (timing, the real
+// hardware's reading of our descriptors, races the simulation's model of the PTX ISA misses).
 // Target (issue 13), H100 SXM, bf16, 16k tokens: D = 128 non-causal >= 650 TFLOP/s, causal
 // >= 616; D = 64 >= 497.
 // Next to try if missed, most promising first: FA3's 176-key tiles at D = 128 (S 88 + P 44 + O 64
