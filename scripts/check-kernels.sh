@@ -63,6 +63,15 @@ ptx_expectations=(
   "kernels/attention/attention_mma_sm80.cu:80:ldmatrix\.sync\.aligned\.m8n8\.x4\.trans\.shared\.b16"
   "kernels/attention/attention_mma_sm80.cu:80:cp\.async\.cg\.shared\.global"
   "kernels/attention/attention_mma_sm80.cu:80:ex2\.approx"
+  # The Hopper attention kernel: wgmma in both input types (Q K^T from shared memory, P V with P
+  # from registers), 4-D TMA loads, the register split, mbarrier waits, the ping-pong's bar.arrive.
+  "kernels/attention/attention_wgmma_sm90.cu:90a:wgmma\.mma_async\.sync\.aligned\.m64n[0-9]+k16\.f32\.bf16\.bf16"
+  "kernels/attention/attention_wgmma_sm90.cu:90a:wgmma\.mma_async\.sync\.aligned\.m64n[0-9]+k16\.f32\.f16\.f16"
+  "kernels/attention/attention_wgmma_sm90.cu:90a:cp\.async\.bulk\.tensor\.4d"
+  "kernels/attention/attention_wgmma_sm90.cu:90a:setmaxnreg\.dec"
+  "kernels/attention/attention_wgmma_sm90.cu:90a:setmaxnreg\.inc"
+  "kernels/attention/attention_wgmma_sm90.cu:90a:mbarrier\.try_wait"
+  "kernels/attention/attention_wgmma_sm90.cu:90a:bar\.arrive"
   "kernels/attention/attention_decode_sm80.cu:80:mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.bf16\.bf16\.f32"
   "kernels/attention/attention_decode_sm80.cu:80:ldmatrix\.sync\.aligned\.m8n8\.x4\.trans\.shared\.b16"
   "kernels/attention/attention_decode_sm80.cu:80:cp\.async\.cg\.shared\.global"
@@ -97,6 +106,13 @@ ptx_absences=(
   "collectives/cuda/multimem_allreduce.cu:90a:ld\.global\.nc"
   # sm_80 has no multimem: the kernel body is guarded off there.
   "collectives/cuda/multimem_allreduce.cu:80:multimem\."
+  # wgmma, TMA and setmaxnreg exist on sm_90a only: elsewhere the attention kernel body is empty.
+  "kernels/attention/attention_wgmma_sm90.cu:80:wgmma\."
+  "kernels/attention/attention_wgmma_sm90.cu:80:cp\.async\.bulk\.tensor"
+  "kernels/attention/attention_wgmma_sm90.cu:80:setmaxnreg"
+  "kernels/attention/attention_wgmma_sm90.cu:100a:wgmma\."
+  "kernels/attention/attention_wgmma_sm90.cu:100a:cp\.async\.bulk\.tensor"
+  "kernels/attention/attention_wgmma_sm90.cu:100a:setmaxnreg"
 )
 
 # Hopper kernels: each K-tile is 128 bytes of K, four wgmma steps (k16 for 16-bit inputs, k32 for
@@ -128,6 +144,16 @@ stream_unroll=4
 # decode: a warp's 16 keys, its own pipeline, no block barrier.
 attn_prefill_ops=([64]="64 32 4 1 420" [128]="128 64 8 1 680" [256]="64 48 4 1 460")
 attn_decode_ops=([64]="16 8 8 0 340" [128]="32 16 16 0 520" [256]="64 48 32 0 960")
+
+# Hopper attention kernel (attention_wgmma_sm90.cu), per key tile of its mainloop, by head
+# dimension: Q K^T GMMA (count, shape; both operands from shared memory), P V GMMA (count, shape; A
+# from registers, B transposed). Plus one WARPGROUP.ARRIVE for both products, two waits of which
+# one leaves a group in flight (DEPBAR.LE gsb0, 0x1: the softmax runs under P V), and the
+# ping-pong's BAR.SYNC and BAR.ARV. D = 64 and 128: 128-key tiles; D = 256: 64-key tiles
+# (sm90_attention_layout.hpp).
+attn_hopper_ops=([64]="4 64x128x16 8 64x64x16" [128]="8 64x128x16 8 64x128x16" [256]="16 64x64x16 4 64x256x16")
+attn_hopper_producer_regs=24   # kProducerRegs: USETMAXREG.DEALLOC 0x18
+attn_hopper_consumer_regs=240  # kConsumerRegs: USETMAXREG.TRY_ALLOC 0xf0
 
 # ---- tools ---------------------------------------------------------------------------------------
 
@@ -354,6 +380,36 @@ check_attention_mainloop() {
   fi
 }
 
+# Hopper attention mainloop: per key tile $3 GMMA of shape $4 from shared memory (Q K^T), $5 of
+# shape $6 with A from registers and B transposed (P V), one WARPGROUP.ARRIVE, two
+# WARPGROUP.DEPBAR of which one waits with a group in flight, one BAR.SYNC and one BAR.ARV.
+check_attention_hopper_mainloop() {
+  local sass=$1 what=$2 want_qk=$3 qk_shape=$4 want_pv=$5 pv_shape=$6 loop qk pv arrive depbar overlap bsync barv
+  loop=$(mainloop "$sass" 'HGMMA')
+  if [ "$(head -1 <<<"$loop")" = "# no loop" ]; then
+    fail "mainloop: $what: expected a loop holding HGMMA, found none"; return
+  fi
+  qk=$(grep -cE "^HGMMA\.$qk_shape\.F32[.A-Z0-9]* R[0-9]+, gdesc" <<<"$loop" || true)
+  pv=$(grep -cE "^HGMMA\.$pv_shape\.F32[.A-Z0-9]* R[0-9]+, R[0-9]+, gdesc\[[A-Z0-9]+\]\.tnspB" <<<"$loop" || true)
+  arrive=$(count_ops "$loop" 'WARPGROUP\.ARRIVE')
+  depbar=$(count_ops "$loop" 'WARPGROUP\.DEPBAR[.A-Z]*')
+  overlap=$(grep -cE '^WARPGROUP\.DEPBAR\.LE gsb0, 0x1' <<<"$loop" || true)
+  bsync=$(count_ops "$loop" 'BAR\.SYNC[.A-Z_]*')
+  barv=$(count_ops "$loop" 'BAR\.ARV')
+  if [ "$qk/$pv" != "$want_qk/$want_pv" ]; then
+    fail "GMMA per key tile: $what: expected $want_qk x HGMMA.$qk_shape (Q K^T, shared memory) and $want_pv x" \
+      "HGMMA.$pv_shape (P V, registers x transposed shared memory), found $qk and $pv"
+  else
+    ok "$what: mainloop ($(head -1 <<<"$loop" | cut -c3-), $(($(wc -l <<<"$loop") - 1)) instructions) has $qk x HGMMA.$qk_shape + $pv x HGMMA.$pv_shape.tnspB"
+  fi
+  if [ "$arrive/$depbar/$overlap/$bsync/$barv" != "1/2/1/1/1" ]; then
+    fail "overlap per key tile: $what: expected WARPGROUP.ARRIVE/DEPBAR/DEPBAR with a group in flight/BAR.SYNC/BAR.ARV" \
+      "1/2/1/1/1, found $arrive/$depbar/$overlap/$bsync/$barv"
+  else
+    ok "$what: one WARPGROUP.ARRIVE, a wait that leaves P V in flight, and the ping-pong's BAR.SYNC/BAR.ARV per key tile"
+  fi
+}
+
 # STREAM kernel $3 (0 copy, 1 scale, 2 add, 3 triad, 4 read, 5 write): some loop holds at least
 # $stream_unroll 16-byte loads per array it reads and $stream_unroll 16-byte stores if it writes.
 check_stream_loops() {
@@ -410,6 +466,13 @@ check_sass() {
         d=$(grep -oE 'PrefillConfigILi[0-9]+E' <<<"$fn" | grep -oE '[0-9]+')
         # shellcheck disable=SC2086
         check_attention_mainloop "$sass" "$what" ${attn_prefill_ops[$d]:-"? ? ? ? 0"}
+        ;;
+      *attention_wgmma_sm90.cu:90a:*attention_wgmma_sm90_kernel1*)
+        d=$(grep -oE 'ConfigILi[0-9]+E' <<<"$fn" | grep -oE '[0-9]+')
+        # shellcheck disable=SC2086
+        check_attention_hopper_mainloop "$sass" "$what" ${attn_hopper_ops[$d]:-"? ? ? ?"}
+        check_no_fences_in_loops "$sass" "$what"
+        check_setmaxnreg "$sass" "$what" "$attn_hopper_producer_regs" "$attn_hopper_consumer_regs"
         ;;
       *attention_decode_sm80.cu:*:*attention_decode_sm80_kernel1*)
         d=$(grep -oE 'DecodeConfigILi[0-9]+E' <<<"$fn" | grep -oE '[0-9]+')
@@ -544,6 +607,11 @@ self_test() {
     sed 's|#include "kernels/attention/sm80_attention_warp.hpp"|#include "sm80_attention_warp.hpp"|' \
       kernels/attention/attention_mma_sm80.cu >"$cu_copy"
     expect_caught "$cu_copy" 80 check_sass
+  fi
+  # The Hopper attention kernel without its intra-warpgroup overlap: waiting for P V together with
+  # Q K^T leaves the softmax nothing to hide under.
+  if plant tests/kernel_defects/attention_no_overlap.sed kernels/attention/attention_wgmma_sm90.cu 1; then
+    expect_caught "$planted" 90a check_sass
   fi
   # The STREAM kernels with one access per array in flight instead of four.
   if plant tests/kernel_defects/unroll_stream.sed kernels/memory/stream_kernels.cu 1; then

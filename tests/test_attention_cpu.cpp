@@ -253,6 +253,15 @@ TEST(AttentionFamily, CudaImplementationsSayWhatTheyCannotRun) {
   EXPECT_EQ(reason("attention", spec("unfused", 4096, 4096, 128, 1), h100), "");
   EXPECT_NE(reason("attention", spec("mma_sm80", 64, 64, 96, 0), h100).find("head dimensions 64, 128 and 256"), std::string::npos);
   EXPECT_NE(reason("attention", spec("mma_sm80", 64, 64, 64, 0), volta).find("sm_80"), std::string::npos);
+  // The Hopper kernel: sm_90a code runs on compute capability 9.0 only (not on Blackwell).
+  DeviceProbe b200 = h100;
+  b200.gpus[0].cc_major = 10;
+  EXPECT_EQ(reason("attention", spec("wgmma_sm90", 4096, 4096, 128, 1), h100), "");
+  EXPECT_EQ(reason("attention", spec("wgmma_sm90", 300, 77, 64, 0), h100), "");
+  EXPECT_EQ(reason("attention", spec("wgmma_sm90", 64, 64, 256, 0), h100), "");
+  EXPECT_NE(reason("attention", spec("wgmma_sm90", 64, 64, 96, 0), h100).find("head dimensions 64, 128 and 256"), std::string::npos);
+  EXPECT_NE(reason("attention", spec("wgmma_sm90", 64, 64, 64, 0), b200).find("9.0"), std::string::npos);
+  EXPECT_NE(reason("attention", spec("wgmma_sm90", 64, 64, 64, 0), volta).find("9.0"), std::string::npos);
   if (AICBENCH_WITH_CUDNN) {
     EXPECT_EQ(reason("attention", spec("cudnn", 4096, 4096, 128, 1), h100), "");
     EXPECT_NE(reason("attention", spec("cudnn", 300, 200, 128, 1), h100).find("Sq <= Sk"), std::string::npos);

@@ -11,6 +11,8 @@
 //   unfused     both        bf16 fp16   cuda     cuBLAS batched GEMM, softmax kernel, cuBLAS batched
 //                                                GEMM (kernels/attention/attention_unfused.hpp)
 //   mma_sm80    attention   bf16 fp16   cuda     kernels/attention/attention_mma_sm80.cu (sm_80+)
+//   wgmma_sm90  attention   bf16 fp16   cuda     kernels/attention/attention_wgmma_sm90.cu (sm_90a:
+//                                                TMA, wgmma, FlashAttention-3's design)
 //   split_kv_sm80  attention_decode  bf16 fp16  cuda  kernels/attention/attention_decode_sm80.cu
 //                                                (split-KV + combine, sm_80+)
 //   cpu_flash   both        fp32        cpu      kernels/attention/attention_cpu.cpp
@@ -147,7 +149,7 @@ class CpuAttentionCase final : public BenchmarkCase {
 };
 
 // ---- cuda backend --------------------------------------------------------------------------
-enum class CudaImpl { cudnn, unfused, mma_sm80, split_kv_sm80 };
+enum class CudaImpl { cudnn, unfused, mma_sm80, wgmma_sm90, split_kv_sm80 };
 
 // The unfused path's workspace for S and P: at most 8 GiB, and a quarter of what is free.
 size_t unfused_workspace_bytes() {
@@ -253,6 +255,17 @@ class CudaAttentionCase final : public BenchmarkCase {
                        "mma_sm80");
         }
         return;
+      case CudaImpl::wgmma_sm90:
+        if (t_.dtype == Dtype::bf16) {
+          check_launch(kernels::attention_wgmma_sm90_bf16(static_cast<const bf16*>(q), static_cast<const bf16*>(k),
+                                                          static_cast<const bf16*>(v), static_cast<bf16*>(o), shape_, s),
+                       "wgmma_sm90");
+        } else {
+          check_launch(kernels::attention_wgmma_sm90_fp16(static_cast<const __half*>(q), static_cast<const __half*>(k),
+                                                          static_cast<const __half*>(v), static_cast<__half*>(o), shape_, s),
+                       "wgmma_sm90");
+        }
+        return;
       case CudaImpl::split_kv_sm80: {
         void* ws = workspace_->get();
         const size_t ws_bytes = workspace_->size();
@@ -339,6 +352,7 @@ struct CudaRequirements {
   const char* arch_note = "";
   bool head_dims_64_128_256 = false;  // the hand-written kernels' head dimensions
   bool cudnn = false;                 // cuDNN's graph: in the build, D <= 256, causal with Sq <= Sk
+  int exact_cc = 0;                   // sm_90a code runs on compute capability 9.0 only
 };
 
 std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const DeviceProbe& probe,
@@ -347,7 +361,7 @@ std::optional<std::string> cuda_unsupported(const BenchmarkSpec& spec, const Dev
   if (auto bad = invalid_shape(spec)) return bad;
   const GpuInfo& gpu = probe.gpu();
   const int cc = gpu.cc_major * 10 + gpu.cc_minor;
-  if (cc < req.min_cc) {
+  if (cc < req.min_cc || (req.exact_cc && cc != req.exact_cc)) {
     return std::string("needs ") + req.arch_note + "; this GPU is compute capability " + gpu.compute_capability();
   }
   const AttentionShape s = shape_of(spec);
@@ -398,11 +412,13 @@ Implementation cpu_impl(const char* family) {
 std::vector<Implementation> attention_implementations() {
   const CudaRequirements sm80{80, "an Ampere-class tensor core GPU (sm_80 or newer)", true};
   const CudaRequirements cudnn{0, "", false, true};
+  const CudaRequirements sm90a{90, "a Hopper GPU (compute capability 9.0: sm_90a's wgmma and TMA)", true, false, 90};
   return {
       cuda_impl(kPrefill, "cudnn", true, CudaImpl::cudnn, cudnn),
       cuda_impl(kDecode, "cudnn", true, CudaImpl::cudnn, cudnn),
       cuda_impl(kPrefill, "unfused", false, CudaImpl::unfused, {}),
       cuda_impl(kPrefill, "mma_sm80", false, CudaImpl::mma_sm80, sm80),
+      cuda_impl(kPrefill, "wgmma_sm90", false, CudaImpl::wgmma_sm90, sm90a),
       cuda_impl(kDecode, "unfused", false, CudaImpl::unfused, {}),
       cuda_impl(kDecode, "split_kv_sm80", false, CudaImpl::split_kv_sm80, sm80),
       cpu_impl(kPrefill),

@@ -24,6 +24,15 @@ cudaError_t attention_mma_sm80_bf16(const __nv_bfloat16* Q, const __nv_bfloat16*
 cudaError_t attention_mma_sm80_fp16(const __half* Q, const __half* K, const __half* V, __half* O,
                                     const AttentionShape& shape, cudaStream_t stream);
 
+// ---- Hopper fused prefill: TMA, mbarrier pipeline, wgmma, warp specialisation (sm_90a) ----------
+// (attention_wgmma_sm90.cu) FlashAttention-3's design. D 64, 128 or 256; any B, H, KVH dividing H,
+// Sq, Sk >= 1 (below 2^31, ceil(Sq / 128) * H * B below 2^31); Q, K, V, O 16-byte aligned.
+// cudaErrorNotSupported on GPUs other than compute capability 9.0 and in builds without sm_90a.
+cudaError_t attention_wgmma_sm90_bf16(const __nv_bfloat16* Q, const __nv_bfloat16* K, const __nv_bfloat16* V,
+                                      __nv_bfloat16* O, const AttentionShape& shape, cudaStream_t stream);
+cudaError_t attention_wgmma_sm90_fp16(const __half* Q, const __half* K, const __half* V, __half* O,
+                                      const AttentionShape& shape, cudaStream_t stream);
+
 // ---- split-KV decode on Ampere-class tensor cores (sm_80+) -------------------------------------
 // (attention_decode_sm80.cu) One query per sequence: shape.Sq == 1, not causal; D 64, 128 or 256;
 // any B, H, KVH dividing H, Sk >= 1; Q, K, V, O and the workspace 16-byte aligned, the workspace

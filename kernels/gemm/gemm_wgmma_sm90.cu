@@ -110,7 +110,8 @@
 #include <mutex>
 
 #include "kernels/gemm/gemm_api.hpp"
-#include "kernels/gemm/hopper_primitives.cuh"
+#include "kernels/hopper_primitives.cuh"
+#include "kernels/hopper_tensor_map.hpp"
 #include "kernels/gemm/sm90_smem_layout.hpp"
 #include "kernels/gemm/tile_scheduler.hpp"
 
@@ -589,21 +590,6 @@ cudaError_t device_support(const DeviceSupport** out) {
   }
   *out = &d;
   return d.status;
-}
-
-PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
-  static const PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
-    void* ptr = nullptr;
-    cudaDriverEntryPointQueryResult found{};
-    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &ptr, 12000, cudaEnableDefault,
-                                         &found) != cudaSuccess ||
-        found != cudaDriverEntryPointSuccess) {
-      (void)cudaGetLastError();
-      ptr = nullptr;
-    }
-    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(ptr);
-  }();
-  return fn;
 }
 
 // Row-major rows x K matrix of `elem_bytes` elements -> tensor map with box (BLOCK_K, box_rows).
