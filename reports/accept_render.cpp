@@ -89,7 +89,11 @@ Digest digest(const Spec& spec, const Verdict& verdict) {
                        (gpus_failing[c] ? " (" + devices(spec, gpus_failing[c]) + ")" : std::string()));
     }
     d.failed_clauses_of[n] = reports::join(failed, ", ");
-    d.failed_gpus_of[n] = reports::join(failed_gpus, ", ");
+    // Every GPU of a node failing (a node-wide fault, or a spec for another layout) is said once,
+    // not as a list of eight UUIDs.
+    d.failed_gpus_of[n] = failed_gpus.size() > 1 && failed_gpus.size() == node.gpus.size()
+                              ? "all " + std::to_string(failed_gpus.size())
+                              : reports::join(failed_gpus, ", ");
   }
   return d;
 }

@@ -834,5 +834,17 @@ TEST(FormatV3Accept, ANodeLevelP2pRowCountsForEveryGpuOfItsNode) {
   }
 }
 
+// A node whose every GPU fails is said once ("all 4"), not as a list of every GPU.
+TEST(FormatV3Accept, ANodeWhoseEveryGpuFailsIsSaidOnce) {
+  json spec_json = cuda_spec();
+  spec_json["clauses"] = {{{"id", "A.9"},
+                           {"contract", "out of reach"},
+                           {"min_throughput", {{"benchmark", "gemm/cublaslt/bf16/M:4096/N:4096/K:4096"}, {"tflops", 5000}}}}};
+  const accept::Spec spec = accept::parse_spec(spec_json, "h100-v3.json");
+  const accept::Verdict verdict = accept::evaluate(spec, {load_result_file(kCudaNode)});
+  const std::string md = accept::render_markdown(spec, verdict);
+  EXPECT_NE(md.find("| gpu-node-01 | 4 | FAIL | all 4 | A.9 (4 GPUs) |"), std::string::npos) << md;
+}
+
 }  // namespace
 }  // namespace aicbench
