@@ -20,6 +20,7 @@
 #include "harness/nccl_tests_console.hpp"
 #include "harness/result_writer.hpp"
 #include "harness/statistics.hpp"
+#include "harness/time_budget.hpp"
 #include "reports/result_file.hpp"
 
 namespace aicbench {
@@ -251,6 +252,7 @@ struct Outcome {
   std::optional<int64_t> wrong;   // summed over ranks, once validated
   nlohmann::json validation;      // rank 0's validation details, where the case gives any
   std::optional<Measurement> measurement;
+  bool budget_spent = false;  // not begun: the suite's time budget was spent
 };
 
 // A status as a number that orders them: the worst of the ranks' wins.
@@ -312,6 +314,18 @@ Outcome run_one(const BenchmarkSpec& spec, const CollectiveRunEnvironment& env, 
     agree(ranks, o);
     return o.status == kStatusOk;
   };
+  // The suite's time budget: world rank 0's clock decides, so that every rank skips the same ones.
+  if (env.deadline) {
+    const double elapsed = steady_seconds() - env.run_start.value_or(0);
+    const bool spent = ranks.rank() == 0 && steady_seconds() > *env.deadline;
+    const std::string reason = ranks.broadcast(spent ? budget_spent_reason(*env.budget_s, elapsed) : std::string(), 0);
+    if (!reason.empty()) {
+      o.status = kStatusSkipped;
+      o.reason = reason;
+      o.budget_spent = true;
+      return o;
+    }
+  }
   std::unique_ptr<BenchmarkCase> made;
   CollectiveCase* c = nullptr;  // null for a case that validates itself (validate())
   if (!step("cannot tell whether it runs here: ", [&] {
@@ -454,6 +468,7 @@ CollectiveRunSummary run_collectives(const std::vector<BenchmarkSpec>& specs, co
                 : Job::Watch();
         o = run_one(spec, env, job, ranks);
       }
+      summary.budget_spent = summary.budget_spent || o.budget_spent;
       (o.status == kStatusOk ? summary.ok : o.status == kStatusFailed ? summary.failed
                                           : o.status == kStatusSkipped ? summary.skipped
                                                                        : summary.errors)++;

@@ -150,10 +150,15 @@ struct CollectiveRunEnvironment {
   // Each benchmark runs under the job's watchdog (Job::watch, together) for at most this long: a
   // rank that stops or hangs inside a collective ends the job naming it. 0: not watched.
   double watch_timeout_s = 0;
+  // The suite's time budget (harness/time_budget.hpp), when it has one: a collective that would
+  // begin after `deadline` (steady clock; world rank 0's decides for every rank) is recorded as
+  // not run, as the runner's benchmarks are.
+  std::optional<double> budget_s, deadline, run_start;
 };
 
 struct CollectiveRunSummary {
   size_t ok = 0, failed = 0, errors = 0, skipped = 0;
+  bool budget_spent = false;  // the time budget stopped one or more of them
 };
 
 // Runs `specs` (all collective, in the same order on every rank) on every rank of the job: for

@@ -1165,6 +1165,9 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
   collective_env.console = options.console;
   collective_env.repetitions = options.repetitions;
   collective_env.watch_timeout_s = context.work_timeout_s;
+  collective_env.budget_s = env.budget_s;
+  collective_env.deadline = env.deadline;
+  collective_env.run_start = env.run_start;
 
   Session session(runnable, std::move(outcomes), sink, std::move(env), context);
   // Google Benchmark takes no flags from aicbench's command line. Repetitions run in random
@@ -1200,7 +1203,7 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
       run_collectives(collectives, collective_env, layout.world_rank == 0 ? writer.get() : nullptr, out, err);
 
   int code = sink.failures() + collective.failed + collective.errors > 0 ? 1 : 0;
-  if (session.budget_spent()) {
+  if (session.budget_spent() || collective.budget_spent) {
     err << "aicbench run: " << (multi ? layout.describe_rank(layout.world_rank) + ": " : "") << "the suite's time budget of "
         << *s.suite.time_budget_s << " s was spent before every benchmark ran; those not begun are recorded as not run\n";
     code = std::max(code, 1);
@@ -1212,7 +1215,7 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
     if (s.budget) {
       nlohmann::json& budget = writer->provenance()["time_budget"];
       budget["spent_s"] = steady_seconds() - run_start;
-      budget["stopped"] = session.budget_spent();
+      budget["stopped"] = session.budget_spent() || collective.budget_spent;
     }
     try {
       writer->write(/*complete=*/true);

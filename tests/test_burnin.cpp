@@ -398,6 +398,26 @@ TEST_F(BurninRun, BenchmarksNotBegunWithinTheBudgetAreRecordedAsNotRun) {
       << b[2].dump();
 }
 
+TEST_F(BurninRun, ACollectiveNotBegunWithinTheBudgetIsRecordedAsNotRun) {
+  // As above, with a collective last: collectives run after the others, on every rank together,
+  // and world rank 0's clock decides for them all.
+  write_suite("over_coll", R"("measurement": {"modes": ["hot"], "cpu": {"min_samples": 3, "min_time_s": 0.001, "timeout_s": 0.2}},
+    "time_budget_s": 6, "groups": [{"family": "gemm",
+    "dtypes": ["fp32"], "impls": ["planted_slow_setup"], "shapes": {"cpu": [{"M": 32, "N": 32, "K": 32}, {"M": 16, "N": 16, "K": 16}]}},
+    {"family": "all_reduce", "dtypes": ["fp32"], "impls": ["ring"], "shapes": {"cpu": [{"bytes": 4096, "in_place": 0}]}}])");
+  EXPECT_EQ(run("over_coll"), 1) << out_.str() << err_.str();
+  EXPECT_NE(err_.str().find("time budget of 6 s was spent"), std::string::npos) << err_.str();
+  const ResultFile result = only_result_file();
+  EXPECT_EQ(result.provenance()["time_budget"]["stopped"], true);
+  const json& b = result.benchmarks();
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[2]["aicbench"]["family"], "all_reduce");
+  EXPECT_EQ(b[2]["aicbench"]["status"], "skipped");
+  EXPECT_NE(b[2]["aicbench"]["reason"].get<std::string>().find("not run: the suite's time budget of 6 s was spent"),
+            std::string::npos)
+      << b[2].dump();
+}
+
 TEST(TimeBudget, EstimatesFromTheStoppingRule) {
   MeasureConfig config;
   config.rule.timeout_s = 10;
