@@ -388,10 +388,12 @@ std::vector<std::pair<std::string, std::string>> provenance_items(const ResultFi
       for (const json& r : field(job, "node_ranks")) ranks.push_back(r.is_number() ? r.dump() : "?");
     }
     const std::string launcher = text(job, "launcher");
-    items.emplace_back("Job", join({launcher.empty() ? "" : launcher + ":", text(job, "ranks") + " ranks on " + text(job, "nodes") + " node(s);",
+    auto counted = [](const std::string& n, const char* one, const char* many) { return n + " " + (n == "1" ? one : many); };
+    const std::string spans = counted(text(job, "ranks"), "rank", "ranks") + " on " + counted(text(job, "nodes"), "node", "nodes");
+    items.emplace_back("Job", join({launcher.empty() ? "" : launcher + ":", spans + ";",
                                     "this file: node " + text(job, "node") +
                                         (text(job, "node_index").empty() ? "" : " (node index " + text(job, "node_index") + ")") +
-                                        ", ranks " + join(ranks, ", ")},
+                                        (ranks.size() == 1 ? ", rank " : ", ranks ") + join(ranks, ", ")},
                                    " "));
     if (field(p, "gpus").is_array() && field(p, "gpus").size() > 1) {
       std::vector<std::string> uuids;

@@ -345,7 +345,7 @@ TEST(FormatV3Report, ANodeFileShowsEachGpuAndTheJobWideRows) {
   EXPECT_NE(md.find("| GPU 2 | gemm/wgmma_sm90/bf16/M:4096/N:4096/K:4096 |"), std::string::npos) << md;
   EXPECT_EQ(count_of(md, "| gemm/wgmma_sm90/bf16/M:4096/N:4096/K:4096 |"), 4u) << "one row per GPU, never folded together";
   EXPECT_NE(md.find("| 4 ranks on 1 node | all_reduce/nccl/bf16/bytes:1048576/in_place:0 |"), std::string::npos) << md;
-  EXPECT_NE(md.find("**Job**: mpirun: 4 ranks on 1 node(s); this file: node gpu-node-01 (node index 0), ranks 0, 1, 2, 3"),
+  EXPECT_NE(md.find("**Job**: mpirun: 4 ranks on 1 node; this file: node gpu-node-01 (node index 0), ranks 0, 1, 2, 3"),
             std::string::npos)
       << md;
   EXPECT_NE(md.find("GPU 2: " + kGpu2), std::string::npos) << "the UUIDs by index";
