@@ -55,5 +55,6 @@ std::vector<Implementation> memory_implementations() { return {}; }
 std::vector<Implementation> host_link_implementations() { return {}; }
 std::vector<Implementation> p2p_implementations() { return {}; }
 std::vector<Implementation> launch_implementations() { return {}; }
+std::vector<Implementation> burnin_implementations() { return {}; }
 
 }  // namespace aicbench
