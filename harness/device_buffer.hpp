@@ -30,6 +30,15 @@ class DeviceBuffer {
   size_t count_ = 0;
 };
 
+// Host to device from pageable memory, landed when it returns. cudaMemcpy from pageable memory may
+// return once the bytes are staged, before the DMA to the device has finished, and work on a
+// non-blocking stream (every CudaStream) does not wait for the legacy default stream that carries
+// it: without the synchronisation a kernel could read the inputs before they arrive.
+inline void upload(void* dst, const void* src, size_t bytes) {
+  CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+  CUDA_CHECK(cudaStreamSynchronize(cudaStreamLegacy));
+}
+
 class CudaStream {
  public:
   CudaStream() { CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking)); }

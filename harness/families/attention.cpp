@@ -185,7 +185,7 @@ class CudaAttentionCase final : public BenchmarkCase {
     for (auto [ref, buffer] : {std::pair{&q_ref_, &Q_}, std::pair{&k_ref_, &K_}, std::pair{&v_ref_, &V_}}) {
       float unused_scale = 1;
       const std::vector<unsigned char> bytes = quantize(t_, *ref, &unused_scale);
-      CUDA_CHECK(cudaMemcpy(buffer->get(), bytes.data(), bytes.size(), cudaMemcpyHostToDevice));
+      upload(buffer->get(), bytes.data(), bytes.size());
     }
     if (impl_ == CudaImpl::unfused) {
       unfused_ = std::make_unique<kernels::UnfusedAttention>(stream_.get(), shape_, cuda_type(), unfused_workspace_bytes());

@@ -399,8 +399,8 @@ class CudaBurninCase final : public BenchmarkCase {
     float scale = 1;
     const std::vector<unsigned char> a = quantize(t_, a_ref_, &scale);
     const std::vector<unsigned char> b = quantize(t_, b_ref_, &scale);
-    CUDA_CHECK(cudaMemcpy(A_.get(), a.data(), a.size(), cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMemcpy(B_.get(), b.data(), b.size(), cudaMemcpyHostToDevice));
+    upload(A_.get(), a.data(), a.size());
+    upload(B_.get(), b.data(), b.size());
     if (impl_ == CudaImpl::cublaslt) cublaslt_ = std::make_unique<kernels::CublasLtGemm>(stream_.get());
   }
 

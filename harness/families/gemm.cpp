@@ -186,9 +186,9 @@ class CudaGemmCase final : public BenchmarkCase {
     float scales[2] = {1, 1};  // per-tensor scales; fp8 sets them, the other precisions ignore them
     const std::vector<unsigned char> a_bytes = quantize(t_, a_ref_, &scales[0]);
     const std::vector<unsigned char> b_bytes = quantize(t_, b_ref_, &scales[1]);
-    CUDA_CHECK(cudaMemcpy(A_.get(), a_bytes.data(), a_bytes.size(), cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMemcpy(B_.get(), b_bytes.data(), b_bytes.size(), cudaMemcpyHostToDevice));
-    CUDA_CHECK(cudaMemcpy(scales_.get(), scales, sizeof scales, cudaMemcpyHostToDevice));
+    upload(A_.get(), a_bytes.data(), a_bytes.size());
+    upload(B_.get(), b_bytes.data(), b_bytes.size());
+    upload(scales_.get(), scales, sizeof scales);
     if (impl_ == CudaImpl::cublas) cublas_ = std::make_unique<kernels::CublasGemm>(stream_.get());
     if (impl_ == CudaImpl::cublaslt) cublaslt_ = std::make_unique<kernels::CublasLtGemm>(stream_.get());
   }

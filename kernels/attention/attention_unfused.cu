@@ -135,7 +135,9 @@ cublasStatus_t UnfusedAttention::prepare(const void* Q, const void* K, const voi
     host[4 * pairs + i] = S_ + slot * s.Sq * s.Sk;
     host[5 * pairs + i] = static_cast<char*>(P_) + slot * s.Sq * s.Sk * eb;
   }
-  if (cudaMemcpy(arrays_, host.data(), host.size() * sizeof(void*), cudaMemcpyHostToDevice) != cudaSuccess) {
+  // On the stream the batched GEMMs read them from (a pageable source is staged before this
+  // returns, so `host` may go).
+  if (cudaMemcpyAsync(arrays_, host.data(), host.size() * sizeof(void*), cudaMemcpyHostToDevice, stream_) != cudaSuccess) {
     return CUBLAS_STATUS_INTERNAL_ERROR;
   }
   prepared_[0] = Q;
