@@ -65,37 +65,8 @@ __device__ __forceinline__ uint64_t global_timer_ns() {
 }
 
 // Waits (with the default .acquire.cta semantics) until the phase with parity `parity` of `bar`
-// has completed. Also used where arrivals come from other CTAs of the cluster (kernel2's empty
-// barriers): the waiting thread then reads nothing those CTAs wrote, so no cluster-scope acquire
-// is needed (an .acquire.cluster wait costs an L1 invalidate, CCTL.IVALL, after every success).
-__device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
-  const uint32_t addr = smem_u32(bar);
-  uint32_t done = 0;
-  uint32_t tries = 0;
-  uint64_t first_check = 0;
-  do {
-    asm volatile(
-        "{\n"
-        "  .reg .pred p;\n"
-        "  mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
-        "  selp.u32 %0, 1, 0, p;\n"
-        "}\n"
-        : "=r"(done)
-        : "r"(addr), "r"(parity)
-        : "memory");
-    if (!done && (++tries & 1023u) == 0) {
-      const uint64_t now = global_timer_ns();
-      if (first_check == 0) {
-        first_check = now;
-      } else if (now - first_check > kMbarTimeoutNs) {
-        __trap();
-      }
-    }
-  } while (!done);
-}
-
-// As mbar_wait, but gives up after kMbarTimeoutNs and returns false instead of trapping: for the
-// waits of a thread with wgmma in flight around them. A trap there makes ptxas (CUDA 13.0)
+// has completed, or gives up after kMbarTimeoutNs and returns false: for the waits of a thread
+// with wgmma in flight around them, which must not trap there. A trap there makes ptxas (CUDA 13.0)
 // serialise every wgmma of the function and spill (C7512, "insufficient register resources"; the
 // attention kernel's consumers at D = 128 with 128-key tiles); the caller traps later, where no
 // wgmma is pending.
@@ -124,6 +95,14 @@ __device__ __forceinline__ bool mbar_wait_bounded(uint64_t* bar, uint32_t parity
     }
   } while (!done);
   return true;
+}
+
+// mbar_wait_bounded, trapping on a timeout (a lost TMA or a missing arrival is an error, not a
+// hang). Also used where arrivals come from other CTAs of the cluster (kernel2's empty barriers):
+// the waiting thread then reads nothing those CTAs wrote, so no cluster-scope acquire is needed
+// (an .acquire.cluster wait costs an L1 invalidate, CCTL.IVALL, after every success).
+__device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
+  if (!mbar_wait_bounded(bar, parity)) __trap();
 }
 
 // ---- clusters ----------------------------------------------------------------------------------

@@ -501,14 +501,18 @@ struct Evaluation {
     }
   }
 
-  void min_throughput(const Clause& clause, const Measurements::Gpu& gpu, Outcome& outcome) const {
-    // The suite's matching benchmarks must be there; others that match (a newer suite's) are held
-    // to the same minimum.
+  // The benchmarks a clause holds a GPU to: the suite's that match, which must be there, and any
+  // others of the GPU's that match (a newer suite's), held to the same terms.
+  std::set<std::string> names_in_scope(const Clause& clause, const Measurements::Gpu& gpu) const {
     std::set<std::string> names(clause.required.begin(), clause.required.end());
     for (const auto& [name, rows] : gpu.rows) {
       if (benchmark_matches(clause.benchmark, name)) names.insert(name);
     }
-    for (const std::string& name : names) {
+    return names;
+  }
+
+  void min_throughput(const Clause& clause, const Measurements::Gpu& gpu, Outcome& outcome) const {
+    for (const std::string& name : names_in_scope(clause, gpu)) {
       const auto rows = gpu.rows.find(name);
       if (rows == gpu.rows.end()) {
         outcome.violations.push_back({Problem::missing, name, std::nullopt, std::nullopt, clause.unit, ""});
@@ -625,11 +629,7 @@ struct Evaluation {
   // The burn-in of every matching benchmark: there, with right answers, never limited by a reason
   // the clause forbids, and within its clock and temperature limits.
   void burnin(const Clause& clause, const Measurements::Gpu& gpu, Outcome& outcome) const {
-    std::set<std::string> names(clause.required.begin(), clause.required.end());
-    for (const auto& [name, rows] : gpu.rows) {
-      if (benchmark_matches(clause.benchmark, name)) names.insert(name);
-    }
-    for (const std::string& name : names) {
+    for (const std::string& name : names_in_scope(clause, gpu)) {
       const auto rows = gpu.rows.find(name);
       if (rows == gpu.rows.end()) {
         outcome.violations.push_back({Problem::missing, name, std::nullopt, std::nullopt, Unit::none, ""});
