@@ -10,7 +10,7 @@
 #   gpu-tests   ctest -L gpu -LE mpi: correctness first (each kernel against float64 references)
 #   collectives ctest gpu_collectives_np{1,2,4}: NCCL and the hand-written all-reduce under mpirun,
 #               several processes sharing the GPU (CUDA IPC within one device), wrong elements counted
-#   sanitizer   compute-sanitizer memcheck over the smoke suite (small, odd GEMMs)
+#   sanitizer   compute-sanitizer memcheck over the smoke suite (small, odd GEMMs and attention)
 #   quick       the quick suite on the CUDA backend: every precision at 4096^3 and 8192^3 beside
 #               cuBLAS/cuBLASLt, both Hopper kernels, the sm80 and SIMT paths
 #   report      summary.md, the result file(s) renamed for results/gpu/, logs packed
@@ -73,8 +73,8 @@ plan=(
   "build       120 20"
   "gpu-tests   75  30"
   "collectives 45  20"
-  "sanitizer   40  20"
-  "quick       155 60"
+  "sanitizer   60  20"
+  "quick       135 60"
   "report      10  5"
 )
 profile_min=60
