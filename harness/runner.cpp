@@ -309,6 +309,12 @@ class RowSink {
   size_t failures_ = 0;
 };
 
+// Whether this rank leaves `spec` to its node's first rank: a node-level benchmark (p2p, one
+// process driving every GPU) is run and recorded there alone.
+bool left_to_node_leader(const BenchmarkSpec& spec, const JobLayout& layout) {
+  return node_level_family(spec.family) && layout.local_rank != 0;
+}
+
 // What every rank knows of its job when it measures.
 struct JobContext {
   const Job* job = nullptr;
@@ -339,7 +345,7 @@ class Session {
         job_(std::move(job)) {
     for (const BenchmarkSpec& spec : specs_) {
       collective_.push_back(parse_collective_op(spec.family).has_value());
-      others_wait_.push_back(node_level_family(spec.family) && job_.job->layout().local_rank != 0);
+      others_wait_.push_back(left_to_node_leader(spec, job_.job->layout()));
     }
   }
 
@@ -1141,7 +1147,7 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
       continue;
     }
     if (skip_all.count(i)) {
-      if (node_level_family(spec.family) && layout.local_rank != 0) continue;  // the first rank says so
+      if (left_to_node_leader(spec, layout)) continue;  // the node's first rank says so
       sink.add(make_result_row(spec, nlohmann::json::object(), kStatusSkipped, s.unsupported[i], nullptr, nullptr,
                                context.origin));
     } else {
