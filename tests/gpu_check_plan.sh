@@ -44,6 +44,19 @@ if ! command -v nvidia-smi >/dev/null; then
   out=$(mktemp -d)
   "$script" "$out/check" >/dev/null 2>&1; rc=$?
   check "without a GPU the script stops at once (exit 3, got $rc)" '[ $rc -eq 3 ]'
+  # The same on a slow machine, where the clock ticks between the script's start and its first
+  # step: a `date` that advances one second a call. The device step must still run (CI once saw
+  # it skipped for want of a second, and the script went on without a GPU and exited 1).
+  mkdir -p "$out/bin"
+  cat >"$out/bin/date" <<EOF
+#!/usr/bin/env bash
+if [ "\$1" = +%s ]; then
+  n=\$(cat "$out/ticks" 2>/dev/null || echo 1000); echo \$((n + 1)) >"$out/ticks"; echo \$n
+else PATH=/usr/bin:/bin exec date "\$@"; fi
+EOF
+  chmod +x "$out/bin/date"
+  PATH="$out/bin:$PATH" "$script" "$out/slow" >/dev/null 2>&1; rc=$?
+  check "without a GPU the script stops at once even when the clock ticks (exit 3, got $rc)" '[ $rc -eq 3 ]'
   rm -rf "$out"
 fi
 exit $fail
