@@ -20,21 +20,21 @@ int accept_command(int argc, char** argv) {
   cxxopts::Options options("aicbench accept",
                            "Acceptance verdicts per GPU and per node: result files checked against an acceptance spec's "
                            "clauses (specs/acceptance/*.json). Exit 0 when every node passes, 1 when any fails.");
-  options.positional_help("RESULTS...");
+  options.positional_help("RESULTS... (files, or directories of *.json)");
   options.add_options()
       ("spec", "the acceptance spec (e.g. specs/acceptance/h100_sxm.json)", cxxopts::value<std::string>())
       ("md", "write the Markdown summary here", cxxopts::value<std::string>())
       ("html", "write an HTML page of the verdict here", cxxopts::value<std::string>())
       ("json", "write the verdict as JSON here", cxxopts::value<std::string>())
       ("junit", "write JUnit XML here: a testsuite per node, a testcase per clause and GPU", cxxopts::value<std::string>())
-      ("results", "result files, from any number of nodes", cxxopts::value<std::vector<std::string>>());
+      ("results", "result files or directories of them, from any number of nodes", cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"results"});
   auto parsed = parse_options(options, argc, argv);
   if (!parsed) return 0;
   if (!parsed->count("spec")) throw InputError("accept needs --spec SPEC (an acceptance spec, e.g. specs/acceptance/h100_sxm.json)");
   if (!parsed->count("results")) throw InputError("accept needs at least one result file\n" + options.help());
   const fs::path spec_path = (*parsed)["spec"].as<std::string>();
-  const std::vector<std::string> results = (*parsed)["results"].as<std::vector<std::string>>();
+  const std::vector<fs::path> results = expand_result_paths((*parsed)["results"].as<std::vector<std::string>>());
 
   // Outputs are checked before anything is read: writing over an input would destroy the evidence.
   std::vector<reports::OutputPath> outputs;
@@ -47,7 +47,7 @@ int accept_command(int argc, char** argv) {
 
   const accept::Spec spec = accept::load_spec(spec_path);
   accept::Measurements measurements;
-  for (const std::string& path : results) measurements.add(load_result_file(path));  // one file's JSON at a time
+  for (const fs::path& path : results) measurements.add(load_result_file(path));  // one file's JSON at a time
   const accept::Verdict verdict = measurements.evaluate(spec);
 
   for (const reports::OutputPath& output : outputs) {

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -74,6 +75,27 @@ double parse_number(const std::string& option, const std::string& text, double m
                      reports::sig3(min) + (min_exclusive ? ", at most " : " to ") + reports::sig3(max));
   }
   return value;
+}
+
+std::vector<std::filesystem::path> expand_result_paths(const std::vector<std::string>& arguments) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> paths;
+  for (const std::string& argument : arguments) {
+    std::error_code ec;
+    if (!fs::is_directory(argument, ec)) {
+      paths.emplace_back(argument);
+      continue;
+    }
+    std::vector<fs::path> found;
+    for (const auto& entry : fs::directory_iterator(argument, ec)) {
+      if (entry.path().extension() == ".json") found.push_back(entry.path());
+    }
+    if (ec) throw InputError(argument + ": cannot list the directory: " + ec.message());
+    if (found.empty()) throw InputError(argument + ": a directory without result files (*.json)");
+    std::sort(found.begin(), found.end());
+    paths.insert(paths.end(), found.begin(), found.end());
+  }
+  return paths;
 }
 
 std::string command_line_as_typed(int argc, char** argv) {

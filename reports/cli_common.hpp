@@ -7,6 +7,7 @@
 // CUDA-free: the reports-only build compiles this file.
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -37,6 +38,11 @@ std::optional<cxxopts::ParseResult> parse_options(cxxopts::Options& options, int
 // the range.
 int64_t parse_integer(const std::string& option, const std::string& text, int64_t min, int64_t max);
 double parse_number(const std::string& option, const std::string& text, double min, double max, bool min_exclusive);
+
+// Result files as named on a command line: a directory stands for the result files (*.json)
+// directly in it, in name order, so that a fleet's 1,250 node files are one argument; anything
+// else stands for itself. A directory that cannot be listed or holds no *.json is InputError.
+std::vector<std::filesystem::path> expand_result_paths(const std::vector<std::string>& arguments);
 
 // The whole command line as typed, program path included: what a result file's provenance records.
 std::string command_line_as_typed(int argc, char** argv);

@@ -48,9 +48,9 @@ cxxopts::Options compare_options() {
       ("fdr", "Benjamini-Hochberg false discovery rate q over all benchmarks tested (default 0.05)",
        cxxopts::value<double>())
       ("fail-on-environment", "fail the gate on slowdowns that come with a changed environment too")
-      ("baseline", "a baseline result file (repeatable), instead of files before --",
+      ("baseline", "a baseline result file or directory of them (repeatable), instead of files before --",
        cxxopts::value<std::vector<std::string>>())
-      ("current", "a current result file (repeatable), instead of files after --",
+      ("current", "a current result file or directory of them (repeatable), instead of files after --",
        cxxopts::value<std::vector<std::string>>())
       ("md", "write the Markdown report here as well as to stdout", cxxopts::value<std::string>())
       ("html", "write a self-contained HTML page here", cxxopts::value<std::string>())
@@ -71,7 +71,7 @@ void append(std::vector<std::string>& to, const std::vector<std::string>& more) 
 
 // What the user asked for, from both halves of the command line.
 struct Request {
-  std::vector<std::string> baseline, current;
+  std::vector<fs::path> baseline, current;  // a directory on the command line is its *.json files
   compare::Options options;
   std::map<std::string, std::string> outputs;  // md/html/json/junit -> path
 };
@@ -112,11 +112,11 @@ std::optional<Request> parse_request(int argc, char** argv) {
   }
 
   Request request;
-  request.baseline = strings(*left, "files");
-  if (right) append(request.current, strings(*right, "files"));
+  std::vector<std::string> baseline = strings(*left, "files"), current;
+  if (right) append(current, strings(*right, "files"));
   for (const cxxopts::ParseResult* r : halves) {
-    append(request.baseline, strings(*r, "baseline"));
-    append(request.current, strings(*r, "current"));
+    append(baseline, strings(*r, "baseline"));
+    append(current, strings(*r, "current"));
   }
   const bool explicit_current =
       std::any_of(halves.begin(), halves.end(), [](const cxxopts::ParseResult* r) { return r->count("current"); });
@@ -126,10 +126,10 @@ std::optional<Request> parse_request(int argc, char** argv) {
     throw InputError("needs '--' between the baseline and the current result files (or --baseline/--current)\n" +
                      usage);
   }
-  if (request.baseline.empty()) {
-    throw InputError("no baseline result files (before '--' or with --baseline)\n" + usage);
-  }
-  if (request.current.empty()) throw InputError("no current result files (after '--' or with --current)\n" + usage);
+  if (baseline.empty()) throw InputError("no baseline result files (before '--' or with --baseline)\n" + usage);
+  if (current.empty()) throw InputError("no current result files (after '--' or with --current)\n" + usage);
+  request.baseline = expand_result_paths(baseline);
+  request.current = expand_result_paths(current);
 
   compare::Options& o = request.options;
   if (auto pct = single<double>(halves, "threshold")) {
@@ -156,14 +156,14 @@ std::optional<Request> parse_request(int argc, char** argv) {
 
   // The same file twice would count its samples twice, or compare a run with itself; an output
   // over an input would destroy it.
-  std::vector<std::pair<std::string, std::string>> inputs;  // path, which side
-  for (const std::string& f : request.baseline) inputs.emplace_back(f, "a baseline file");
-  for (const std::string& f : request.current) inputs.emplace_back(f, "a current file");
+  std::vector<std::pair<fs::path, std::string>> inputs;  // path, which side
+  for (const fs::path& f : request.baseline) inputs.emplace_back(f, "a baseline file");
+  for (const fs::path& f : request.current) inputs.emplace_back(f, "a current file");
   for (size_t i = 0; i < inputs.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
       if (reports::same_file(inputs[i].first, inputs[j].first)) {
-        throw InputError(inputs[i].first + " is given as " + inputs[j].second + " and as " + inputs[i].second +
-                         "; each result file may appear once");
+        throw InputError(inputs[i].first.string() + " is given as " + inputs[j].second + " and as " +
+                         inputs[i].second + "; each result file may appear once");
       }
     }
   }
@@ -181,8 +181,8 @@ int compare_command(int argc, char** argv) {
   const std::optional<Request> request = parse_request(argc, argv);
   if (!request) return 0;
   std::vector<ResultFile> baseline, current;
-  for (const std::string& path : request->baseline) baseline.push_back(load_result_file(path));
-  for (const std::string& path : request->current) current.push_back(load_result_file(path));
+  for (const fs::path& path : request->baseline) baseline.push_back(load_result_file(path));
+  for (const fs::path& path : request->current) current.push_back(load_result_file(path));
 
   const compare::Comparison comparison = compare::compare_files(baseline, current, request->options);
   const std::string markdown = compare::render_markdown(comparison);

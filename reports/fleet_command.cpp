@@ -20,27 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A directory stands for the result files (*.json) directly in it, in name order.
-std::vector<fs::path> expand_inputs(const std::vector<std::string>& arguments) {
-  std::vector<fs::path> paths;
-  for (const std::string& argument : arguments) {
-    std::error_code ec;
-    if (!fs::is_directory(argument, ec)) {
-      paths.emplace_back(argument);
-      continue;
-    }
-    std::vector<fs::path> found;
-    for (const auto& entry : fs::directory_iterator(argument, ec)) {
-      if (entry.path().extension() == ".json") found.push_back(entry.path());
-    }
-    if (ec) throw InputError(argument + ": cannot list the directory: " + ec.message());
-    if (found.empty()) throw InputError(argument + ": a directory without result files (*.json)");
-    std::sort(found.begin(), found.end());
-    paths.insert(paths.end(), found.begin(), found.end());
-  }
-  return paths;
-}
-
 double positive(const cxxopts::ParseResult& parsed, const char* option, double upper) {
   const double v = parsed[option].as<double>();
   if (!(v > 0) || !(v < upper)) {
@@ -86,7 +65,7 @@ int fleet_command(int argc, char** argv) {
   o.min_gpus = (*parsed)["min-gpus"].as<size_t>();
   if (o.min_gpus < 1) throw InputError("--min-gpus is 0, expected at least 1");
 
-  const std::vector<fs::path> inputs = expand_inputs((*parsed)["results"].as<std::vector<std::string>>());
+  const std::vector<fs::path> inputs = expand_result_paths((*parsed)["results"].as<std::vector<std::string>>());
   // Outputs are checked before anything is read: writing over an input would destroy the evidence.
   std::vector<reports::OutputPath> outputs;
   for (const char* format : {"md", "html", "csv", "json"}) {

@@ -37,19 +37,18 @@ std::string required_text(const cxxopts::ParseResult& parsed, const char* name, 
 
 int add(int argc, char** argv) {
   cxxopts::Options options("aicbench history add", "Record result files in the history database.");
-  options.positional_help("RESULTS...");
+  options.positional_help("RESULTS... (files, or directories of *.json)");
   options.add_options()
       ("db", "the database (SQLite; created when missing)", cxxopts::value<std::string>())
       ("busy-timeout", "seconds to wait for other writers before giving up (exit 3)",
        cxxopts::value<double>()->default_value(std::to_string(static_cast<int>(history::kDefaultBusyTimeoutS))))
-      ("results", "result files", cxxopts::value<std::vector<std::string>>());
+      ("results", "result files or directories of them", cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"results"});
   auto parsed = parse_options(options, argc, argv);
   if (!parsed) return 0;
   const fs::path db = required_text(*parsed, "db", options);
   if (!parsed->count("results")) throw InputError("history add needs at least one result file\n" + options.help());
-  std::vector<fs::path> files;
-  for (const std::string& path : (*parsed)["results"].as<std::vector<std::string>>()) files.emplace_back(path);
+  const std::vector<fs::path> files = expand_result_paths((*parsed)["results"].as<std::vector<std::string>>());
   reports::check_output_paths(files, {{"--db", db}});  // a result file is never written over
   history::AddOptions add_options;
   add_options.busy_timeout_s = (*parsed)["busy-timeout"].as<double>();

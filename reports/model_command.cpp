@@ -62,7 +62,7 @@ cxxopts::Options collective_options() {
        cxxopts::value<std::string>())
       ("collective", "GROUP:OP:BYTES, the collective a group runs (GROUP a --group name, or job); repeatable. "
        "Without it every group of size > 1 runs --op at --bytes", cxxopts::value<std::vector<std::string>>())
-      ("calibrate", "result files to fit the terms to (repeatable; files after the options count too)",
+      ("calibrate", "result files or directories of them to fit the terms to (repeatable; files after the options count too)",
        cxxopts::value<std::vector<std::string>>())
       ("fit-impl", "the implementation whose rows fit the intra-node terms (default nccl, else ring, else mpi)",
        cxxopts::value<std::string>())
@@ -352,8 +352,10 @@ int collective_command(int argc, char** argv) {
   cxxopts::Options options = collective_options();
   auto parsed = parse_options(options, argc, argv);
   if (!parsed) return 0;
-  std::vector<std::string> inputs = values(*parsed, "calibrate");
-  for (const std::string& f : values(*parsed, "files")) inputs.push_back(f);
+  std::vector<std::string> arguments = values(*parsed, "calibrate");
+  for (const std::string& f : values(*parsed, "files")) arguments.push_back(f);
+  std::vector<std::string> inputs;  // a directory stands for its *.json files
+  for (const fs::path& path : expand_result_paths(arguments)) inputs.push_back(path.string());
   if (auto md = value(*parsed, "md")) {
     std::vector<fs::path> input_paths(inputs.begin(), inputs.end());
     reports::check_output_paths(input_paths, {{"--md", *md}});

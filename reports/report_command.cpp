@@ -23,18 +23,18 @@ namespace {
 int report_command(int argc, char** argv) {
   cxxopts::Options options("aicbench report",
                            "Markdown summary, a self-contained HTML page, CSV and JUnit XML from result files.");
-  options.positional_help("RESULTS...");
+  options.positional_help("RESULTS... (files, or directories of *.json)");
   options.add_options()
       ("md", "write the Markdown summary here", cxxopts::value<std::string>())
       ("html", "write the HTML page (tables and charts) here", cxxopts::value<std::string>())
       ("csv", "write one CSV row per result here", cxxopts::value<std::string>())
       ("junit", "write JUnit XML here: a testsuite per file, a testcase per benchmark", cxxopts::value<std::string>())
-      ("results", "result files", cxxopts::value<std::vector<std::string>>());
+      ("results", "result files or directories of them", cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"results"});
   auto parsed = parse_options(options, argc, argv);
   if (!parsed) return 0;
   if (!parsed->count("results")) throw InputError("report needs at least one result file\n" + options.help());
-  const auto inputs = (*parsed)["results"].as<std::vector<std::string>>();
+  const std::vector<std::filesystem::path> inputs = expand_result_paths((*parsed)["results"].as<std::vector<std::string>>());
 
   // Each output and how it is made; refused before anything is read if one would overwrite an
   // input or another output.
@@ -48,10 +48,10 @@ int report_command(int argc, char** argv) {
     outputs.push_back({"--" + option, (*parsed)[option].as<std::string>()});
     renderers.push_back(renderer);
   }
-  reports::check_output_paths({inputs.begin(), inputs.end()}, outputs);
+  reports::check_output_paths(inputs, outputs);
 
   std::vector<ResultFile> files;
-  for (const std::string& path : inputs) files.push_back(load_result_file(path));
+  for (const std::filesystem::path& path : inputs) files.push_back(load_result_file(path));
   if (parsed->count("html")) {
     // The page says so too; said here, it is seen by whoever runs the command.
     if (const std::string why = reports::gnuplot_drawer().unavailable; !why.empty()) {

@@ -139,9 +139,19 @@ TEST_F(AcceptCli, BadInputIsExitTwo) {
   EXPECT_EQ(read_text(input), before);
   EXPECT_EQ(accept_binary("--spec " + kH100 + " --md " + kH100 + node).exit_code, 2);
   EXPECT_EQ(accept_binary("--spec " + kH100 + " --md " + (dir_ / "x").string() + " --html " + (dir_ / "x").string() + node).exit_code, 2);
+
+  // A directory stands for its *.json; one without any is an error, not an empty fleet.
+  fs::create_directories(dir_ / "empty");
+  testing::write_json(dir_ / "empty" / "notes.txt", json::object());
+  Outcome empty = accept_binary("--spec " + kH100 + " " + (dir_ / "empty").string());
+  EXPECT_EQ(empty.exit_code, 2) << empty.output;
+  EXPECT_NE(empty.output.find((dir_ / "empty").string() + ": a directory without result files (*.json)"),
+            std::string::npos)
+      << empty.output;
 }
 
-// 1,250 node files at once (157 nodes of 8 GPUs, one file per GPU), two nodes planted to fail.
+// 1,250 node files at once (157 nodes of 8 GPUs, one file per GPU) given as their directory, two
+// nodes planted to fail.
 TEST_F(AcceptCli, ManyNodeFilesAtOnce) {
   const fs::path list = dir_ / "files";
   fs::create_directories(dir_ / "fleet");
@@ -160,7 +170,8 @@ TEST_F(AcceptCli, ManyNodeFilesAtOnce) {
   }
   const fs::path out_json = dir_ / "verdict.json";
   const auto start = std::chrono::steady_clock::now();
-  Outcome o = accept_binary("--spec " + kH100 + " --json " + out_json.string() + " " + (dir_ / "fleet").string() + "/*.json");
+  // The directory itself, as a tester with a node file per GPU would give it (no shell glob).
+  Outcome o = accept_binary("--spec " + kH100 + " --json " + out_json.string() + " " + (dir_ / "fleet").string());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(o.exit_code, 1) << o.output.substr(0, 2000);
   const json verdict = json::parse(read_text(out_json));

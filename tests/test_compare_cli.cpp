@@ -229,6 +229,19 @@ TEST_F(CompareCli, ARegressionFailsTheGateWithEveryOutput) {
                                  sets.baseline[1].string() + " --current " + sets.current[0].string() +
                                  " --current " + sets.current[1].string());
   EXPECT_EQ(named.exit_code, 1) << named.output;
+
+  // A directory stands for its result files, on either side; the same one on both sides names
+  // every file twice.
+  for (const char* side : {"b", "c"}) fs::create_directories(dir_ / side);
+  for (const auto& f : sets.baseline) fs::copy_file(f, dir_ / "b" / f.filename());
+  for (const auto& f : sets.current) fs::copy_file(f, dir_ / "c" / f.filename());
+  const std::string b = (dir_ / "b").string(), c = (dir_ / "c").string();
+  const Outcome dirs = aicbench("compare " + b + " -- " + c);
+  EXPECT_EQ(dirs.exit_code, 1) << dirs.output;
+  EXPECT_NE(dirs.output.find("# aicbench compare: FAIL (1 SLOWER)"), std::string::npos) << dirs.output;
+  const Outcome twice = aicbench("compare --baseline " + b + " --current " + b);
+  EXPECT_EQ(twice.exit_code, 2) << twice.output;
+  EXPECT_NE(twice.output.find("each result file may appear once"), std::string::npos) << twice.output;
 }
 
 TEST_F(CompareCli, ASlowdownOnANewDriverAndALowerClockIsTheEnvironments) {

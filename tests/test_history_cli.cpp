@@ -70,6 +70,13 @@ TEST_F(HistoryCli, AddTwiceLeavesOneCopy) {
   EXPECT_TRUE(contains(second.output, "already recorded")) << second.output;
   EXPECT_EQ(query_int(db(), "SELECT count(*) FROM runs"), 1);
   EXPECT_EQ(query_int(db(), "SELECT count(*) FROM results"), 6);
+
+  // A directory stands for its *.json (the database beside them is not one).
+  real_nights();
+  Outcome nights = aicbench("history add --db " + db().string() + " " + dir_.path().string());
+  ASSERT_EQ(nights.exit_code, 0) << nights.output;
+  EXPECT_TRUE(contains(nights.output, "3 run(s) added, 0 already recorded")) << nights.output;
+  EXPECT_EQ(query_int(db(), "SELECT count(*) FROM runs"), 4);
 }
 
 // Many `aicbench history add` processes started at once on one database, as the nodes of a

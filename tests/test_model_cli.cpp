@@ -82,6 +82,20 @@ TEST(ModelCli, OptionsSetTermsAndOverrideAFit) {
   EXPECT_EQ(j["terms"]["intra_beta_s_per_byte"]["origin"], "fitted");
 }
 
+// A directory of a job's result files calibrates like the files named one by one.
+TEST(ModelCli, ADirectoryCalibratesLikeItsFiles) {
+  testing::TestDir dir;
+  for (const char* nodes : {"1node", "2nodes", "4nodes"}) {
+    const std::string name = std::string("result-synthetic-collective-cuda-") + nodes + ".json";
+    fs::copy_file(kData / name, dir / name);
+  }
+  const std::string query = "--op all_reduce --ranks 64 --gpus-per-node 8 --bytes 256M --calibrate ";
+  const json from_files = run_json(query + cuda_files());
+  const json from_directory = run_json(query + dir.path().string());
+  EXPECT_EQ(from_directory["terms"], from_files["terms"]);
+  EXPECT_EQ(from_directory["collectives"], from_files["collectives"]);
+}
+
 TEST(ModelCli, CalibrationNamesTheFilesAndRowsBehindEachTerm) {
   const json j = run_json("--op all_reduce --ranks 64 --gpus-per-node 8 --bytes 256M --calibrate " + cuda_files());
   for (const char* term : {"intra_alpha_s", "intra_beta_s_per_byte", "inter_alpha_s", "inter_beta_s_per_byte",

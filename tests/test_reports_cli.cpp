@@ -64,6 +64,13 @@ TEST_F(ReportsCli, ReportsAResultFile) {
   Outcome missing = reports_binary("report " + (dir_ / "absent.json").string());
   EXPECT_EQ(missing.exit_code, 2) << missing.output;
   EXPECT_NE(missing.output.find("absent.json"), std::string::npos) << missing.output;
+
+  // A directory stands for the result files in it.
+  fs::create_directories(dir_ / "runs");
+  fs::copy_file(kCpuResult, dir_ / "runs" / "night-1.json");
+  Outcome directory = reports_binary("report " + (dir_ / "runs").string());
+  ASSERT_EQ(directory.exit_code, 0) << directory.output;
+  EXPECT_NE(directory.output.find("gemm/cpu_blocked/fp32/M:1/N:1/K:1"), std::string::npos) << directory.output;
 }
 
 }  // namespace
