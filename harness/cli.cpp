@@ -22,6 +22,7 @@
 #include "harness/specs.hpp"
 #include "harness/telemetry.hpp"
 #include "reports/cli_common.hpp"
+#include "reports/model_collective.hpp"
 #include "reports/result_file.hpp"
 
 namespace aicbench {
@@ -128,8 +129,9 @@ int cmd_run(int argc, char** argv, const std::string& command_line) {
       ("job-timeout", "seconds a rank waits for the others at a barrier or gathering, and a benchmark may run, "
        "before the job is stopped naming the missing ranks (default: 2 x the stopping rule's timeout + 60)",
        cxxopts::value<double>())
-      ("max-bytes", "collectives: the largest size, in bytes; every range of sizes in the suite ends here "
-       "(e.g. the collectives suite's 8 B doubling sweep)", cxxopts::value<int64_t>())
+      ("max-bytes", "collectives: the largest size (bytes, or with a binary suffix as nccl-tests' -e takes it: 64K, "
+       "1M, 8G); every range of sizes in the suite ends here (e.g. the collectives suite's 8 B doubling sweep)",
+       cxxopts::value<std::string>())
       ("console", "aicbench (one line per result) or nccl-tests (collective results in nccl-tests' own columns, "
        "to compare line by line with all_reduce_perf and friends)",
        cxxopts::value<std::string>()->default_value("aicbench"));
@@ -161,7 +163,15 @@ int cmd_run(int argc, char** argv, const std::string& command_line) {
   if (parsed->count("device")) run.device = (*parsed)["device"].as<int>();
   run.allow_shared_gpu = (*parsed)["allow-shared-gpu"].as<bool>();
   if (parsed->count("job-timeout")) run.job_timeout_s = (*parsed)["job-timeout"].as<double>();
-  if (parsed->count("max-bytes")) run.max_bytes = (*parsed)["max-bytes"].as<int64_t>();
+  if (parsed->count("max-bytes")) {
+    const std::string text = (*parsed)["max-bytes"].as<std::string>();
+    const std::optional<double> bytes = model::parse_bytes(text);
+    if (!bytes) {
+      throw InputError("--max-bytes " + text + ": expected a size above 0 bytes such as 1048576, 64K, 1M or 8G "
+                       "(binary suffixes K, M, G, T or KiB, MiB, GiB, TiB)");
+    }
+    run.max_bytes = static_cast<int64_t>(*bytes);  // the runner checks it against the largest size it sends
+  }
   const std::string console = (*parsed)["console"].as<std::string>();
   if (auto style = parse_console_style(console)) {
     run.console = *style;

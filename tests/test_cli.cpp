@@ -114,6 +114,14 @@ TEST_F(Cli, RunRejectsBadChoicesWithTheValidOnes) {
   for (const char* bad : {"--min-time inf", "--min-time nan", "--timeout 1e300", "--min-samples 0"}) {
     EXPECT_EQ(aicbench(std::string("run --backend cpu ") + bad + " --out " + dir_.path().string()).exit_code, 2) << bad;
   }
+  // --max-bytes reads sizes as nccl-tests does (2T is parsed, then above the 1 TiB bound).
+  for (const char* bad : {"1X", "0", "-4K", "2T"}) {
+    Outcome o = aicbench(std::string("run --backend cpu --suite collectives --max-bytes ") + bad + " --out " +
+                         dir_.path().string());
+    EXPECT_EQ(o.exit_code, 2) << bad << "\n" << o.output;
+    EXPECT_NE(o.output.find("--max-bytes"), std::string::npos) << o.output;
+    if (std::string(bad) == "2T") EXPECT_NE(o.output.find("got 2199023255552"), std::string::npos) << o.output;
+  }
   Outcome backtrack = aicbench("run --backend cpu --filter '((((.*)*)*)*)*Z' --out " + dir_.path().string());
   EXPECT_EQ(backtrack.exit_code, 2) << backtrack.output;
   EXPECT_NE(backtrack.output.find("matches none"), std::string::npos) << backtrack.output;
