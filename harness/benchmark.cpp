@@ -78,4 +78,34 @@ int64_t family_param_minimum(std::string_view family, std::string_view param) {
   return 1;
 }
 
+std::optional<std::string> family_shape_problem(std::string_view family, const std::vector<Param>& params) {
+  auto value = [&](std::string_view name) -> std::optional<int64_t> {
+    for (const Param& p : params) {
+      if (p.name == name) return p.value;
+    }
+    return std::nullopt;
+  };
+  auto flag = [&](std::string_view name, const char* meaning) -> std::optional<std::string> {
+    const std::optional<int64_t> v = value(name);
+    if (v && *v != 0 && *v != 1) return std::string(name) + " is " + std::to_string(*v) + ", expected 0 or 1 (" + meaning + ")";
+    return std::nullopt;
+  };
+  if (family == "attention" || family == "attention_decode") {
+    const std::optional<int64_t> h = value("H"), kvh = value("KVH");
+    if (h && kvh && *kvh > 0 && *h % *kvh != 0) {
+      return "KVH = " + std::to_string(*kvh) + " does not divide H = " + std::to_string(*h) +
+             " (grouped-query attention shares each key/value head among H/KVH query heads)";
+    }
+    if (family == "attention") return flag("causal", "1 for a causal mask");
+  }
+  if (parse_collective_op(family)) return flag("in_place", "1 for the output in the input's buffer");
+  if (family == "p2p") {
+    const std::optional<int64_t> directions = value("directions");
+    if (directions && *directions != 1 && *directions != 2) {
+      return "directions is " + std::to_string(*directions) + ", expected 1 (src to dst) or 2 (both at once)";
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace aicbench

@@ -156,6 +156,10 @@ std::vector<std::string> family_params(std::string_view family);
 // The least value a suite may give `param` of `family`: 1 for sizes, 0 for a flag (attention's
 // causal) or a GPU index (p2p's src and dst).
 int64_t family_param_minimum(std::string_view family, std::string_view param);
+// Why a shape of `family` can run on no machine (attention's KVH not dividing H, a causal flag
+// that is not 0 or 1, ...), or nullopt. A suite that gives one is refused when it is read; what
+// a shape needs of a machine (memory, an architecture) is each implementation's to say.
+std::optional<std::string> family_shape_problem(std::string_view family, const std::vector<Param>& params);
 
 // Families register themselves through these (one per file in harness/families/).
 std::vector<Implementation> gemm_implementations();

@@ -56,14 +56,15 @@ int cmd_info(int argc, char** argv) {
 
 int cmd_list(int argc, char** argv) {
   cxxopts::Options options("aicbench list", "Every benchmark, and whether it is supported here (and why not).");
-  options.add_options()("suite", "only this suite", cxxopts::value<std::string>());
+  options.add_options()("suite", "only this suite: a name from specs/suites/ or a suite file's path",
+                        cxxopts::value<std::string>());
   auto parsed = parse_options(options, argc, argv);
   if (!parsed) return 0;
   std::vector<std::string> suites = available_suites();
   if (parsed->count("suite")) suites = {(*parsed)["suite"].as<std::string>()};
   const DeviceProbe probe = probe_devices();
   for (const std::string& name : suites) {
-    const Suite suite = load_suite(name);
+    const Suite suite = load_suite_argument(name);
     std::cout << "suite " << suite.name << " (version " << suite.version << "): " << suite.description << "\n";
     for (Backend backend : {Backend::cuda, Backend::cpu}) {
       const std::vector<BenchmarkSpec> specs = suite.benchmarks(backend);
@@ -100,7 +101,8 @@ int cmd_run(int argc, char** argv, const std::string& command_line) {
   const StoppingRule rule;  // the defaults a suite may override
   cxxopts::Options options("aicbench run", "Validate and time a suite's benchmarks; write a result file.");
   options.add_options()
-      ("suite", "suite to run (see 'aicbench list')", cxxopts::value<std::string>()->default_value("quick"))
+      ("suite", "suite to run: a name (see 'aicbench list') or the path of a suite file of your own (with a '/' "
+       "or ending in .json)", cxxopts::value<std::string>()->default_value("quick"))
       ("backend", "auto | cuda | cpu; auto picks cuda when a GPU is usable", cxxopts::value<std::string>()->default_value("auto"))
       ("filter", "only benchmarks whose name contains a match of this RE2 regular expression",
        cxxopts::value<std::string>())

@@ -652,7 +652,7 @@ class ResultReporter : public benchmark::BenchmarkReporter {
   std::string node_name_;
 };
 
-// The suite's benchmarks on `backend`, in the modes asked for, matching the filter.// The suite's benchmarks on `backend`, in the modes asked for, matching the filter.
+// The suite's benchmarks on `backend`, in the modes asked for, matching the filter.
 std::vector<BenchmarkSpec> select(Suite suite, const RunOptions& options, Backend backend) {
   if (options.modes) suite.modes = *options.modes;
   if (options.max_bytes) suite.max_bytes = options.max_bytes;
@@ -705,7 +705,7 @@ struct RankSetup {
 RankSetup set_up_rank(const RunOptions& options, const Job& job) {
   check_run_options(options);
   RankSetup s;
-  s.suite = load_suite(options.suite);
+  s.suite = load_suite_argument(options.suite);
   s.probe = probe_devices();
   s.choice = choose_backend(options.backend, s.probe);
   if (s.choice.backend == Backend::cuda) {
@@ -989,6 +989,7 @@ int run_benchmarks(const RunOptions& given, std::ostream& out, std::ostream& err
   prov["command_line"] = options.command_line;
   prov["suite"] = s.suite.name;
   prov["suite_version"] = s.suite.version;
+  if (s.suite.user_file) prov["suite_file"] = s.suite.path.string();
   prov["backend"] = to_string(s.choice.backend);
   prov["backend_reason"] = s.choice.reason;
   prov["rank"] = layout.world_rank;  // the node leader's, in its file

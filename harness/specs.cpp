@@ -124,6 +124,21 @@ Suite load_suite(const std::string& name) {
   return suite;
 }
 
+namespace {
+std::vector<std::vector<Param>> combinations(const Suite::ShapeSpec& shape, const std::optional<int64_t>& max_bytes);
+}  // namespace
+
+Suite load_suite_argument(const std::string& argument) {
+  const bool is_path = argument.find('/') != std::string::npos ||
+                       (argument.size() > 5 && argument.compare(argument.size() - 5, 5, ".json") == 0);
+  if (!is_path) return load_suite(argument);
+  std::error_code ec;
+  const fs::path absolute = fs::absolute(argument, ec);
+  Suite suite = load_suite_file(ec ? fs::path(argument) : absolute.lexically_normal());
+  suite.user_file = true;
+  return suite;
+}
+
 Suite load_suite_file(const fs::path& path) {
   const nlohmann::json json = read_spec_json(path, "suite file");
   suite_format_schema().validate(json, path.string());
@@ -194,7 +209,7 @@ Suite load_suite_file(const fs::path& path) {
         // Exactly the family's parameters, in the family's order (M, N, K for GEMM), whatever
         // order the object lists them in.
         Suite::ShapeSpec shape;
-        double combinations = 1;
+        double count = 1;  // combinations of the shape's values
         for (const std::string& param : params) {
           if (!list[s].contains(param)) {
             const bool vowel = std::string_view("aeiou").find(group.family.front()) != std::string_view::npos;
@@ -202,10 +217,10 @@ Suite load_suite_file(const fs::path& path) {
           }
           shape.push_back(parse_param_values(param, list[s][param], family_param_minimum(group.family, param),
                                              swhere + "." + param, fail));
-          combinations *= static_cast<double>(shape.back().expanded(std::nullopt).size());
+          count *= static_cast<double>(shape.back().expanded(std::nullopt).size());
         }
-        if (combinations > kMaxShapeCombinations) {
-          fail(swhere, "stands for " + shown_count(combinations) + " combinations of its values, more than " +
+        if (count > kMaxShapeCombinations) {
+          fail(swhere, "stands for " + shown_count(count) + " combinations of its values, more than " +
                            std::to_string(kMaxShapeCombinations));
         }
         for (const auto& [key, value] : list[s].items()) {
@@ -215,6 +230,10 @@ Suite load_suite_file(const fs::path& path) {
                                          (nearest.empty() ? "" : "; did you mean '" + nearest + "'?") +
                                          " (valid: " + joined(params) + ")");
           }
+        }
+        // A shape no machine can run is the suite's mistake, said now rather than as a skipped row.
+        for (const std::vector<Param>& combination : combinations(shape, std::nullopt)) {
+          if (auto problem = family_shape_problem(group.family, combination)) fail(swhere, "gives a shape no machine can run: " + *problem);
         }
         group.shapes[backend].push_back(std::move(shape));
       }

@@ -18,6 +18,9 @@ struct Suite {
   int version = 0;
   std::string description;
   std::filesystem::path path;
+  // Given by its path (`--suite my-shapes.json`), not by name from specs/suites/: the result file
+  // says so (context.aicbench.suite_file), and `accept` does not take it for the installed suite.
+  bool user_file = false;
   std::vector<MeasureMode> modes = {MeasureMode::cold};
   std::map<Backend, StoppingRule> rules;  // the defaults, with the suite's overrides applied
   // The most the whole suite may take on one process, in seconds (harness/time_budget.hpp):
@@ -58,5 +61,8 @@ std::vector<std::string> available_suites();
 // when the suite file is malformed.
 Suite load_suite(const std::string& name);
 Suite load_suite_file(const std::filesystem::path& path);
+// What `--suite` takes: a name from specs/suites/, or the path of a suite file of one's own (an
+// argument with a '/' or ending in ".json"; user_file is set and `path` is absolute).
+Suite load_suite_argument(const std::string& argument);
 
 }  // namespace aicbench

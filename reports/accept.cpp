@@ -455,6 +455,14 @@ struct Evaluation {
                              "', the spec is for version " + std::to_string(spec.suite_version);
         outcome.violations.push_back(std::move(v));
       }
+      if (!run.suite_file.empty() && run.suite == spec.suite) {
+        // Its own file may carry the suite's name and version and still change what is measured.
+        Violation v;
+        v.problem = Problem::wrong_suite;
+        v.detail = file + " ran suite '" + run.suite + "' from its own file " + run.suite_file +
+                   ", not the installed specs/suites/" + run.suite + ".json";
+        outcome.violations.push_back(std::move(v));
+      }
       if (!run.complete) {
         outcome.violations.push_back({Problem::incomplete, "", std::nullopt, std::nullopt, Unit::none,
                                       file + " stopped before the end of its run (complete: false)"});

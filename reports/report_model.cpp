@@ -411,7 +411,9 @@ std::vector<std::pair<std::string, std::string>> provenance_items(const ResultFi
   }
   items.emplace_back("Versions", join(versions, ", "));
   std::string suite_version = text(p, "suite_version");
-  items.emplace_back("Suite", text(p, "suite") + (suite_version.empty() ? "" : " (version " + suite_version + ")"));
+  const std::string suite_file = text(p, "suite_file");
+  items.emplace_back("Suite", text(p, "suite") + (suite_version.empty() ? "" : " (version " + suite_version + ")") +
+                                  (suite_file.empty() ? "" : ", from the file " + suite_file));
   std::string dirty = is_true(p, "git_dirty") ? " (dirty tree)" : "";
   items.emplace_back("aicbench", join({text(p, "aicbench_version"), "commit " + text(p, "git_commit") + dirty}, ", "));
   items.emplace_back("Command", text(p, "command_line"));

@@ -343,6 +343,7 @@ RunFacts run_facts(const ResultFile& file, size_t index) {
   facts.gpu_count = member(p, "gpus").is_array() ? member(p, "gpus").size() : 0;
   facts.suite = text(p, "suite");
   facts.suite_version = static_cast<int>(number(p, "suite_version").value_or(0));
+  facts.suite_file = text(p, "suite_file");
   facts.start_time = text(p, "start_time");
   facts.end_time = text(p, "end_time");
   facts.complete = member(p, "complete") == true;

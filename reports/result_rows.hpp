@@ -167,6 +167,7 @@ struct RunFacts {
   size_t gpu_count = 0;       // gpus[] listed in the provenance
   std::string suite;          // context.aicbench.suite
   int suite_version = 0;
+  std::string suite_file;     // context.aicbench.suite_file: a suite of one's own, by path (else empty)
   std::string start_time, end_time;  // UTC, ISO 8601, as written
   bool complete = false;      // false: the run stopped early, or is still going
   int format_version = 0;

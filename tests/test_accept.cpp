@@ -512,9 +512,14 @@ TEST(AcceptCpu, ExactlyThePlantedNodesFail) {
     j["context"]["aicbench"]["suite_version"] = 2;
     add(j);
   }
+  {  // the suite's name and version, from a suite file of its own (`--suite my/acceptance.json`)
+    json j = testing::cpu_result("c10");
+    j["context"]["aicbench"]["suite_file"] = "/home/vendor/acceptance.json";
+    add(j);
+  }
 
   const accept::Verdict v = accept::evaluate(spec, files);
-  EXPECT_EQ(failed_hosts(v), (std::vector<std::string>{"c03", "c04", "c05", "c06", "c07", "c08", "c09"}));
+  EXPECT_EQ(failed_hosts(v), (std::vector<std::string>{"c03", "c04", "c05", "c06", "c07", "c08", "c09", "c10"}));
   EXPECT_EQ(failures_of(spec, v, "c03"), (std::vector<Failure>{{"C.3.1", "rank 0", "below_minimum", kCpu512}}));
   EXPECT_EQ(failures_of(spec, v, "c04"), (std::vector<Failure>{{"C.2.2", "rank 0", "failed_validation", kCpu256}}));
   EXPECT_EQ(failures_of(spec, v, "c05"), (std::vector<Failure>{{"C.2.3", "rank 0", "error", kCpu256}}));
@@ -522,6 +527,7 @@ TEST(AcceptCpu, ExactlyThePlantedNodesFail) {
   EXPECT_EQ(failures_of(spec, v, "c07"), (std::vector<Failure>{{"C.1.2", "", "wrong_count", ""}}));
   EXPECT_EQ(failures_of(spec, v, "c08"), (std::vector<Failure>{{"C.2.1", "rank 0", "wrong_suite", ""}}));
   EXPECT_EQ(failures_of(spec, v, "c09"), (std::vector<Failure>{{"C.2.1", "rank 0", "wrong_suite", ""}}));
+  EXPECT_EQ(failures_of(spec, v, "c10"), (std::vector<Failure>{{"C.2.1", "rank 0", "wrong_suite", ""}}));
   // The real run itself passes.
   EXPECT_TRUE(failures_of(spec, v, "c01").empty());
 }

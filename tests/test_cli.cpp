@@ -154,6 +154,36 @@ TEST_F(Cli, ReportRejectsFilesThatAreNotResults) {
   EXPECT_NE(plain.output.find("context.aicbench"), std::string::npos) << plain.output;
 }
 
+// A suite file of one's own, by path: run, recorded as such (context.aicbench.suite_file), and
+// an impossible shape in it refused before anything runs.
+TEST_F(Cli, RunTakesASuiteFileOfOnesOwn) {
+  const fs::path suite = dir_ / "shapes" / "mine.json";
+  fs::create_directories(suite.parent_path());
+  auto write_suite = [&](int kvh) {
+    std::ofstream(suite) << R"({"name": "mine", "version": 2, "measurement": {"cpu": {"min_time_s": 0.01, "timeout_s": 1}},
+      "groups": [{"family": "attention", "dtypes": ["fp32"], "impls": ["cpu_flash"],
+                  "shapes": {"cpu": [{"B": 1, "H": 6, "KVH": )" << kvh << R"(, "Sq": 33, "Sk": 70, "D": 96, "causal": 1}]}}]})";
+  };
+  write_suite(3);
+  const fs::path out = dir_ / "out";
+  Outcome run = aicbench("run --suite " + suite.string() + " --backend cpu --min-samples 2 --out " + out.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const ResultFile file = load_result_file(fs::directory_iterator(out)->path());
+  EXPECT_EQ(file.provenance()["suite"], "mine");
+  EXPECT_EQ(file.provenance()["suite_file"], suite.string());
+  ASSERT_EQ(file.benchmarks().size(), 1u);
+  EXPECT_EQ(file.benchmarks()[0]["aicbench"]["status"], "ok") << file.benchmarks()[0].dump();
+
+  write_suite(4);
+  Outcome impossible = aicbench("run --suite " + suite.string() + " --backend cpu --out " + (dir_ / "none").string());
+  EXPECT_EQ(impossible.exit_code, 2) << impossible.output;
+  EXPECT_NE(impossible.output.find(suite.string() + ": field 'groups[0].shapes.cpu[0]' gives a shape no machine can run: "
+                                   "KVH = 4 does not divide H = 6"),
+            std::string::npos)
+      << impossible.output;
+  EXPECT_FALSE(fs::exists(dir_ / "none"));
+}
+
 TEST_F(Cli, ModesAndRepetitions) {
   Outcome run = aicbench("run --suite smoke --backend cpu --mode both --repetitions 2 --min-samples 4 --out " +
                          dir_.path().string());

@@ -135,6 +135,54 @@ TEST(Specs, AttentionShapesGiveEveryParameterAndCausalMayBeZero) {
   EXPECT_NE(zero_d.find("'groups[0].shapes.cpu[0].D' is 0, expected at least 1"), std::string::npos) << zero_d;
   const std::string no_causal = load_error(head + R"({"B": 1, "H": 4, "KVH": 2, "Sq": 8, "Sk": 8, "D": 64}]}}]})");
   EXPECT_NE(no_causal.find("an attention shape gives B, H, KVH, Sq, Sk, D, causal"), std::string::npos) << no_causal;
+
+  // Shapes no machine can run are the suite's mistake, refused when it is read: grouped-query
+  // heads that do not divide (in a list of values too), a causal flag that is not 0 or 1.
+  const std::string gqa = load_error(head + R"({"B": 1, "H": 32, "KVH": [8, 6], "Sq": 8, "Sk": 8, "D": 64, "causal": 0}]}}]})");
+  EXPECT_NE(gqa.find("'groups[0].shapes.cpu[0]' gives a shape no machine can run: KVH = 6 does not divide H = 32"),
+            std::string::npos)
+      << gqa;
+  const std::string causal = load_error(head + R"({"B": 1, "H": 4, "KVH": 2, "Sq": 8, "Sk": 8, "D": 64, "causal": 2}]}}]})");
+  EXPECT_NE(causal.find("causal is 2, expected 0 or 1"), std::string::npos) << causal;
+  const std::string decode = load_error(
+      R"({"name": "t", "version": 1, "groups": [{"family": "attention_decode", "dtypes": ["fp32"], "impls": ["cpu_flash"], )"
+      R"("shapes": {"cuda": [{"B": 1, "H": 4, "KVH": 3, "Sk": 8, "D": 64}]}}]})");
+  EXPECT_NE(decode.find("'groups[0].shapes.cuda[0]' gives a shape no machine can run: KVH = 3 does not divide H = 4"),
+            std::string::npos)
+      << decode;
+}
+
+TEST(Specs, FamilyShapeProblems) {
+  auto problem = [](const char* family, std::vector<Param> params) { return family_shape_problem(family, params); };
+  EXPECT_FALSE(problem("attention", {{"H", 32}, {"KVH", 8}, {"causal", 1}}));
+  EXPECT_TRUE(problem("attention", {{"H", 32}, {"KVH", 8}, {"causal", -1}}));
+  EXPECT_TRUE(problem("attention_decode", {{"H", 12}, {"KVH", 8}}));
+  EXPECT_FALSE(problem("all_reduce", {{"bytes", 8}, {"in_place", 1}}));
+  EXPECT_TRUE(problem("all_reduce", {{"bytes", 8}, {"in_place", 2}}));
+  EXPECT_TRUE(problem("p2p", {{"src", 0}, {"dst", 1}, {"directions", 3}, {"bytes", 8}}));
+  EXPECT_FALSE(problem("gemm", {{"M", 7}, {"N", 5}, {"K", 3}}));
+}
+
+// `--suite` takes a suite file of one's own by its path (a '/' or a .json ending), which is
+// marked as such; a plain word is still a name from specs/suites/.
+TEST(Specs, ASuiteFileOfOnesOwnByPath) {
+  const testing::TestDir dir;
+  const fs::path path = dir / "mine.json";
+  { std::ofstream(path) << R"({"name": "mine", "version": 4, "groups": [{"family": "gemm", "dtypes": ["fp32"], )"
+                           R"("impls": ["cpu_blocked"], "shapes": {"cpu": [{"M": 8, "N": 8, "K": 8}]}}]})"; }
+  const Suite suite = load_suite_argument(path.string());
+  EXPECT_TRUE(suite.user_file);
+  EXPECT_EQ(suite.name, "mine");
+  EXPECT_EQ(suite.version, 4);
+  EXPECT_TRUE(suite.path.is_absolute()) << suite.path;
+  EXPECT_FALSE(load_suite_argument("quick").user_file);
+  try {
+    load_suite_argument((dir / "absent.json").string());
+    ADD_FAILURE() << "a missing suite file";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.exit_code(), 2);
+    EXPECT_NE(std::string(e.what()).find("absent.json"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Specs, SuiteNamesArePlainNames) {
