@@ -133,6 +133,11 @@ Suite load_suite_argument(const std::string& argument) {
                        (argument.size() > 5 && argument.compare(argument.size() - 5, 5, ".json") == 0);
   if (!is_path) return load_suite(argument);
   std::error_code ec;
+  if (!fs::exists(argument, ec)) {
+    const std::string shown = argument.size() > 200 ? argument.substr(0, 197) + "..." : argument;
+    throw InputError("no suite file '" + shown + "' (a --suite with a '/' or ending in .json is a path); suites by name: " +
+                     joined(available_suites()));
+  }
   const fs::path absolute = fs::absolute(argument, ec);
   Suite suite = load_suite_file(ec ? fs::path(argument) : absolute.lexically_normal());
   suite.user_file = true;
