@@ -1,8 +1,10 @@
-// The cpu backend's GEMMs, ours and OpenBLAS's (the vendor baseline, called with the same
-// layout), against a plain float64 triple loop, on sizes that are not multiples of the blocks,
-// with 1 and several threads.
+// The cpu backend's GEMMs, ours (every register-tile path this CPU can run: AVX-512, AVX2,
+// portable) and OpenBLAS's (the vendor baseline, called with the same layout), against a plain
+// float64 triple loop, on sizes that are not multiples of the tiles or the cache blocks, with 1
+// and several threads.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -19,7 +21,7 @@
 namespace aicbench {
 namespace {
 
-using GemmFn = void (*)(const float*, const float*, float*, int64_t, int64_t, int64_t, int);
+using GemmFn = std::function<void(const float*, const float*, float*, int64_t, int64_t, int64_t, int)>;
 
 class CpuGemm : public ::testing::TestWithParam<std::tuple<int, int, int, int>> {
  protected:
@@ -35,7 +37,34 @@ class CpuGemm : public ::testing::TestWithParam<std::tuple<int, int, int, int>> 
                                        const std::vector<float>& C, int M, int N, int K);
 };
 
-TEST_P(CpuGemm, MatchesFloat64Reference) { check(kernels::gemm_cpu_blocked_fp32); }
+TEST_P(CpuGemm, MatchesFloat64Reference) {
+  const std::vector<kernels::CpuGemmPath> paths = kernels::supported_cpu_gemm_paths();
+  ASSERT_FALSE(paths.empty());
+  EXPECT_EQ(paths.back(), kernels::CpuGemmPath::portable) << "every CPU runs the portable path";
+  for (kernels::CpuGemmPath path : paths) {
+    SCOPED_TRACE(kernels::to_string(path));
+    check([path](const float* A, const float* B, float* C, int64_t M, int64_t N, int64_t K, int threads) {
+      kernels::gemm_cpu_blocked_fp32(A, B, C, M, N, K, threads, path, kernels::CpuGemmThreads::exactly);
+    });
+  }
+  check([](const float* A, const float* B, float* C, int64_t M, int64_t N, int64_t K, int threads) {
+    kernels::gemm_cpu_blocked_fp32(A, B, C, M, N, K, threads);
+  });
+}
+
+// The same inputs, threads and path give the same bits (the CPU burn-in compares them); K = 0
+// gives zeros over whatever C held.
+TEST(CpuGemmBlocked, RepeatsItsBitsAndKZeroGivesZero) {
+  const int M = 50, N = 70, K = 300;
+  std::vector<float> A(M * K), B(K * N), C1(M * N), C2(M * N, 5.0f);
+  fill_uniform(A, 8);
+  fill_uniform(B, 9);
+  kernels::gemm_cpu_blocked_fp32(A.data(), B.data(), C1.data(), M, N, K, 3);
+  kernels::gemm_cpu_blocked_fp32(A.data(), B.data(), C2.data(), M, N, K, 3);
+  EXPECT_EQ(C1, C2);
+  kernels::gemm_cpu_blocked_fp32(A.data(), B.data(), C2.data(), M, N, 0, 2);
+  EXPECT_TRUE(std::all_of(C2.begin(), C2.end(), [](float v) { return v == 0.0f; }));
+}
 
 #if AICBENCH_WITH_OPENBLAS
 TEST_P(CpuGemm, OpenBlasMatchesFloat64Reference) { check(kernels::gemm_openblas_fp32); }
@@ -84,7 +113,11 @@ INSTANTIATE_TEST_SUITE_P(Shapes, CpuGemm,
                          ::testing::Values(std::make_tuple(1, 1, 1, 1), std::make_tuple(33, 65, 17, 2),
                                            std::make_tuple(100, 513, 257, 3),
                                            std::make_tuple(64, 64, 600, 0),
-                                           std::make_tuple(5, 1000, 3, 4)));
+                                           std::make_tuple(5, 1000, 3, 4), std::make_tuple(7, 33, 5, 1),
+                                           // past the packed blocks: 144 rows, 2048 columns, 256 deep
+                                           std::make_tuple(151, 2100, 300, 2), std::make_tuple(2, 3, 1, 64),
+                                           // one row panel: the threads split the columns
+                                           std::make_tuple(5, 700, 40, 3)));
 
 }  // namespace
 }  // namespace aicbench

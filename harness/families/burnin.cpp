@@ -656,7 +656,9 @@ class CpuBurninCase final : public BenchmarkCase {
   }
 
   void run() override {
-    kernels::gemm_cpu_blocked_fp32(A_.data(), B_.data(), C_.data(), shape_.M, shape_.N, shape_.K, threads_);
+    // Every thread, whatever the size: the burn-in is there to load every core.
+    kernels::gemm_cpu_blocked_fp32(A_.data(), B_.data(), C_.data(), shape_.M, shape_.N, shape_.K, threads_,
+                                   kernels::CpuGemmPath::best, kernels::CpuGemmThreads::exactly);
   }
   double flops() const override { return shape_.flops(); }
   double bytes() const override { return 4.0 * double(shape_.M * shape_.K + shape_.K * shape_.N + shape_.M * shape_.N); }
