@@ -4,6 +4,8 @@
 #include <sstream>
 
 #include "reports/charts.hpp"
+#include "reports/collective_versus.hpp"
+#include "reports/model_collective.hpp"
 #include "reports/p2p_matrix.hpp"
 #include "reports/report_model.hpp"
 #include "reports/result_fields.hpp"
@@ -256,6 +258,33 @@ std::string matrix_heading(const P2pMatrix& m, const std::vector<RunSummary>& ru
 
 std::string matrix_caption(const P2pMatrix& m) { return join({m.axes, m.summary}, "; "); }
 
+TextTable versus_table(const CollectiveVersus& v) {
+  TextTable t;
+  t.columns = {{"Size", true, true}, {"Vendor", false, true}, {"Vendor time", true, true}, {"Our best", false, true},
+               {"Our time", true, true}, {"Speed-up", true, true}};
+  for (const CollectiveVersus::Size& s : v.sizes) {
+    const std::optional<double> speedup = s.speedup();
+    t.cells.push_back({model::format_bytes(s.bytes), s.vendor_impl, s.vendor_s ? human_time(*s.vendor_s) : "–",
+                       s.ours_impl, s.ours_s ? human_time(*s.ours_s) : "–",
+                       speedup ? printf_double(*speedup >= 10 ? "%.0fx" : "%.2fx", *speedup) : ""});
+    t.row_classes.push_back("");
+  }
+  return t;
+}
+
+std::string versus_heading(const CollectiveVersus& v, const std::vector<RunSummary>& runs) {
+  return (runs.size() > 1 ? runs.at(v.file).label + " · " : "") + v.title;
+}
+
+std::string versus_caption(const CollectiveVersus& v) {
+  return join({v.lead.empty() ? "" : "Crossover: " + v.lead + ".", v.our_best.empty() ? "" : "Our best: " + v.our_best + "."}, " ");
+}
+
+constexpr const char* kVersusIntro =
+    "Per size, the vendor's best time (NCCL in its best mode, plain or symmetric; MPI_Allreduce and friends on the CPU) "
+    "beside our best hand-written implementation's, ok rows only; speed-up is the vendor's time over ours, above 1 when "
+    "ours is faster.";
+
 constexpr const char* kP2pIntro =
     "One matrix per run and kind of copy: every number a pair's row holds (GB/s, or the time per access for latency); "
     "a pair far below the others in its row and column is a missing or degraded NVLink.";
@@ -289,6 +318,14 @@ std::string render_markdown(const std::vector<ResultFile>& files) {
     for (const P2pMatrix& m : matrices) {
       md << "\n**" << markdown_escape(matrix_heading(m, runs)) << "** (" << markdown_escape(matrix_caption(m)) << ")\n\n"
          << markdown_table(matrix_table(m));
+    }
+  }
+  if (const std::vector<CollectiveVersus> versus = collective_comparisons(rows); !versus.empty()) {
+    md << "\n## Collectives: ours against the vendor\n\n" << kVersusIntro << "\n";
+    for (const CollectiveVersus& v : versus) {
+      md << "\n**" << markdown_escape(versus_heading(v, runs)) << "**";
+      if (const std::string caption = versus_caption(v); !caption.empty()) md << " " << markdown_escape(caption);
+      md << "\n\n" << markdown_table(versus_table(v));
     }
   }
   return md.str();
@@ -378,6 +415,13 @@ std::string render_html(const std::vector<ResultFile>& files, const ChartDrawer&
       for (const P2pMatrix& m : matrices) {
         html << "<h3>" << markup_escape(matrix_heading(m, runs)) << "</h3>\n<p class=\"caption\">"
              << markup_escape(matrix_caption(m)) << "</p>\n<div class=\"matrix\">" << html_table(matrix_table(m)) << "</div>\n";
+      }
+    }
+    if (const std::vector<CollectiveVersus> versus = collective_comparisons(rows); !versus.empty()) {
+      html << "<h2>Collectives: ours against the vendor</h2>\n<p>" << markup_escape(kVersusIntro) << "</p>\n";
+      for (const CollectiveVersus& v : versus) {
+        html << "<h3>" << markup_escape(versus_heading(v, runs)) << "</h3>\n<p class=\"caption\">"
+             << markup_escape(versus_caption(v)) << "</p>\n" << html_table(versus_table(v));
       }
     }
   }
