@@ -52,6 +52,17 @@ TEST_P(CpuGemm, MatchesFloat64Reference) {
   });
 }
 
+// A cpu_blocked row says which register tile this CPU ran, beside its threads.
+TEST(CpuGemmBlocked, ValidationRecordsTheMicroKernel) {
+  const Implementation* impl = find_implementation("gemm", "cpu_blocked");
+  ASSERT_NE(impl, nullptr);
+  BenchmarkSpec spec{"gemm", "cpu_blocked", "fp32", Backend::cpu, false, {{"M", 70}, {"N", 90}, {"K", 130}}};
+  const Validation v = impl->make(spec)->validate();
+  EXPECT_TRUE(v.passed) << v.message;
+  EXPECT_EQ(v.details["micro_kernel"], kernels::to_string(kernels::supported_cpu_gemm_paths().front()));
+  EXPECT_GE(v.details["threads"].get<int>(), 1);
+}
+
 // The same inputs, threads and path give the same bits (the CPU burn-in compares them); K = 0
 // gives zeros over whatever C held.
 TEST(CpuGemmBlocked, RepeatsItsBitsAndKZeroGivesZero) {

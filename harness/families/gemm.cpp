@@ -109,7 +109,10 @@ class CpuGemmCase final : public BenchmarkCase {
     run();
     return to_validation(
         check_gemm(A_, B_, C_, shape_.M, shape_.N, shape_.K, tolerance(traits("fp32"), shape_.K)),
-        {{"threads", threads_}});
+        impl_ == CpuImpl::blocked
+            ? nlohmann::json{{"threads", threads_},
+                             {"micro_kernel", kernels::to_string(kernels::supported_cpu_gemm_paths().front())}}
+            : nlohmann::json{{"threads", threads_}});
   }
   void run() override {
     switch (impl_) {
