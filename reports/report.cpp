@@ -285,6 +285,33 @@ constexpr const char* kVersusIntro =
     "beside our best hand-written implementation's, ok rows only; speed-up is the vendor's time over ours, above 1 when "
     "ours is faster.";
 
+// The section in either view: a job's collectives are few rows (rank 0's file has them once),
+// and a job of more than 8 GPUs, which the compact view shows, is where they matter most.
+std::string versus_markdown(const std::vector<ReportRow>& rows, const std::vector<RunSummary>& runs) {
+  const std::vector<CollectiveVersus> versus = collective_comparisons(rows);
+  if (versus.empty()) return "";
+  std::ostringstream md;
+  md << "\n## Collectives: ours against the vendor\n\n" << kVersusIntro << "\n";
+  for (const CollectiveVersus& v : versus) {
+    md << "\n**" << markdown_escape(versus_heading(v, runs)) << "**";
+    if (const std::string caption = versus_caption(v); !caption.empty()) md << " " << markdown_escape(caption);
+    md << "\n\n" << markdown_table(versus_table(v));
+  }
+  return md.str();
+}
+
+std::string versus_html(const std::vector<ReportRow>& rows, const std::vector<RunSummary>& runs) {
+  const std::vector<CollectiveVersus> versus = collective_comparisons(rows);
+  if (versus.empty()) return "";
+  std::ostringstream html;
+  html << "<h2>Collectives: ours against the vendor</h2>\n<p>" << markup_escape(kVersusIntro) << "</p>\n";
+  for (const CollectiveVersus& v : versus) {
+    html << "<h3>" << markup_escape(versus_heading(v, runs)) << "</h3>\n<p class=\"caption\">"
+         << markup_escape(versus_caption(v)) << "</p>\n" << html_table(versus_table(v));
+  }
+  return html.str();
+}
+
 constexpr const char* kP2pIntro =
     "One matrix per run and kind of copy: every number a pair's row holds (GB/s, or the time per access for latency); "
     "a pair far below the others in its row and column is a missing or degraded NVLink.";
@@ -304,6 +331,7 @@ std::string render_markdown(const std::vector<ResultFile>& files) {
     const Problems problems = problems_table(rows, runs);
     md << "\n## Results to look at\n\n" << problems_heading(problems) << "\n";
     if (problems.total) md << "\n" << markdown_table(problems.table);
+    md << versus_markdown(rows, runs);
     md << "\n## Runs\n\n" << markdown_table(runs_table(runs));
     return md.str();
   }
@@ -320,14 +348,7 @@ std::string render_markdown(const std::vector<ResultFile>& files) {
          << markdown_table(matrix_table(m));
     }
   }
-  if (const std::vector<CollectiveVersus> versus = collective_comparisons(rows); !versus.empty()) {
-    md << "\n## Collectives: ours against the vendor\n\n" << kVersusIntro << "\n";
-    for (const CollectiveVersus& v : versus) {
-      md << "\n**" << markdown_escape(versus_heading(v, runs)) << "**";
-      if (const std::string caption = versus_caption(v); !caption.empty()) md << " " << markdown_escape(caption);
-      md << "\n\n" << markdown_table(versus_table(v));
-    }
-  }
+  md << versus_markdown(rows, runs);
   return md.str();
 }
 
@@ -417,19 +438,14 @@ std::string render_html(const std::vector<ResultFile>& files, const ChartDrawer&
              << markup_escape(matrix_caption(m)) << "</p>\n<div class=\"matrix\">" << html_table(matrix_table(m)) << "</div>\n";
       }
     }
-    if (const std::vector<CollectiveVersus> versus = collective_comparisons(rows); !versus.empty()) {
-      html << "<h2>Collectives: ours against the vendor</h2>\n<p>" << markup_escape(kVersusIntro) << "</p>\n";
-      for (const CollectiveVersus& v : versus) {
-        html << "<h3>" << markup_escape(versus_heading(v, runs)) << "</h3>\n<p class=\"caption\">"
-             << markup_escape(versus_caption(v)) << "</p>\n" << html_table(versus_table(v));
-      }
-    }
+    html << versus_html(rows, runs);
   }
   html << charts_section(plan_charts(rows, runs, view.compact), drawer);
   if (view.compact) {
     const Problems problems = problems_table(rows, runs);
     html << "<h2>Results to look at</h2>\n<p>" << markup_escape(problems_heading(problems)) << "</p>\n";
     if (problems.total) html << html_table(problems.table);
+    html << versus_html(rows, runs);
     // One row per run: reference, folded away so that it does not push the rest down the page.
     html << "<h2>Runs</h2>\n<details>\n<summary>" << runs.size() << " runs, one row each</summary>\n" << html_table(runs_table(runs))
          << "</details>\n";

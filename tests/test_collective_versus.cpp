@@ -92,6 +92,21 @@ TEST(CollectiveVersus, VendorBestBesideOursWithTheCrossovers) {
   EXPECT_NE(html.find("<h2>Collectives: ours against the vendor</h2>"), std::string::npos);
 }
 
+// A job of more than 8 GPUs gets the compact view; its collectives (in rank 0's node file) are
+// still compared there.
+TEST(CollectiveVersus, TheCompactViewToo) {
+  std::vector<ResultFile> files = {in_memory("node0.json", result(provenance(true), rows()))};
+  for (int node = 1; node < 10; ++node) {
+    files.push_back(in_memory("node" + std::to_string(node) + ".json", result(provenance(true), {gemm("cublas", "fp32", 1024, 50)})));
+  }
+  ASSERT_TRUE(aicbench::reports::choose_view(files.size()).compact);
+  const std::string md = aicbench::reports::render_markdown(files);
+  EXPECT_NE(md.find("## Collectives: ours against the vendor"), std::string::npos) << md;
+  EXPECT_NE(md.find("Crossover: ours faster from 8 B to 256 KiB; the vendor faster at 4 MiB."), std::string::npos) << md;
+  const std::string html = aicbench::reports::render_html(files, {});
+  EXPECT_NE(html.find("<h2>Collectives: ours against the vendor</h2>"), std::string::npos);
+}
+
 TEST(CollectiveVersus, NothingWithoutCollectives) {
   const std::vector<ResultFile> files = {in_memory("gemm.json", result(provenance(true), {gemm("cublas", "fp32", 1024, 50)}))};
   EXPECT_TRUE(collective_comparisons(report_rows(files)).empty());
