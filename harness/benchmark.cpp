@@ -93,7 +93,7 @@ std::optional<std::string> family_shape_problem(std::string_view family, const s
   if (family == "attention" || family == "attention_decode") {
     const std::optional<int64_t> h = value("H"), kvh = value("KVH");
     if (h && kvh && *kvh > 0 && *h % *kvh != 0) {
-      return "KVH = " + std::to_string(*kvh) + " does not divide H = " + std::to_string(*h) +
+      return "KVH = " + std::to_string(*kvh) + " must divide H = " + std::to_string(*h) +
              " (grouped-query attention shares each key/value head among H/KVH query heads)";
     }
     if (family == "attention") return flag("causal", "1 for a causal mask");

@@ -1,5 +1,6 @@
 #include "reports/collective_versus.hpp"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -44,7 +45,6 @@ std::vector<std::pair<std::string, std::string>> runs_of(const std::vector<std::
 
 std::vector<CollectiveVersus> collective_comparisons(const std::vector<ReportRow>& rows) {
   std::map<Key, std::map<double, CollectiveVersus::Size>> groups;
-  std::map<Key, bool> has_ours;
   for (const ReportRow& row : rows) {
     if (!parse_collective_op(row.family) || !row.ok() || !row.time_s || !row.params) continue;
     const std::optional<double> bytes = number(*row.params, "bytes");
@@ -59,12 +59,12 @@ std::vector<CollectiveVersus> collective_comparisons(const std::vector<ReportRow
       best = row.time_s;
       (vendor ? size.vendor_impl : size.ours_impl) = row.impl;
     }
-    if (!vendor) has_ours[key] = true;
   }
 
   std::vector<CollectiveVersus> out;
   for (const auto& [key, by_size] : groups) {
-    if (!has_ours[key]) continue;
+    const bool has_ours = std::any_of(by_size.begin(), by_size.end(), [](const auto& s) { return s.second.ours_s.has_value(); });
+    if (!has_ours) continue;
     CollectiveVersus v;
     v.file = key.file;
     v.title = key.family + " · " + key.dtype + " · " + (key.in_place ? "in place" : "out of place") +

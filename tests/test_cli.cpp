@@ -178,7 +178,7 @@ TEST_F(Cli, RunTakesASuiteFileOfOnesOwn) {
   Outcome impossible = aicbench("run --suite " + suite.string() + " --backend cpu --out " + (dir_ / "none").string());
   EXPECT_EQ(impossible.exit_code, 2) << impossible.output;
   EXPECT_NE(impossible.output.find(suite.string() + ": field 'groups[0].shapes.cpu[0]' gives a shape no machine can run: "
-                                   "KVH = 4 does not divide H = 6"),
+                                   "KVH = 4 must divide H = 6"),
             std::string::npos)
       << impossible.output;
   EXPECT_FALSE(fs::exists(dir_ / "none"));

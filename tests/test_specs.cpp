@@ -139,7 +139,7 @@ TEST(Specs, AttentionShapesGiveEveryParameterAndCausalMayBeZero) {
   // Shapes no machine can run are the suite's mistake, refused when it is read: grouped-query
   // heads that do not divide (in a list of values too), a causal flag that is not 0 or 1.
   const std::string gqa = load_error(head + R"({"B": 1, "H": 32, "KVH": [8, 6], "Sq": 8, "Sk": 8, "D": 64, "causal": 0}]}}]})");
-  EXPECT_NE(gqa.find("'groups[0].shapes.cpu[0]' gives a shape no machine can run: KVH = 6 does not divide H = 32"),
+  EXPECT_NE(gqa.find("'groups[0].shapes.cpu[0]' gives a shape no machine can run: KVH = 6 must divide H = 32"),
             std::string::npos)
       << gqa;
   const std::string causal = load_error(head + R"({"B": 1, "H": 4, "KVH": 2, "Sq": 8, "Sk": 8, "D": 64, "causal": 2}]}}]})");
@@ -147,7 +147,7 @@ TEST(Specs, AttentionShapesGiveEveryParameterAndCausalMayBeZero) {
   const std::string decode = load_error(
       R"({"name": "t", "version": 1, "groups": [{"family": "attention_decode", "dtypes": ["fp32"], "impls": ["cpu_flash"], )"
       R"("shapes": {"cuda": [{"B": 1, "H": 4, "KVH": 3, "Sk": 8, "D": 64}]}}]})");
-  EXPECT_NE(decode.find("'groups[0].shapes.cuda[0]' gives a shape no machine can run: KVH = 3 does not divide H = 4"),
+  EXPECT_NE(decode.find("'groups[0].shapes.cuda[0]' gives a shape no machine can run: KVH = 3 must divide H = 4"),
             std::string::npos)
       << decode;
 }

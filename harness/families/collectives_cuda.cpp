@@ -269,8 +269,7 @@ std::string mib(double bytes) { return std::to_string(static_cast<long long>(byt
 std::optional<std::string> shape_unsupported(const BenchmarkSpec& spec, const DeviceProbe& probe,
                                              double workspace_bytes) {
   if (!probe.available()) return "no CUDA device: " + probe.unavailable_reason.value_or("unknown");
-  const int64_t in_place = spec.param("in_place");
-  if (in_place != 0 && in_place != 1) return "in_place must be 0 or 1, not " + std::to_string(in_place);
+  if (auto bad = family_shape_problem(spec.family, spec.params)) return bad;  // in_place 0 or 1
   const CudaCollectiveShape shape(spec);
   if (shape.count < 1) {
     return "bytes:" + std::to_string(spec.param("bytes")) + " holds no " + spec.dtype + " element per rank over " +

@@ -107,12 +107,10 @@ class CpuGemmCase final : public BenchmarkCase {
     // Poison C first (NaN), so an implementation that writes nothing cannot pass on stale data.
     std::fill(C_.begin(), C_.end(), std::numeric_limits<float>::quiet_NaN());
     run();
+    nlohmann::json settings = {{"threads", threads_}};
+    if (impl_ == CpuImpl::blocked) settings["micro_kernel"] = kernels::to_string(kernels::supported_cpu_gemm_paths().front());
     return to_validation(
-        check_gemm(A_, B_, C_, shape_.M, shape_.N, shape_.K, tolerance(traits("fp32"), shape_.K)),
-        impl_ == CpuImpl::blocked
-            ? nlohmann::json{{"threads", threads_},
-                             {"micro_kernel", kernels::to_string(kernels::supported_cpu_gemm_paths().front())}}
-            : nlohmann::json{{"threads", threads_}});
+        check_gemm(A_, B_, C_, shape_.M, shape_.N, shape_.K, tolerance(traits("fp32"), shape_.K)), settings);
   }
   void run() override {
     switch (impl_) {

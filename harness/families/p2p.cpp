@@ -288,7 +288,7 @@ std::optional<std::string> pair_unsupported(const BenchmarkSpec& spec, const Dev
 std::optional<std::string> p2p_unsupported(const BenchmarkSpec& spec, const DeviceProbe& probe) {
   if (auto why = pair_unsupported(spec, probe, false)) return why;
   const int64_t directions = spec.param("directions"), bytes = spec.param("bytes");
-  if (directions != 1 && directions != 2) return "directions must be 1 (src to dst) or 2 (both at once)";
+  if (auto bad = family_shape_problem(spec.family, spec.params)) return bad;  // directions 1 or 2
   if (bytes % 16 != 0) return "bytes = " + std::to_string(bytes) + " is not a multiple of 16";
   const long long smaller = std::min(probe.gpus.at(static_cast<size_t>(spec.param("src"))).memory_bytes,
                                      probe.gpus.at(static_cast<size_t>(spec.param("dst"))).memory_bytes);
