@@ -286,12 +286,26 @@ constexpr const char* kVersusIntro =
     "ours is faster.";
 
 // The section in either view: a job's collectives are few rows (rank 0's file has them once),
-// and a job of more than 8 GPUs, which the compact view shows, is where they matter most.
-std::string versus_markdown(const std::vector<ReportRow>& rows, const std::vector<RunSummary>& runs) {
-  const std::vector<CollectiveVersus> versus = collective_comparisons(rows);
+// and a job of more than 8 GPUs, which the compact view shows, is where they matter most. A fleet
+// of node files that each ran their own would give a table per file: the compact view shows the
+// first kMaxDetailedRuns and says how many more there are.
+std::vector<CollectiveVersus> versus_shown(const std::vector<ReportRow>& rows, bool compact, std::string& left_out) {
+  std::vector<CollectiveVersus> versus = collective_comparisons(rows);
+  if (compact && versus.size() > kMaxDetailedRuns) {
+    left_out = std::to_string(versus.size() - kMaxDetailedRuns) + " more comparisons (one per run, operation and "
+               "dtype) are left out of this view: run aicbench report on fewer files to see them.";
+    versus.resize(kMaxDetailedRuns);
+  }
+  return versus;
+}
+
+std::string versus_markdown(const std::vector<ReportRow>& rows, const std::vector<RunSummary>& runs, bool compact) {
+  std::string left_out;
+  const std::vector<CollectiveVersus> versus = versus_shown(rows, compact, left_out);
   if (versus.empty()) return "";
   std::ostringstream md;
   md << "\n## Collectives: ours against the vendor\n\n" << kVersusIntro << "\n";
+  if (!left_out.empty()) md << "\n> " << left_out << "\n";
   for (const CollectiveVersus& v : versus) {
     md << "\n**" << markdown_escape(versus_heading(v, runs)) << "**";
     if (const std::string caption = versus_caption(v); !caption.empty()) md << " " << markdown_escape(caption);
@@ -300,11 +314,13 @@ std::string versus_markdown(const std::vector<ReportRow>& rows, const std::vecto
   return md.str();
 }
 
-std::string versus_html(const std::vector<ReportRow>& rows, const std::vector<RunSummary>& runs) {
-  const std::vector<CollectiveVersus> versus = collective_comparisons(rows);
+std::string versus_html(const std::vector<ReportRow>& rows, const std::vector<RunSummary>& runs, bool compact) {
+  std::string left_out;
+  const std::vector<CollectiveVersus> versus = versus_shown(rows, compact, left_out);
   if (versus.empty()) return "";
   std::ostringstream html;
   html << "<h2>Collectives: ours against the vendor</h2>\n<p>" << markup_escape(kVersusIntro) << "</p>\n";
+  if (!left_out.empty()) html << "<p class=\"note\">" << markup_escape(left_out) << "</p>\n";
   for (const CollectiveVersus& v : versus) {
     html << "<h3>" << markup_escape(versus_heading(v, runs)) << "</h3>\n<p class=\"caption\">"
          << markup_escape(versus_caption(v)) << "</p>\n" << html_table(versus_table(v));
@@ -331,7 +347,7 @@ std::string render_markdown(const std::vector<ResultFile>& files) {
     const Problems problems = problems_table(rows, runs);
     md << "\n## Results to look at\n\n" << problems_heading(problems) << "\n";
     if (problems.total) md << "\n" << markdown_table(problems.table);
-    md << versus_markdown(rows, runs);
+    md << versus_markdown(rows, runs, true);
     md << "\n## Runs\n\n" << markdown_table(runs_table(runs));
     return md.str();
   }
@@ -348,7 +364,7 @@ std::string render_markdown(const std::vector<ResultFile>& files) {
          << markdown_table(matrix_table(m));
     }
   }
-  md << versus_markdown(rows, runs);
+  md << versus_markdown(rows, runs, false);
   return md.str();
 }
 
@@ -438,14 +454,14 @@ std::string render_html(const std::vector<ResultFile>& files, const ChartDrawer&
              << markup_escape(matrix_caption(m)) << "</p>\n<div class=\"matrix\">" << html_table(matrix_table(m)) << "</div>\n";
       }
     }
-    html << versus_html(rows, runs);
+    html << versus_html(rows, runs, false);
   }
   html << charts_section(plan_charts(rows, runs, view.compact), drawer);
   if (view.compact) {
     const Problems problems = problems_table(rows, runs);
     html << "<h2>Results to look at</h2>\n<p>" << markup_escape(problems_heading(problems)) << "</p>\n";
     if (problems.total) html << html_table(problems.table);
-    html << versus_html(rows, runs);
+    html << versus_html(rows, runs, true);
     // One row per run: reference, folded away so that it does not push the rest down the page.
     html << "<h2>Runs</h2>\n<details>\n<summary>" << runs.size() << " runs, one row each</summary>\n" << html_table(runs_table(runs))
          << "</details>\n";

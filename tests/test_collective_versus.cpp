@@ -105,6 +105,19 @@ TEST(CollectiveVersus, TheCompactViewToo) {
   EXPECT_NE(md.find("Crossover: ours faster from 8 B to 256 KiB; the vendor faster at 4 MiB."), std::string::npos) << md;
   const std::string html = aicbench::reports::render_html(files, {});
   EXPECT_NE(html.find("<h2>Collectives: ours against the vendor</h2>"), std::string::npos);
+
+  // A fleet of node files that each ran their own collectives: the first 8 comparisons, and how
+  // many more were left out, not a table per file.
+  std::vector<ResultFile> fleet;
+  for (int node = 0; node < 12; ++node) {
+    fleet.push_back(in_memory("node" + std::to_string(node) + ".json", result(provenance(true), rows())));
+  }
+  const std::string fleet_md = aicbench::reports::render_markdown(fleet);
+  size_t tables = 0;
+  for (size_t at = fleet_md.find("· all_reduce · fp32"); at != std::string::npos; at = fleet_md.find("· all_reduce · fp32", at + 1)) ++tables;
+  EXPECT_EQ(tables, 8u) << fleet_md;
+  EXPECT_NE(fleet_md.find("16 more comparisons"), std::string::npos) << fleet_md;
+  EXPECT_NE(aicbench::reports::render_html(fleet, {}).find("16 more comparisons"), std::string::npos);
 }
 
 TEST(CollectiveVersus, NothingWithoutCollectives) {
